@@ -1,0 +1,1 @@
+"""The user-facing side: answers, CLI (`python -m app.ask`), Streamlit UI, batch evaluation."""

@@ -1,0 +1,205 @@
+"""Answer a question from retrieved evidence, every sentence citing its page.
+
+`answer_question` and `stream_answer` are the plain functions the CLI, the UI and the evaluation
+all call. Modes:
+- "extractive-xlstm" (default): evidence sentences chosen by dense + lexical scores re-ranked by
+  the locally trained xLSTM (UPR), composed into an answer that cites "[xLSTM, p. 9]";
+- "extractive": the same without the language model (a baseline, and the fallback of the
+  evaluation when no model is trained);
+- "free-generation": the xLSTM writes freely from the evidence; exploratory, not grounded.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from langchain_core.documents import Document
+
+from app.errors import UserError
+from app.evidence import Candidate, candidates_from, score_candidates, select
+from app.generator import AnswerGenerator
+from app.validation import check_question
+
+MODES = ("extractive-xlstm", "extractive", "free-generation")
+REFUSAL = "The ingested papers do not answer this question."
+_LIST_CUES = re.compile(
+    r"\b(bullet|list|enumerate|which (are|were)|what are|name (the|all)|improvements|"
+    r"advantages|differences|components|steps)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class AnswerSettings:
+    k: int = 5  # documents retrieved
+    mode: str = "extractive-xlstm"
+    max_sentences: int = 3  # sentences in a prose answer
+    list_items: int = 5  # bullets in a list answer
+    lexical_weight: float = 0.5  # weight of question-word overlap next to the dense cosine
+    upr_weight: float = 0.3  # weight of the xLSTM re-ranking (z-score, scaled to the base spread)
+    refusal_threshold: float = 0.30  # refuse when the best evidence scores below this
+    compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
+    max_new_tokens: int = 96  # free-generation mode
+
+
+@dataclass
+class Citation:
+    paper: str
+    page: int
+    quote: str
+
+
+@dataclass
+class Source:
+    paper: str
+    page: int
+    score: float
+    text: str
+    chunk_id: str = ""
+    arxiv_id: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    mode: str
+    citations: list[Citation] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    groundedness: float = 0.0
+    latency_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def paper_label(metadata: dict) -> str:
+    """A short name for citations: "xLSTM" from "xLSTM: Extended Long Short-Term Memory"."""
+    title = str(metadata.get("title") or "").strip()
+    head = title.split(":")[0].strip()
+    if head and len(head) <= 24:
+        return head
+    return str(metadata.get("source") or "paper").removesuffix(".pdf")
+
+
+def cite(metadata: dict) -> str:
+    return f"[{paper_label(metadata)}, p. {metadata.get('page', '?')}]"
+
+
+def sources_from(docs: list[Document]) -> list[Source]:
+    return [
+        Source(
+            paper=str(d.metadata.get("source", "")),
+            page=int(d.metadata.get("page", 0) or 0),
+            score=float(d.metadata.get("score", 0.0)),
+            text=d.page_content,
+            chunk_id=str(d.metadata.get("chunk_id", d.id or "")),
+            arxiv_id=d.metadata.get("arxiv_id"),
+            title=d.metadata.get("title"),
+        )
+        for d in docs
+    ]
+
+
+def is_list_question(question: str) -> bool:
+    return bool(_LIST_CUES.search(question))
+
+
+def compose(question: str, chosen: list[Candidate]) -> tuple[str, list[Citation]]:
+    """Prose (or bullets for list questions), each sentence followed by its page citation."""
+    citations = [
+        Citation(str(c.metadata.get("source", "")), int(c.metadata.get("page", 0)), c.text)
+        for c in chosen
+    ]
+    if is_list_question(question):
+        lines = [f"- {c.text} {cite(c.metadata)}" for c in chosen]
+        return "\n".join(lines), citations
+    return " ".join(f"{c.text} {cite(c.metadata)}" for c in chosen), citations
+
+
+def stream_answer(
+    question: str, retriever: Any, generator: AnswerGenerator, settings: AnswerSettings
+) -> Iterator[str | Answer]:
+    """Yields the answer text in pieces as it is produced, then the finished `Answer`."""
+    if settings.mode not in MODES:
+        raise UserError(f"unknown answer mode {settings.mode!r}; choose one of {', '.join(MODES)}")
+    question = check_question(question)
+    t0 = time.perf_counter()
+    docs = retriever.invoke(question)
+    t1 = time.perf_counter()
+    answer = Answer(question=question, text="", refused=False, mode=settings.mode)
+    answer.sources = sources_from(docs)
+    if settings.mode == "free-generation":
+        yield from _free_generation(answer, docs, generator, settings)
+    else:
+        yield from _extractive(answer, docs, generator, settings)
+    t2 = time.perf_counter()
+    answer.latency_ms = {
+        "retrieve": round((t1 - t0) * 1000, 1),
+        "generate": round((t2 - t1) * 1000, 1),
+        "total": round((t2 - t0) * 1000, 1),
+    }
+    yield answer
+
+
+def answer_question(
+    question: str, retriever: Any, generator: AnswerGenerator, settings: AnswerSettings
+) -> Answer:
+    """The whole answer at once (see `stream_answer`)."""
+    for piece in stream_answer(question, retriever, generator, settings):
+        if isinstance(piece, Answer):
+            return piece
+    raise RuntimeError("stream_answer ended without an Answer")  # unreachable
+
+
+def _extractive(
+    answer: Answer, docs: list[Document], generator: AnswerGenerator, settings: AnswerSettings
+) -> Iterator[str]:
+    candidates = candidates_from(docs)
+    if not candidates:
+        answer.text, answer.refused = REFUSAL, True
+        yield REFUSAL
+        return
+    use_model = settings.mode == "extractive-xlstm"
+    vectors = score_candidates(
+        answer.question,
+        candidates,
+        generator.embeddings,
+        settings.lexical_weight,
+        upr_fn=generator.upr_scores if use_model else None,
+        upr_weight=settings.upr_weight,
+    )
+    best = max(c.dense + settings.lexical_weight * c.lexical for c in candidates)
+    if best < settings.refusal_threshold:
+        answer.text, answer.refused = REFUSAL, True
+        yield REFUSAL
+        return
+    n = settings.list_items if is_list_question(answer.question) else settings.max_sentences
+    chosen = [candidates[i] for i in select(candidates, vectors, n)]
+    answer.text, answer.citations = compose(answer.question, chosen)
+    answer.groundedness = 1.0  # every sentence is quoted from the retrieved evidence
+    yield from answer.text.splitlines(keepends=True)
+
+
+def _free_generation(
+    answer: Answer, docs: list[Document], generator: AnswerGenerator, settings: AnswerSettings
+) -> Iterator[str]:
+    from app.metrics import grounded
+
+    context_docs = docs[: max(1, settings.k)]
+    pieces = []
+    for piece in generator.generate(answer.question, context_docs, settings.max_new_tokens):
+        pieces.append(piece)
+        yield piece
+    answer.text = "".join(pieces).strip()
+    answer.citations = [
+        Citation(str(d.metadata.get("source", "")), int(d.metadata.get("page", 0)), "")
+        for d in context_docs
+    ]
+    answer.groundedness = grounded(answer.text, [d.page_content for d in docs])

@@ -1,0 +1,96 @@
+"""`python -m app.ask "question" [--retriever NAME|all] [--json]`: answers with page citations."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+from app.answer import MODES, Answer, answer_question
+from app.errors import UserError
+from app.validation import check_question
+from retrievers import RETRIEVER_LABELS, RETRIEVER_NAMES
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m app.ask", description=__doc__)
+    parser.add_argument("question", help="a question about the ingested papers")
+    parser.add_argument(
+        "--retriever",
+        default="similarity",
+        choices=[*RETRIEVER_NAMES, "all"],
+        help="which retriever answers (default: similarity; all = side by side)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--k", type=int, default=None, help="documents to retrieve")
+    parser.add_argument("--mode", choices=MODES, default=None, help="answer mode")
+    parser.add_argument("--model", default=None, help="trained run directory")
+    return parser.parse_args(argv)
+
+
+def answer_json(answer: Answer) -> dict:
+    """The per-retriever object of the `--json` output."""
+    return {
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [dataclasses.asdict(c) for c in answer.citations],
+        "sources": [
+            {"paper": s.paper, "page": s.page, "score": s.score, "text": s.text}
+            for s in answer.sources
+        ],
+        "latency_ms": answer.latency_ms,
+    }
+
+
+def print_text(name: str, answer: Answer) -> None:
+    print(f"== {RETRIEVER_LABELS[name]} ({answer.latency_ms['total']:.0f} ms)")
+    print(answer.text)
+    pages = sorted({(s.paper, s.page) for s in answer.sources})
+    print("sources: " + ", ".join(f"{paper} p. {page}" for paper, page in pages))
+    print()
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.resources import load_resources
+
+    question = check_question(args.question)
+    names = list(RETRIEVER_NAMES) if args.retriever == "all" else [args.retriever]
+    resources = load_resources(model_dir=args.model)
+    try:
+        resources.require_papers()
+        settings = resources.settings
+        if args.mode:
+            settings = dataclasses.replace(settings, mode=args.mode)
+        if args.k:
+            settings = dataclasses.replace(settings, k=args.k)
+        if settings.mode != "extractive":
+            resources.generator.require_model()
+        answers = {
+            name: answer_question(
+                question, resources.retriever(name, settings.k), resources.generator, settings
+            )
+            for name in names
+        }
+    finally:
+        resources.close()
+    if args.json:
+        out = {"question": question, "results": {n: answer_json(a) for n, a in answers.items()}}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        for name, answer in answers.items():
+            print_text(name, answer)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Evidence sentences: split retrieved documents, score them against the question, pick a few.
+
+Scores combine three signals, each comparable across candidates of one question:
+- dense: cosine(question, sentence) with the store's sentence embeddings (MiniLM);
+- lexical: idf-weighted share of the question's content words the sentence contains (numbers
+  and names such as "xLSTM[7:1]" are lexical);
+- xLSTM: the locally trained model's mean log p(question | sentence) — UPR re-ranking
+  (Sachan et al., 2022, arXiv 2204.07496), z-normalised over the top candidates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from retrievers.hybrid import bm25_tokens
+from retrievers.sentences import split_sentences
+
+
+@dataclass
+class Candidate:
+    text: str
+    doc_index: int  # which retrieved document it came from (0 = best ranked)
+    metadata: dict
+    dense: float = 0.0
+    lexical: float = 0.0
+    upr: float = 0.0
+    score: float = 0.0
+
+
+def candidates_from(docs: Sequence[Document], max_candidates: int = 60) -> list[Candidate]:
+    """Unique sentences of the retrieved documents, in retrieval order."""
+    seen: set[str] = set()
+    out: list[Candidate] = []
+    for i, doc in enumerate(docs):
+        for sentence in split_sentences(doc.page_content) or [doc.page_content.strip()]:
+            key = sentence.lower()
+            if sentence and key not in seen:
+                seen.add(key)
+                out.append(Candidate(sentence, i, doc.metadata))
+    return out[:max_candidates]
+
+
+def lexical_scores(question: str, texts: Sequence[str]) -> np.ndarray:
+    """Idf-weighted share of the question's content tokens found in each text, in [0, 1]."""
+    q_tokens = set(bm25_tokens(question))
+    if not q_tokens or not texts:
+        return np.zeros(len(texts))
+    token_sets = [set(bm25_tokens(t)) for t in texts]
+    n = len(texts)
+    weight = {t: math.log(1 + n / (1 + sum(t in s for s in token_sets))) for t in q_tokens}
+    total = sum(weight.values()) or 1.0
+    return np.array([sum(weight[t] for t in q_tokens & s) / total for s in token_sets])
+
+
+def dense_scores(
+    question: str, texts: Sequence[str], embeddings: Embeddings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine of each text to the question, and the texts' unit vectors (for redundancy)."""
+    q = np.asarray(embeddings.embed_query(question), dtype=np.float32)
+    m = np.asarray(embeddings.embed_documents(list(texts)), dtype=np.float32)
+    q /= np.linalg.norm(q) + 1e-9
+    m /= np.linalg.norm(m, axis=1, keepdims=True) + 1e-9
+    return m @ q, m
+
+
+def zscore(values: np.ndarray) -> np.ndarray:
+    std = float(values.std())
+    return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
+
+
+def score_candidates(
+    question: str,
+    candidates: list[Candidate],
+    embeddings: Embeddings,
+    lexical_weight: float,
+    upr_fn: Callable[[str, list[str]], list[float]] | None = None,
+    upr_weight: float = 0.0,
+    upr_top: int = 12,
+) -> np.ndarray:
+    """Sets each candidate's signals and combined `score`; returns the unit sentence vectors."""
+    texts = [c.text for c in candidates]
+    dense, vectors = dense_scores(question, texts, embeddings)
+    lexical = lexical_scores(question, texts)
+    base = dense + lexical_weight * lexical
+    for c, d, lx, s in zip(candidates, dense, lexical, base, strict=True):
+        c.dense, c.lexical, c.score = float(d), float(lx), float(s)
+    if upr_fn is not None and upr_weight > 0 and len(candidates) > 1:
+        top = sorted(range(len(candidates)), key=lambda i: -base[i])[:upr_top]
+        upr = np.asarray(upr_fn(question, [texts[i] for i in top]), dtype=np.float64)
+        spread = float(base[top].std()) or 1.0
+        for i, u, z in zip(top, upr, zscore(upr), strict=True):
+            candidates[i].upr = float(u)
+            candidates[i].score += upr_weight * spread * float(z)
+    return vectors
+
+
+def select(
+    candidates: list[Candidate], vectors: np.ndarray, n: int, redundancy: float = 0.8
+) -> list[int]:
+    """Indices of the `n` best candidates, skipping near-duplicates of those already chosen."""
+    order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) == n:
+            break
+        if all(float(vectors[i] @ vectors[j]) < redundancy for j in chosen):
+            chosen.append(i)
+    return chosen

@@ -1,0 +1,53 @@
+"""The answer generator's resources: sentence embeddings and the locally trained xLSTM."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from app.errors import UserError
+
+
+@dataclass
+class AnswerGenerator:
+    """Embeddings for evidence scoring, plus the xLSTM run (None when none is trained yet).
+
+    The model is shared by every session of the UI; a lock keeps one forward pass at a time so
+    concurrent questions do not fight over the two CPU cores.
+    """
+
+    embeddings: Embeddings
+    run: Any = None  # xlstm_model.checkpoint.LoadedRun
+    run_dir: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def require_model(self) -> Any:
+        if self.run is None:
+            where = self.run_dir or "data/models/default"
+            msg = (
+                f"no trained xLSTM model at {where}; run `make train` "
+                "(or answer with --mode extractive)"
+            )
+            raise UserError(msg)
+        return self.run
+
+    def upr_scores(self, question: str, passages: list[str]) -> list[float]:
+        """Mean log p(question | passage) per question token, one score per passage."""
+        from xlstm_model.scoring import upr_scores
+
+        run = self.require_model()
+        with self._lock:
+            return upr_scores(run, question, passages)
+
+    def generate(self, question: str, docs: list[Document], max_new_tokens: int) -> Iterator[str]:
+        """Free generation from the evidence (exploratory), streamed through the LangChain LLM."""
+        from app.llm import XLSTMLLM, answer_chain
+
+        llm = XLSTMLLM(run=self.require_model(), max_new_tokens=max_new_tokens, lock=self._lock)
+        context = " ".join(d.page_content for d in docs)
+        yield from answer_chain(llm).stream({"context": context, "question": question})

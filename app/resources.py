@@ -1,0 +1,131 @@
+"""What the CLI, the UI and the evaluation share: the store, embeddings, the model, retrievers."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.retrievers import BaseRetriever
+
+from app.answer import AnswerSettings
+from app.errors import UserError
+from app.generator import AnswerGenerator
+from ingest.paths import default_model_dir
+from retrievers import BM25Index, CachedEmbeddings, RetrieverSettings, build_retriever
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Resources:
+    """Opened once per process (the UI caches it); safe to share between threads."""
+
+    store: Any  # ingest.store.PaperStore
+    generator: AnswerGenerator
+    settings: AnswerSettings
+    retriever_settings: RetrieverSettings
+    bm25: BM25Index
+    model_dir: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def retriever(self, name: str, k: int | None = None, **overrides: Any) -> BaseRetriever:
+        """A retriever by name with the shared settings (`k` and any field overridden)."""
+        if k is not None:
+            overrides["k"] = k
+        settings = dataclasses.replace(self.retriever_settings, **overrides)
+        return build_retriever(
+            name, self.store, settings, bm25_index=self.bm25, embeddings=self.generator.embeddings
+        )
+
+    def require_papers(self) -> None:
+        """A `UserError` saying how to ingest when the store holds no paper."""
+        if not self.store.list_papers():
+            msg = "the store holds no paper yet; run `make ingest` (or `python -m ingest FILE.pdf`)"
+            raise UserError(msg)
+
+    def model_card(self) -> dict | None:
+        """Config, size, training tokens and validation perplexity of the loaded model."""
+        run = self.generator.run
+        if run is None:
+            return None
+        meta = dict(getattr(run, "meta", {}) or {})
+        config = getattr(run, "config", None)
+        config_dict = config.to_dict() if hasattr(config, "to_dict") else {}
+        loss_png = self.model_dir / "loss.png"
+        return {
+            "path": str(self.model_dir),
+            "config": config_dict,
+            "meta": meta,
+            "loss_png": str(loss_png) if loss_png.exists() else None,
+        }
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def load_model(model_dir: Path) -> Any:
+    """The trained run in `model_dir`, or None when nothing was trained there yet."""
+    from xlstm_model.checkpoint import load_run
+    from xlstm_model.errors import ModelError
+
+    if not (model_dir / "config.json").exists():
+        logger.info("no trained model at %s", model_dir)
+        return None
+    try:
+        return load_run(model_dir, device="cpu")
+    except ModelError as e:
+        raise UserError(str(e)) from e
+
+
+def load_resources(
+    model_dir: str | Path | None = None,
+    embedding_model: str | None = None,
+    settings: AnswerSettings | None = None,
+    retriever_settings: RetrieverSettings | None = None,
+) -> Resources:
+    """Open the store (taking its lock), the embeddings and the model (if trained)."""
+    from ingest.store import StoreError, open_store
+
+    settings = settings or load_default_settings()
+    retriever_settings = retriever_settings or RetrieverSettings(
+        k=settings.k, compression_threshold=settings.compression_threshold
+    )
+    model_path = Path(model_dir) if model_dir else default_model_dir()
+    run = load_model(model_path)
+    try:
+        store = open_store(embeddings=_embeddings(embedding_model))
+    except StoreError as e:
+        raise UserError(str(e)) from e
+    embeddings = CachedEmbeddings(store.embeddings)
+    generator = AnswerGenerator(embeddings=embeddings, run=run, run_dir=str(model_path))
+    return Resources(
+        store=store,
+        generator=generator,
+        settings=settings,
+        retriever_settings=retriever_settings,
+        bm25=BM25Index(store),
+        model_dir=model_path,
+    )
+
+
+def _embeddings(name: str | None) -> Any:
+    from ingest.embeddings import load_embeddings
+
+    return load_embeddings(name) if name else None
+
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.json")
+
+
+def load_default_settings() -> AnswerSettings:
+    """AnswerSettings with the defaults chosen by the evaluation (`app/defaults.json`)."""
+    if not DEFAULTS_FILE.exists():
+        return AnswerSettings()
+    values = json.loads(DEFAULTS_FILE.read_text())
+    known = {f.name for f in dataclasses.fields(AnswerSettings)}
+    return AnswerSettings(**{k: v for k, v in values.items() if k in known})

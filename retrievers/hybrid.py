@@ -1,0 +1,104 @@
+"""Hybrid retrieval: BM25 and dense similarity fused by reciprocal rank (RRF).
+
+Numbers, table values and names like "xLSTM[7:1]" are lexical: BM25 finds them where MiniLM does
+not; dense search finds paraphrases. RRF (Cormack et al., 2009) needs no score calibration.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from rank_bm25 import BM25Okapi
+
+from retrievers.settings import RetrieverSettings
+from retrievers.similarity import SimilarityRetriever, with_score
+
+# Keeps "2417.86", "xlstm[7:1]" → "xlstm", "7:1"; "1.3b"; hyphenated names split.
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.:][0-9]+)*[a-z]*")
+_STOPWORDS = frozenset(
+    "a an the of in on for to and or is are was were be been by with as at from that this these "
+    "those it its which what how why when who whom does do did can could would should than then "
+    "there their they we our us you your into over under about".split()
+)
+
+
+def bm25_tokens(text: str) -> list[str]:
+    """Lower-cased word and number tokens without stop words."""
+    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
+
+
+class BM25Index:
+    """A BM25 index over the store's complete papers, rebuilt when the store's version changes."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._version: str | None = None
+        self._docs: list[Document] = []
+        self._bm25: BM25Okapi | None = None
+
+    def search(self, query: str, k: int) -> list[tuple[Document, float]]:
+        docs, bm25 = self._current()
+        tokens = bm25_tokens(query)
+        if bm25 is None or not tokens:
+            return []
+        scores = bm25.get_scores(tokens)
+        order = sorted(range(len(docs)), key=lambda i: -scores[i])[:k]
+        return [(docs[i], float(scores[i])) for i in order if scores[i] > 0]
+
+    def _current(self) -> tuple[list[Document], BM25Okapi | None]:
+        with self._lock:
+            version = self._store.version()
+            if version != self._version:
+                self._docs = self._store.all_documents()
+                corpus = [bm25_tokens(d.page_content) for d in self._docs]
+                self._bm25 = BM25Okapi(corpus) if corpus else None
+                self._version = version
+            return self._docs, self._bm25
+
+
+def _key(doc: Document) -> str:
+    return str(doc.metadata.get("chunk_id") or doc.id or doc.page_content)
+
+
+class HybridRetriever(BaseRetriever):
+    """Top-k of BM25 ∪ dense by reciprocal-rank fusion; score = the fused RRF score."""
+
+    dense: SimilarityRetriever
+    index: Any
+    k: int = 5
+    fetch_k: int = 20
+    rrf_k: int = 60
+
+    @classmethod
+    def from_settings(
+        cls, store: Any, settings: RetrieverSettings, index: BM25Index | None = None
+    ) -> HybridRetriever:
+        dense = SimilarityRetriever(vectorstore=store.vectorstore, k=settings.fetch_k)
+        return cls(
+            dense=dense,
+            index=index or BM25Index(store),
+            k=settings.k,
+            fetch_k=settings.fetch_k,
+            rrf_k=settings.rrf_k,
+        )
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        lexical = [doc for doc, _ in self.index.search(query, self.fetch_k)]
+        dense = self.dense.invoke(query)
+        fused: dict[str, float] = {}
+        first_seen: dict[str, Document] = {}
+        for ranking in (lexical, dense):
+            for rank, doc in enumerate(ranking, start=1):
+                key = _key(doc)
+                fused[key] = fused.get(key, 0.0) + 1.0 / (self.rrf_k + rank)
+                first_seen.setdefault(key, doc)
+        best = sorted(fused, key=lambda key: -fused[key])[: self.k]
+        return [with_score(first_seen[key], fused[key], i + 1) for i, key in enumerate(best)]

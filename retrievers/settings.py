@@ -1,0 +1,17 @@
+"""Settings shared by every retriever, so the side-by-side comparison is like for like."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class RetrieverSettings:
+    k: int = 5  # documents (chunks or sentences) handed to the answer generator
+    fetch_k: int = 20  # wider candidate pool: compression input, MMR pool, hybrid lists
+    use_mmr: bool = False  # similarity: maximal marginal relevance instead of plain top-k
+    mmr_lambda: float = 0.5  # 1 = relevance only, 0 = diversity only
+    compression_threshold: float = 0.35  # EmbeddingsFilter: min cosine(question, sentence)
+    redundancy_threshold: float = 0.95  # EmbeddingsRedundantFilter: drop near-duplicates
+    fallback_sentences: int = 3  # compression: best sentences kept when the filter empties
+    rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al., 2009)

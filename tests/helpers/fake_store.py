@@ -1,0 +1,103 @@
+"""Offline stand-ins: hashed bag-of-words embeddings and an in-memory PaperStore."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import uuid
+
+import chromadb
+from chromadb.config import Settings
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+DIM = 256
+STOPWORDS = frozenset("a an the of in is are what which it its and or to by with".split())
+
+
+class HashEmbeddings(Embeddings):
+    """Bag of hashed words, L2-normalised: texts sharing words are close. Deterministic."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _embed(self, text: str) -> list[float]:
+        vector = [0.0] * DIM
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            if word in STOPWORDS:
+                continue
+            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % DIM] += 1.0
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        return [v / norm for v in vector]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls += len(texts)
+        return [self._embed(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed(text)
+
+
+XLSTM_PAGES = {
+    2: "The xLSTM introduces exponential gating with appropriate normalization and stabilization "
+    "techniques. We modify the LSTM memory structure.",
+    4: "The sLSTM has a scalar memory, a scalar update, and new memory mixing. Memory mixing happens "
+    "within each head through recurrent connections.",
+    5: "The mLSTM has a matrix memory and a covariance update rule. The mLSTM is fully "
+    "parallelizable because it has no memory mixing.",
+    10: "Ablation study: the perplexity of the vanilla LSTM baseline is 2417.86 in Table 2. "
+    "Adding exponential gating reduces it strongly.",
+    7: "Cats are small domesticated carnivorous mammals. They sleep a lot during the day.",
+}
+
+
+class FakePaperStore:
+    """The parts of `ingest.store.PaperStore` that retrievers and answers use."""
+
+    def __init__(self, pages: dict[int, str] | None = None) -> None:
+        self.embeddings = HashEmbeddings()
+        client = chromadb.EphemeralClient(Settings(anonymized_telemetry=False))
+        self.vectorstore = Chroma(
+            collection_name=f"test-{uuid.uuid4().hex[:8]}",
+            embedding_function=self.embeddings,
+            client=client,
+            collection_metadata={"hnsw:space": "cosine"},
+        )
+        self._docs: list[Document] = []
+        self._version = 0
+        self.add_pages(pages if pages is not None else XLSTM_PAGES)
+
+    def add_pages(self, pages: dict[int, str], source: str = "xlstm-2405.04517v2.pdf") -> None:
+        docs = [
+            Document(
+                page_content=text,
+                metadata={
+                    "source": source,
+                    "title": "xLSTM: Extended Long Short-Term Memory",
+                    "arxiv_id": "2405.04517v2",
+                    "page": page,
+                    "chunk_index": 0,
+                    "chunk_id": f"{source}:{page}",
+                },
+                id=f"{source}:{page}",
+            )
+            for page, text in pages.items()
+        ]
+        if docs:
+            self.vectorstore.add_documents(docs, ids=[d.id for d in docs])
+        self._docs.extend(docs)
+        self._version += 1
+
+    def all_documents(self) -> list[Document]:
+        return list(self._docs)
+
+    def list_papers(self) -> list[dict]:
+        return [{"source": "xlstm-2405.04517v2.pdf"}] if self._docs else []
+
+    def version(self) -> str:
+        return str(self._version)
+
+    def close(self) -> None:
+        pass

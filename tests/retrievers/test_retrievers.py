@@ -1,0 +1,101 @@
+import pytest
+
+from retrievers import RETRIEVER_NAMES, RetrieverSettings, build_retriever
+from retrievers.cache import CachedEmbeddings
+from retrievers.hybrid import BM25Index, bm25_tokens
+from retrievers.sentences import split_sentences
+from tests.helpers.fake_store import FakePaperStore
+
+
+@pytest.fixture()
+def store():
+    return FakePaperStore()
+
+
+@pytest.mark.parametrize("name", RETRIEVER_NAMES)
+def test_every_retriever_returns_scored_documents_with_page_metadata(store, name):
+    retriever = build_retriever(name, store, RetrieverSettings(k=3, compression_threshold=0.1))
+    docs = retriever.invoke("What is the matrix memory of the mLSTM?")
+    assert 0 < len(docs) <= 3
+    for rank, doc in enumerate(docs, start=1):
+        assert doc.metadata["source"] == "xlstm-2405.04517v2.pdf"
+        assert isinstance(doc.metadata["page"], int)
+        assert doc.metadata["chunk_id"]
+        assert doc.metadata["rank"] == rank
+        assert isinstance(doc.metadata["score"], float)
+    assert docs[0].metadata["page"] == 5
+
+
+def test_k_is_honoured(store):
+    for k in (1, 2, 4):
+        docs = build_retriever("similarity", store, RetrieverSettings(k=k)).invoke("memory")
+        assert len(docs) == k
+
+
+def test_similarity_scores_descend(store):
+    docs = build_retriever("similarity", store, RetrieverSettings(k=5)).invoke("sLSTM memory")
+    scores = [d.metadata["score"] for d in docs]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_mmr_option_returns_k_distinct_chunks(store):
+    settings = RetrieverSettings(k=3, use_mmr=True, fetch_k=5)
+    docs = build_retriever("similarity", store, settings).invoke("memory mixing heads")
+    assert len({d.metadata["chunk_id"] for d in docs}) == 3
+
+
+def test_compression_keeps_relevant_sentences_only(store):
+    settings = RetrieverSettings(k=5, compression_threshold=0.3)
+    docs = build_retriever("compression", store, settings).invoke("covariance update rule")
+    assert docs, "compression returned nothing"
+    assert all(len(split_sentences(d.page_content)) == 1 for d in docs)
+    assert "covariance update rule" in docs[0].page_content
+    assert all("Cats" not in d.page_content for d in docs)
+
+
+def test_compression_falls_back_to_best_sentences_when_filter_empties(store):
+    settings = RetrieverSettings(k=5, compression_threshold=0.99, fallback_sentences=2)
+    docs = build_retriever("compression", store, settings).invoke("covariance update rule")
+    assert len(docs) == 2
+    assert "covariance" in docs[0].page_content
+
+
+def test_hybrid_finds_numbers_lexically(store):
+    docs = build_retriever("hybrid", store, RetrieverSettings(k=2)).invoke("Which value is 2417.86?")
+    assert docs[0].metadata["page"] == 10
+
+
+def test_bm25_tokens_keep_numbers_and_ratios():
+    assert bm25_tokens("xLSTM[7:1] reaches 2417.86 on the 1.3B model") == [
+        "xlstm", "7:1", "reaches", "2417.86", "1.3b", "model",
+    ]
+
+
+def test_bm25_index_rebuilds_when_store_changes(store):
+    index = BM25Index(store)
+    assert not index.search("zebra giraffe", 3)
+    store.add_pages({20: "A zebra and a giraffe appear in no xLSTM experiment."})
+    assert index.search("zebra giraffe", 3)[0][0].metadata["page"] == 20
+
+
+def test_unknown_retriever_is_a_clear_error(store):
+    with pytest.raises(ValueError, match="unknown retriever 'bm25'; choose one of"):
+        build_retriever("bm25", store)
+
+
+def test_cached_embeddings_embed_each_text_once(store):
+    cached = CachedEmbeddings(store.embeddings)
+    first = cached.embed_documents(["a b", "c d", "a b"])
+    before = store.embeddings.calls
+    second = cached.embed_documents(["c d", "a b"])
+    assert store.embeddings.calls == before
+    assert second == [first[1], first[0]]
+
+
+def test_split_sentences_handles_abbreviations_and_names():
+    text = "We use gating, e.g. in Fig. 3. Hochreiter et al. proposed it. xLSTM[7:1] is best."
+    assert split_sentences(text) == [
+        "We use gating, e.g. in Fig. 3.",
+        "Hochreiter et al. proposed it.",
+        "xLSTM[7:1] is best.",
+    ]

@@ -1,0 +1,237 @@
+"""Training corpus: find documents, extract text, split train/validation, sample token blocks."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from xlstm_model.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = (".txt", ".md")
+CORPUS_SUFFIXES = (".pdf", *TEXT_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One corpus document as plain text."""
+
+    name: str
+    text: str
+
+
+def resolve_corpus(spec: list[str]) -> list[Path]:
+    """Corpus files from `spec`: ["default"], or files and folders (searched for .pdf/.txt/.md)."""
+    if spec == ["default"]:
+        paths = _default_corpus_files()
+    else:
+        paths = [p for item in spec for p in _files_under(Path(item).expanduser())]
+    if not paths:
+        msg = f"the corpus {' '.join(spec)!r} holds no .pdf, .txt or .md files; pass --corpus DIR"
+        raise ModelError(msg)
+    return paths
+
+
+def _files_under(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix.lower() in CORPUS_SUFFIXES)
+    msg = f"corpus path {path} does not exist"
+    raise ModelError(msg)
+
+
+def _default_corpus_files() -> list[Path]:
+    """Every paper in the ingest manifest, else every PDF in the mirrors and data/papers."""
+    from ingest.paths import paper_mirrors, papers_dir
+
+    try:  # the ingest package's manifest loader, where it exists
+        from ingest.manifest import default_paper_paths  # type: ignore[import-not-found]
+
+        return list(default_paper_paths())
+    except ImportError:
+        pass
+    folders = [*paper_mirrors(), papers_dir()]
+    by_name: dict[str, Path] = {}
+    for folder in folders:
+        for pdf in sorted(folder.glob("*.pdf")) if folder.is_dir() else []:
+            by_name.setdefault(pdf.name, pdf)
+    return _latest_versions(sorted(by_name.values(), key=lambda p: p.name))
+
+
+def _latest_versions(paths: list[Path]) -> list[Path]:
+    """Drops older arXiv versions (name-2405.04517v1.pdf when ...v2.pdf is present)."""
+    latest: dict[str, tuple[int, Path]] = {}
+    for path in paths:
+        match = re.fullmatch(r"(.*\d{4}\.\d{4,5})v(\d+)", path.stem)
+        key, version = (match.group(1), int(match.group(2))) if match else (path.stem, 0)
+        if key not in latest or version > latest[key][0]:
+            latest[key] = (version, path)
+    return sorted((p for _, p in latest.values()), key=lambda p: p.name)
+
+
+def load_documents(paths: list[Path], cache_dir: Path | None = None) -> list[Document]:
+    """Reads every file as text (PDFs through the ingest text extractor), skipping empty ones."""
+    docs = []
+    for path in paths:
+        text = _read_pdf_cached(path, cache_dir) if path.suffix.lower() == ".pdf" else None
+        if text is None:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        text = normalize_text(text)
+        if text:
+            docs.append(Document(name=path.name, text=text))
+        else:
+            logger.warning("skipping %s: no text", path)
+    if not docs:
+        msg = f"the corpus ({len(paths)} files) has no text; pass files with extractable text"
+        raise ModelError(msg)
+    return docs
+
+
+def normalize_text(text: str) -> str:
+    """Joins line-end hyphenation and collapses whitespace within lines, keeping paragraph breaks."""
+    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line).strip()
+
+
+def _read_pdf_cached(path: Path, cache_dir: Path | None) -> str:
+    if cache_dir is None:
+        return _extract_pdf_text(path)
+    stat = path.stat()
+    key = hashlib.sha1(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    cached = cache_dir / f"{key}.txt"
+    if cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    text = _extract_pdf_text(path)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    from xlstm_model.checkpoint import atomic_write_text
+
+    atomic_write_text(cached, text)
+    return text
+
+
+def _extract_pdf_text(path: Path) -> str:
+    try:
+        from ingest.pdf_text import extract_pages
+    except ImportError:
+        return _pypdf_fallback_extract(path)
+    try:
+        pages = extract_pages(path)
+    except Exception as e:  # ingest raises IngestError with a one-line message
+        msg = f"cannot read {path.name}: {e}"
+        raise ModelError(msg) from e
+    return "\n".join(page.text for page in pages)
+
+
+def _pypdf_fallback_extract(path: Path) -> str:
+    """Temporary stand-in used only while `ingest.pdf_text` does not exist."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(str(path))
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    except Exception as e:
+        msg = f"cannot read {path.name} as a PDF ({type(e).__name__}); check the file"
+        raise ModelError(msg) from e
+
+
+@dataclass
+class TokenSplit:
+    """Concatenated token streams (documents separated by end-of-text)."""
+
+    train: torch.Tensor  # (N_train,) int64
+    val: torch.Tensor  # (N_val,) int64
+
+
+def split_tokens(docs: list[list[int]], eot_id: int, val_fraction: float = 0.05) -> TokenSplit:
+    """Holds out the last `val_fraction` of every document's tokens for validation."""
+    train: list[int] = []
+    val: list[int] = []
+    for ids in docs:
+        n_val = int(len(ids) * val_fraction)
+        cut = len(ids) - n_val
+        train += [*ids[:cut], eot_id]
+        if n_val:
+            val += [*ids[cut:], eot_id]
+    return TokenSplit(torch.tensor(train, dtype=torch.long), torch.tensor(val, dtype=torch.long))
+
+
+def check_split(split: TokenSplit, context_length: int, batch_size: int) -> None:
+    """Raises ModelError when the corpus is smaller than a batch or has no validation block."""
+    needed = batch_size * context_length + 1
+    if len(split.train) < needed:
+        msg = (
+            f"the corpus has {len(split.train)} training tokens, fewer than one batch "
+            f"({batch_size} x {context_length}); add text or use a smaller --config"
+        )
+        raise ModelError(msg)
+    if len(split.val) < context_length + 1:
+        msg = (
+            f"the corpus holds out only {len(split.val)} validation tokens, fewer than one "
+            f"block of {context_length + 1}; add text"
+        )
+        raise ModelError(msg)
+
+
+def val_blocks(val: torch.Tensor, context_length: int, max_blocks: int) -> torch.Tensor:
+    """Non-overlapping (x, y) windows of the validation stream: (n, context_length + 1)."""
+    n = min((len(val) - 1) // context_length, max_blocks)
+    starts = torch.arange(n) * context_length
+    return torch.stack([val[s : s + context_length + 1] for s in starts.tolist()])
+
+
+class BlockSampler:
+    """Shuffled windows of the training stream, restartable from `state_dict()`.
+
+    Every epoch shifts the window grid by a random offset and permutes the windows; a global
+    batch of `batch_size * world_size` windows is split so that rank r takes the r-th slice.
+    """
+
+    def __init__(
+        self,
+        tokens: torch.Tensor,
+        context_length: int,
+        batch_size: int,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.tokens, self.context_length, self.batch_size = tokens, context_length, batch_size
+        self.seed, self.rank, self.world_size = seed, rank, world_size
+        self.epoch, self.cursor = 0, 0
+        self._starts = self._epoch_starts(0)
+
+    def _epoch_starts(self, epoch: int) -> torch.Tensor:
+        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        ctx, n = self.context_length, len(self.tokens)
+        offset = int(torch.randint(0, ctx, (1,), generator=gen))
+        if (n - 1 - offset) // ctx < self.batch_size * self.world_size:
+            offset = 0
+        starts = torch.arange(offset, n - ctx, ctx)
+        return starts[torch.randperm(len(starts), generator=gen)]
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs, targets), each (batch_size, context_length)."""
+        global_batch = self.batch_size * self.world_size
+        if self.cursor + global_batch > len(self._starts):
+            self.epoch, self.cursor = self.epoch + 1, 0
+            self._starts = self._epoch_starts(self.epoch)
+        first = self.cursor + self.rank * self.batch_size
+        starts = self._starts[first : first + self.batch_size]
+        self.cursor += global_batch
+        windows = torch.stack([self.tokens[s : s + self.context_length + 1] for s in starts])
+        return windows[:, :-1], windows[:, 1:]
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "cursor": self.cursor}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self.cursor = int(state["epoch"]), int(state["cursor"])
+        self._starts = self._epoch_starts(self.epoch)
