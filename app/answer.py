@@ -130,6 +130,8 @@ def stream_answer(
     if settings.mode not in MODES:
         raise UserError(f"unknown answer mode {settings.mode!r}; choose one of {', '.join(MODES)}")
     question = check_question(question)
+    if settings.mode != "extractive":
+        generator.require_model()
     t0 = time.perf_counter()
     docs = retriever.invoke(question)
     t1 = time.perf_counter()

@@ -38,9 +38,9 @@ class AnswerGenerator:
 
     def upr_scores(self, question: str, passages: list[str]) -> list[float]:
         """Mean log p(question | passage) per question token, one score per passage."""
+        run = self.require_model()
         from xlstm_model.scoring import upr_scores
 
-        run = self.require_model()
         with self._lock:
             return upr_scores(run, question, passages)
 

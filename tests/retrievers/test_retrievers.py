@@ -61,13 +61,20 @@ def test_compression_falls_back_to_best_sentences_when_filter_empties(store):
 
 
 def test_hybrid_finds_numbers_lexically(store):
-    docs = build_retriever("hybrid", store, RetrieverSettings(k=2)).invoke("Which value is 2417.86?")
+    docs = build_retriever("hybrid", store, RetrieverSettings(k=2)).invoke(
+        "Which value is 2417.86?"
+    )
     assert docs[0].metadata["page"] == 10
 
 
 def test_bm25_tokens_keep_numbers_and_ratios():
     assert bm25_tokens("xLSTM[7:1] reaches 2417.86 on the 1.3B model") == [
-        "xlstm", "7:1", "reaches", "2417.86", "1.3b", "model",
+        "xlstm",
+        "7:1",
+        "reaches",
+        "2417.86",
+        "1.3b",
+        "model",
     ]
 
 

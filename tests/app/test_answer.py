@@ -1,0 +1,106 @@
+import re
+
+import pytest
+
+from app.answer import REFUSAL, Answer, AnswerSettings, answer_question, stream_answer
+from app.errors import UserError
+from app.generator import AnswerGenerator
+from retrievers import RetrieverSettings, build_retriever
+from tests.helpers.fake_store import FakePaperStore
+
+CITATION = re.compile(r"\[xLSTM, p\. \d+\]")
+
+
+@pytest.fixture()
+def store():
+    return FakePaperStore()
+
+
+def ask(store, question, mode="extractive", retriever="hybrid", **settings):
+    generator = AnswerGenerator(embeddings=store.embeddings)
+    answer_settings = AnswerSettings(mode=mode, **settings)
+    r = build_retriever(retriever, store, RetrieverSettings(k=4, compression_threshold=0.1))
+    return answer_question(question, r, generator, answer_settings)
+
+
+@pytest.mark.parametrize("retriever", ["similarity", "compression", "hybrid"])
+def test_every_sentence_cites_its_page(store, retriever):
+    answer = ask(store, "What does the mLSTM covariance update rule give?", retriever=retriever)
+    assert not answer.refused
+    sentences = [s for s in re.split(r"(?<=\])\s+", answer.text) if s]
+    assert sentences and all(CITATION.search(s) for s in sentences)
+    assert "covariance update rule" in answer.text
+    assert {(c.paper, c.page) for c in answer.citations} <= {
+        (s.paper, s.page) for s in answer.sources
+    }
+    assert answer.groundedness == 1.0
+    assert set(answer.latency_ms) == {"retrieve", "generate", "total"}
+
+
+def test_list_questions_get_bullets(store):
+    answer = ask(store, "What are the major improvements over the vanilla LSTM? Answer in bullets.")
+    lines = answer.text.splitlines()
+    assert len(lines) >= 2 and all(line.startswith("- ") for line in lines)
+    assert all(CITATION.search(line) for line in lines)
+
+
+def test_weak_evidence_is_refused(store):
+    answer = ask(store, "Who won the football world cup in 1954?", refusal_threshold=0.3)
+    assert answer.refused and answer.text == REFUSAL and not answer.citations
+
+
+def test_empty_store_refuses():
+    answer = ask(FakePaperStore(pages={}), "What is the sLSTM?", retriever="similarity")
+    assert answer.refused
+
+
+def test_stream_yields_text_then_the_answer(store):
+    generator = AnswerGenerator(embeddings=store.embeddings)
+    r = build_retriever("similarity", store, RetrieverSettings(k=3))
+    pieces = list(
+        stream_answer("What is the sLSTM memory?", r, generator, AnswerSettings(mode="extractive"))
+    )
+    assert isinstance(pieces[-1], Answer)
+    assert "".join(pieces[:-1]) == pieces[-1].text
+
+
+def test_xlstm_mode_uses_the_model_scores(store):
+    calls = []
+
+    def fake_upr(question, passages):
+        calls.append(passages)
+        return [10.0 if "parallelizable" in p else 0.0 for p in passages]
+
+    generator = AnswerGenerator(embeddings=store.embeddings, run=object())
+    generator.upr_scores = fake_upr  # type: ignore[method-assign]
+    r = build_retriever("similarity", store, RetrieverSettings(k=4))
+    settings = AnswerSettings(mode="extractive-xlstm", max_sentences=1, upr_weight=5.0)
+    answer = answer_question("What does the mLSTM memory do?", r, generator, settings)
+    assert calls and "parallelizable" in answer.text
+
+
+def test_xlstm_mode_without_a_model_says_how_to_train(store):
+    with pytest.raises(UserError, match="make train"):
+        ask(store, "What is the sLSTM?", mode="extractive-xlstm")
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "empty"),
+        ("   \n ", "empty"),
+        ("x" * 2001, "2000"),
+        ("what\x07 is it", "control character"),
+        (b"\xff\xfe what", "UTF-8"),
+        ("bad \udcff bytes", "UTF-8"),
+    ],
+)
+def test_bad_questions_are_one_line_errors(store, question, message):
+    with pytest.raises(UserError, match=message) as err:
+        ask(store, question)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_mode_is_an_error(store):
+    with pytest.raises(UserError, match="unknown answer mode"):
+        ask(store, "What is the sLSTM?", mode="poetry")
