@@ -43,7 +43,8 @@ class HashEmbeddings(Embeddings):
 XLSTM_PAGES = {
     2: "The xLSTM introduces exponential gating with appropriate normalization and stabilization "
     "techniques. We modify the LSTM memory structure.",
-    4: "The sLSTM has a scalar memory, a scalar update, and new memory mixing. Memory mixing happens "
+    4: "The sLSTM has a scalar memory, a scalar update, and new memory mixing. "
+    "Memory mixing happens "
     "within each head through recurrent connections.",
     5: "The mLSTM has a matrix memory and a covariance update rule. The mLSTM is fully "
     "parallelizable because it has no memory mixing.",

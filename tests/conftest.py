@@ -1,0 +1,36 @@
+"""Suite-wide set-up: offline, no telemetry, the paper mirror, CUDA-only tests deselected."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_PAPERS = (REPO.parent / "shared" / "papers").resolve()
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+if not os.environ.get("XRAG_PAPER_MIRRORS") and SHARED_PAPERS.is_dir():
+    os.environ["XRAG_PAPER_MIRRORS"] = str(SHARED_PAPERS)
+
+
+def mirror_pdf(name: str) -> Path | None:
+    """A paper from the mirror folders, or None when no mirror has it."""
+    for folder in os.environ.get("XRAG_PAPER_MIRRORS", "").split(os.pathsep):
+        if folder and (Path(folder) / name).is_file():
+            return Path(folder) / name
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
