@@ -205,3 +205,21 @@ def _free_generation(
         for d in context_docs
     ]
     answer.groundedness = grounded(answer.text, [d.page_content for d in docs])
+
+
+def extractive_baseline(question: str, sources: list[Source], method: str, embeddings: Any) -> str:
+    """Baselines that show what the xLSTM adds: one retrieved sentence, uncomposed.
+
+    "first": the first sentence of the top-ranked source; "embedding": the retrieved sentence
+    most similar to the question by the store's embeddings.
+    """
+    docs = [Document(page_content=s.text, metadata={"page": s.page}) for s in sources]
+    candidates = candidates_from(docs)
+    if not candidates:
+        return ""
+    if method == "first":
+        return candidates[0].text
+    if method == "embedding":
+        score_candidates(question, candidates, embeddings, lexical_weight=0.0)
+        return max(candidates, key=lambda c: c.dense).text
+    raise ValueError(f"unknown baseline {method!r}; choose 'first' or 'embedding'")

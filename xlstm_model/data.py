@@ -48,18 +48,23 @@ def _files_under(path: Path) -> list[Path]:
 
 
 def _default_corpus_files() -> list[Path]:
-    """Every paper in the ingest manifest, else every PDF in the mirrors and data/papers."""
+    """Every paper of the ingest manifest (local, mirrored or fetched), else every mirrored PDF."""
+    try:
+        from ingest.manifest import default_paper_paths
+    except ImportError:  # an ingest package without a manifest: glob the paper folders
+        return _mirrored_pdfs()
+    try:
+        return list(default_paper_paths())
+    except Exception as e:  # ingest's FetchError/IngestError carry a one-line message
+        msg = f"the default corpus is incomplete: {e}"
+        raise ModelError(msg) from e
+
+
+def _mirrored_pdfs() -> list[Path]:
     from ingest.paths import paper_mirrors, papers_dir
 
-    try:  # the ingest package's manifest loader, where it exists
-        from ingest.manifest import default_paper_paths  # type: ignore[import-not-found]
-
-        return list(default_paper_paths())
-    except ImportError:
-        pass
-    folders = [*paper_mirrors(), papers_dir()]
     by_name: dict[str, Path] = {}
-    for folder in folders:
+    for folder in [papers_dir(), *paper_mirrors()]:
         for pdf in sorted(folder.glob("*.pdf")) if folder.is_dir() else []:
             by_name.setdefault(pdf.name, pdf)
     return _latest_versions(sorted(by_name.values(), key=lambda p: p.name))

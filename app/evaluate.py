@@ -1,0 +1,240 @@
+"""Batch evaluation: every question through every retriever, with extractive baselines.
+
+    python -m app.evaluate --questions app/questions/xlstm_v2.jsonl --out eval-out \
+        [--retrievers similarity,compression,hybrid] [--k 5] [--limit 10]
+
+`evaluate()` is a plain function (the UI can call it); `write_outputs()` (in `app.report`) writes
+`metrics.json`, `results.csv`, `report.md` and the charts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from app.errors import UserError
+from app.metrics import answer_f1, grounded, hit_and_rank, rouge_l, strip_citations
+from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
+from app.report import summarize_baselines, summarize_rows, write_outputs
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RETRIEVERS = ("similarity", "compression", "hybrid")
+BASELINES = ("first", "embedding")
+
+
+def _sentences(sources: Sequence[Any]) -> list[str]:
+    from retrievers.sentences import split_sentences
+
+    out: list[str] = []
+    for source in sources:
+        out.extend(split_sentences(source.text) or [source.text.strip()])
+    return [s for s in out if s]
+
+
+def first_sentence_baseline(sources: Sequence[Any]) -> str:
+    """Baseline: the first sentence of the top retrieved source."""
+    sentences = _sentences(sources[:1])
+    return sentences[0] if sentences else ""
+
+
+def embedding_baseline(question: str, sources: Sequence[Any], embeddings: Any) -> str:
+    """Baseline: the retrieved sentence closest to the question by embedding cosine."""
+    sentences = _sentences(sources)
+    if not sentences:
+        return ""
+    q = np.asarray(embeddings.embed_query(question), dtype=float)
+    s = np.asarray(embeddings.embed_documents(sentences), dtype=float)
+    norms = np.linalg.norm(s, axis=1) * (np.linalg.norm(q) or 1.0)
+    cosine = s @ q / np.where(norms == 0, 1.0, norms)
+    return sentences[int(np.argmax(cosine))]
+
+
+def baseline_answer(method: str, question: str, sources: Sequence[Any], embeddings: Any) -> str:
+    if method == "first":
+        return first_sentence_baseline(sources)
+    return embedding_baseline(question, sources, embeddings)
+
+
+def answer_scores(q: Question, text: str, source_texts: list[str], refused: bool) -> dict:
+    """answer_f1 / rouge_l against the reference (answerable only), grounded (answered only)."""
+    clean = strip_citations(text)
+    return {
+        "answer_f1": answer_f1(clean, q.reference_answer) if q.answerable else None,
+        "rouge_l": rouge_l(clean, q.reference_answer) if q.answerable else None,
+        "grounded": None if refused else grounded(text, source_texts),
+    }
+
+
+def question_row(q: Question, retriever: str, answer: Any) -> dict:
+    """One results row: the answer and its retrieval and answer metrics."""
+    texts = [s.text for s in answer.sources]
+    hit, rank = hit_and_rank(answer.sources, q.evidence) if q.evidence else (None, None)
+    return {
+        "id": q.id,
+        "retriever": retriever,
+        "type": q.type,
+        "answerable": q.answerable,
+        "answer": answer.text,
+        "refused": bool(answer.refused),
+        "hit": hit,
+        "rank": rank,
+        **answer_scores(q, answer.text, texts, bool(answer.refused)),
+        "latency_ms": float(answer.latency_ms.get("total", 0.0)),
+        "context_tokens": sum(len(t.split()) for t in texts),
+    }
+
+
+def baseline_rows(q: Question, retriever: str, answer: Any, embeddings: Any) -> list[dict]:
+    texts = [s.text for s in answer.sources]
+    rows = []
+    for method in BASELINES:
+        text = baseline_answer(method, q.question, answer.sources, embeddings)
+        row = {"id": q.id, "system": f"{retriever}/{method}", "answerable": q.answerable}
+        rows.append({**row, **answer_scores(q, text, texts, refused=False)})
+    return rows
+
+
+def effective_settings(resources: Any, k: int) -> Any:
+    """The answer settings with `k`; "extractive" when no trained model is loaded."""
+    settings = dataclasses.replace(resources.settings, k=k)
+    generator = resources.generator
+    if settings.mode != "extractive" and getattr(generator, "run", None) is None:
+        logger.warning("no trained xLSTM model loaded: evaluating mode 'extractive'")
+        settings = dataclasses.replace(settings, mode="extractive")
+    return settings
+
+
+def run_config(resources: Any, settings: Any, retrievers: Sequence[str], k: int, n: int) -> dict:
+    """Settings, k, retrievers, number of questions, model folder, time and machine of a run."""
+    return {
+        "settings": dataclasses.asdict(settings),
+        "k": k,
+        "retrievers": list(retrievers),
+        "n_questions": n,
+        "model_dir": str(getattr(resources, "model_dir", "") or ""),
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "node": platform.node(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+    }
+
+
+def evaluate(
+    questions: Sequence[Question],
+    resources: Any,
+    retrievers: Sequence[str] = DEFAULT_RETRIEVERS,
+    k: int | None = None,
+    progress: bool = True,
+    answer_fn: Callable[..., Any] | None = None,
+) -> dict:
+    """Answer every question with every retriever; metrics per retriever, baseline and row."""
+    if answer_fn is None:
+        from app.answer import answer_question as answer_fn
+    k = k or resources.settings.k
+    settings = effective_settings(resources, k)
+    embeddings = getattr(resources.generator, "embeddings", None) or resources.store.embeddings
+    rows, base_rows = [], []
+    bar = tqdm(total=len(questions) * len(retrievers), disable=not progress, desc="evaluate")
+    for name in retrievers:
+        retriever = resources.retriever(name, k)
+        bar.set_postfix_str(name)
+        for q in questions:
+            answer = answer_fn(q.question, retriever, resources.generator, settings)
+            rows.append(question_row(q, name, answer))
+            base_rows.extend(baseline_rows(q, name, answer, embeddings))
+            bar.update(1)
+    bar.close()
+    return {
+        "config": run_config(resources, settings, retrievers, k, len(questions)),
+        "retrievers": {
+            name: summarize_rows([r for r in rows if r["retriever"] == name]) for name in retrievers
+        },
+        "baselines": summarize_baselines(base_rows),
+        "questions": rows,
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m app.evaluate", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--questions", default=str(DEFAULT_QUESTIONS), help="JSONL file, one question per line"
+    )
+    parser.add_argument(
+        "--retrievers", default=",".join(DEFAULT_RETRIEVERS), help="comma-separated"
+    )
+    parser.add_argument(
+        "--k", type=int, default=None, help="documents retrieved (default: settings)"
+    )
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    parser.add_argument(
+        "--model-dir", default=None, help="trained xLSTM run (default: data/models/default)"
+    )
+    parser.add_argument("--embedding-model", default=None, help="embedding model name or path")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def parse_retrievers(text: str) -> list[str]:
+    from retrievers import RETRIEVER_NAMES
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in RETRIEVER_NAMES]
+    if unknown or not names:
+        bad = unknown[0] if unknown else "(none)"
+        msg = f"unknown retriever {bad!r}; choose from {', '.join(RETRIEVER_NAMES)}"
+        raise UserError(msg)
+    return names
+
+
+def run(args: argparse.Namespace) -> dict:
+    for name in ("k", "limit"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise UserError(f"--{name} must be at least 1, got {value}")
+    retrievers = parse_retrievers(args.retrievers)
+    questions = load_questions(args.questions)[: args.limit]
+    from app.resources import load_resources
+
+    resources = load_resources(model_dir=args.model_dir, embedding_model=args.embedding_model)
+    try:
+        resources.require_papers()
+        result = evaluate(questions, resources, retrievers, args.k, progress=not args.no_progress)
+    finally:
+        resources.close()
+    result["config"]["questions_file"] = str(args.questions)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        result = run(args)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    paths = write_outputs(result, args.out)
+    print(paths["report"].read_text(encoding="utf-8").split("\n## Charts")[0])
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The question set: one JSON object per line, checked with line numbers on error.
+
+Fields: `id`, `question` (required), `reference_answer`, `evidence` ([{"paper", "page"}], pages
+1-based physical PDF pages), `answerable`, `type`; unknown fields (e.g. `key_terms`) are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.errors import UserError
+
+DEFAULT_QUESTIONS = Path(__file__).with_name("questions") / "xlstm_v2.jsonl"
+QUESTION_TYPES = ("factoid", "numeric", "list", "why", "unanswerable")
+
+
+@dataclass
+class Question:
+    id: str
+    question: str
+    reference_answer: str = ""
+    evidence: list[dict] = field(default_factory=list)
+    answerable: bool = True
+    type: str = "factoid"
+
+
+def _check_type(value: Any, kind: type | tuple[type, ...], name: str, where: str) -> None:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        msg = f"{where}: field {name!r} must be {getattr(kind, '__name__', kind)}, got {value!r}"
+        raise UserError(msg)
+
+
+def _parse_evidence(items: Any, where: str) -> list[dict]:
+    _check_type(items, list, "evidence", where)
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise UserError(f"{where}: each evidence entry must be an object, got {item!r}")
+        _check_type(item.get("paper"), str, "evidence.paper", where)
+        _check_type(item.get("page"), int, "evidence.page", where)
+        out.append({"paper": item["paper"], "page": item["page"]})
+    return out
+
+
+def parse_question(obj: Any, where: str, default_id: str) -> Question:
+    """One question from a decoded JSON line; unknown fields are ignored."""
+    if not isinstance(obj, dict):
+        raise UserError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    if "question" not in obj:
+        raise UserError(f"{where}: missing field 'question'")
+    _check_type(obj["question"], str, "question", where)
+    if not obj["question"].strip():
+        raise UserError(f"{where}: field 'question' is empty")
+    for name in ("id", "reference_answer", "type"):
+        if name in obj:
+            _check_type(obj[name], str, name, where)
+    evidence = _parse_evidence(obj.get("evidence", []), where)
+    answerable = obj.get("answerable", True)
+    _check_type(answerable, bool, "answerable", where)
+    return Question(
+        id=obj.get("id") or default_id,
+        question=obj["question"],
+        reference_answer=obj.get("reference_answer", ""),
+        evidence=evidence,
+        answerable=answerable,
+        type=obj.get("type", "unanswerable" if not answerable else "factoid"),
+    )
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """Questions from a JSONL file; a bad line raises `UserError` naming its line number."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"cannot read questions file {path}: {e}") from e
+    questions, seen = [], set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:line {number}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise UserError(f"{where}: invalid JSON ({e.msg} at column {e.colno})") from e
+        question = parse_question(obj, where, default_id=f"line-{number}")
+        if question.id in seen:
+            raise UserError(f"{where}: duplicate id {question.id!r}")
+        seen.add(question.id)
+        questions.append(question)
+    if not questions:
+        raise UserError(f"{path} holds no questions; write one JSON object per line")
+    return questions

@@ -1,0 +1,209 @@
+"""Summaries and files of an evaluation run: metrics.json, results.csv, report.md and charts."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from app.metrics import mrr, percentile
+
+logger = logging.getLogger(__name__)
+
+RETRIEVER_METRICS = (
+    "hit_at_k",
+    "mrr",
+    "context_tokens",
+    "answer_f1",
+    "rouge_l",
+    "grounded",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "latency_ms_p50",
+    "latency_ms_p95",
+)
+ANSWER_METRICS = ("answer_f1", "rouge_l", "grounded")
+RETRIEVAL_METRICS = ("hit_at_k", "mrr", "refusal_accuracy", "false_refusal_rate")
+CSV_FIELDS = (
+    "id",
+    "retriever",
+    "type",
+    "answerable",
+    "refused",
+    "hit",
+    "rank",
+    "answer_f1",
+    "rouge_l",
+    "grounded",
+    "latency_ms",
+    "context_tokens",
+    "answer",
+)
+
+
+def mean(values: Iterable[float | bool | None]) -> float | None:
+    """Mean of the values that are not None; None when there are none."""
+    data = [float(v) for v in values if v is not None]
+    return round(sum(data) / len(data), 4) if data else None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def summarize_rows(rows: Sequence[dict]) -> dict:
+    """Metrics of one retriever from its question rows (see `RETRIEVER_METRICS`).
+
+    hit_at_k and mrr count answerable questions with evidence; answer_f1 and rouge_l count
+    answerable questions (a false refusal scores its refusal text); grounded counts answered
+    (not refused) questions; refusal_accuracy = share of unanswerable questions refused;
+    false_refusal_rate = share of answerable questions refused.
+    """
+    with_evidence = [r for r in rows if r["hit"] is not None]
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    latencies = [r["latency_ms"] for r in rows]
+    return {
+        "n_questions": len(rows),
+        "hit_at_k": mean(r["hit"] for r in with_evidence),
+        "mrr": round(mrr(r["rank"] for r in with_evidence), 4) if with_evidence else None,
+        "context_tokens": mean(r["context_tokens"] for r in rows),
+        "answer_f1": mean(r["answer_f1"] for r in answerable),
+        "rouge_l": mean(r["rouge_l"] for r in answerable),
+        "grounded": mean(r["grounded"] for r in rows),
+        "refusal_accuracy": mean(r["refused"] for r in unanswerable),
+        "false_refusal_rate": mean(r["refused"] for r in answerable),
+        "latency_ms_p50": _rounded(percentile(latencies, 50)),
+        "latency_ms_p95": _rounded(percentile(latencies, 95)),
+    }
+
+
+def summarize_baselines(rows: Sequence[dict]) -> dict:
+    """{"<retriever>/<baseline>": {answer_f1, rouge_l, grounded}} over answerable questions."""
+    systems = list(dict.fromkeys(r["system"] for r in rows))
+    out = {}
+    for system in systems:
+        chosen = [r for r in rows if r["system"] == system and r["answerable"]]
+        out[system] = {"n_questions": len(chosen)}
+        out[system].update({m: mean(r[m] for r in chosen) for m in ANSWER_METRICS})
+    return out
+
+
+def by_type(rows: Sequence[dict]) -> dict[str, dict[str, float | None]]:
+    """answer_f1 per retriever and question type (refusal accuracy for "unanswerable")."""
+    table: dict[str, dict[str, float | None]] = {}
+    for r in rows:
+        table.setdefault(r["retriever"], {}).setdefault(r["type"], None)
+    for retriever, types in table.items():
+        for kind in types:
+            chosen = [r for r in rows if r["retriever"] == retriever and r["type"] == kind]
+            metric = "answer_f1" if chosen[0]["answerable"] else "refused"
+            types[kind] = mean(r[metric] for r in chosen)
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_charts(result: dict, out_dir: Path) -> dict[str, Path]:
+    """PNG charts (matplotlib Agg): answer metrics, retrieval metrics, latency."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    systems = {**result["retrievers"], **result["baselines"]}
+    charts = {
+        "answer_metrics": (systems, ANSWER_METRICS, "Answer metrics (higher is better)"),
+        "retrieval_metrics": (result["retrievers"], RETRIEVAL_METRICS, "Retrieval and refusal"),
+        "latency": (result["retrievers"], ("latency_ms_p50", "latency_ms_p95"), "Latency (ms)"),
+    }
+    paths = {}
+    for name, (groups, metrics, title) in charts.items():
+        width_in = min(14.0, max(6.0, 0.45 * len(groups) * len(metrics) + 3))
+        fig, ax = plt.subplots(figsize=(width_in, 4))
+        width = 0.8 / max(1, len(groups))
+        for i, (system, values) in enumerate(groups.items()):
+            xs = [m + i * width for m in range(len(metrics))]
+            ax.bar(xs, [values.get(m) or 0.0 for m in metrics], width, label=system)
+        ax.set_xticks([m + 0.4 - width / 2 for m in range(len(metrics))], list(metrics))
+        ax.set_title(title)
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        fig.tight_layout()
+        paths[name] = out_dir / f"{name}.png"
+        fig.savefig(paths[name], dpi=110)
+        plt.close(fig)
+    return paths
+
+
+def render_report(result: dict, charts: dict[str, Path]) -> str:
+    """report.md: configuration, the metric tables, answer_f1 per question type, the charts."""
+    config = result["config"]
+    settings = config.get("settings", {})
+    retr = result["retrievers"]
+    parts = [
+        "# Evaluation report",
+        "",
+        f"Questions: `{config.get('questions_file', '?')}` ({config.get('n_questions', '?')}), "
+        f"k = {config.get('k')}, mode = `{settings.get('mode', '?')}`, "
+        f"model = `{config.get('model_dir') or '-'}`, {config.get('timestamp', '')}.",
+        "",
+        "## Retrievers",
+        "",
+        markdown_table(
+            ["retriever", *RETRIEVER_METRICS],
+            [[n, *(m.get(x) for x in RETRIEVER_METRICS)] for n, m in retr.items()],
+        ),
+        "",
+        "## Baselines (answerable questions)",
+        "",
+        markdown_table(
+            ["system", *ANSWER_METRICS],
+            [[n, *(m.get(x) for x in ANSWER_METRICS)] for n, m in result["baselines"].items()],
+        ),
+        "",
+        "## answer_f1 by question type (unanswerable: refusal accuracy)",
+        "",
+    ]
+    types = by_type(result["questions"])
+    kinds = sorted({k for row in types.values() for k in row})
+    parts.append(
+        markdown_table(
+            ["retriever", *kinds], [[r, *(t.get(k) for k in kinds)] for r, t in types.items()]
+        )
+    )
+    parts += ["", "## Charts", ""]
+    parts += [f"![{name}]({path.name})" for name, path in charts.items()]
+    return "\n".join(parts) + "\n"
+
+
+def write_outputs(result: dict, out_dir: str | Path) -> dict[str, Path]:
+    """Writes metrics.json, results.csv, report.md and the PNG charts; returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"metrics": out / "metrics.json", "results": out / "results.csv"}
+    paths["metrics"].write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    with paths["results"].open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(result["questions"])
+    charts = write_charts(result, out)
+    paths["report"] = out / "report.md"
+    paths["report"].write_text(render_report(result, charts), encoding="utf-8")
+    return {**paths, **charts}

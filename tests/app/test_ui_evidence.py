@@ -1,0 +1,88 @@
+"""The UI's pure helpers: safe Markdown, citation chips, highlighting, evidence differences."""
+
+from __future__ import annotations
+
+from app.answer import Answer, Citation, Source
+from app.ui_evidence import (
+    answer_markdown,
+    chip,
+    cited_pages,
+    diff_summary,
+    escape_markdown,
+    evidence_diff,
+    format_count,
+    highlight_html,
+    supporting_quotes,
+)
+
+PAPER = "xlstm-2405.04517v2.pdf"
+TITLE = "xLSTM: Extended Long Short-Term Memory"
+
+
+def make_answer(pages: list[int], cited: list[tuple[int, str]] = ()) -> Answer:
+    return Answer(
+        question="q",
+        text="t",
+        refused=False,
+        mode="extractive",
+        citations=[Citation(PAPER, page, quote) for page, quote in cited],
+        sources=[Source(PAPER, p, 0.5, f"text of page {p}", f"c{p}", title=TITLE) for p in pages],
+    )
+
+
+def test_escape_markdown_keeps_text_literal() -> None:
+    assert escape_markdown("cost $5 and $6, a*b_c <b>") == r"cost \$5 and \$6, a\*b\_c \<b\>"
+    assert escape_markdown("- item").startswith("- ")
+
+
+def test_answer_markdown_turns_citations_into_chips() -> None:
+    md = answer_markdown("The mLSTM has a matrix memory [xLSTM, p. 5]. Cost $1 [xLSTM, p. 10]")
+    assert ":gray-badge[xLSTM p. 5]" in md and ":gray-badge[xLSTM p. 10]" in md
+    assert r"\$1" in md
+    assert answer_markdown("xLSTM[7:1] has 7 mLSTM blocks") == r"xLSTM[7:1] has 7 mLSTM blocks"
+
+
+def test_chip_strips_markdown_breakers() -> None:
+    assert chip("a]b[c:d", "orange") == ":orange-badge[a b c d]"
+
+
+def test_evidence_diff_shared_and_unique() -> None:
+    answers = {"similarity": make_answer([1, 3, 9]), "compression": make_answer([3, 4, 1])}
+    diff = evidence_diff(answers)
+    assert diff.shared == [(PAPER, 1), (PAPER, 3)]
+    assert diff.unique == {"similarity": [(PAPER, 9)], "compression": [(PAPER, 4)]}
+    assert diff.only_in("similarity", (PAPER, 9))
+    assert not diff.only_in("compression", (PAPER, 9))
+    line = diff_summary(diff, {"similarity": "Similarity"}, {PAPER: TITLE})
+    assert "shared: xLSTM p. 1, 3" in line
+    assert ":orange-badge[only Similarity] xLSTM p. 9" in line
+    assert ":orange-badge[only compression] xLSTM p. 4" in line
+
+
+def test_evidence_diff_of_three_and_none() -> None:
+    answers = {"a": make_answer([1, 2]), "b": make_answer([2, 3]), "c": make_answer([2, 3])}
+    diff = evidence_diff(answers)
+    assert diff.shared == [(PAPER, 2)]
+    assert diff.unique == {"a": [(PAPER, 1)], "b": [], "c": []}
+    assert evidence_diff({}).shared == []
+
+
+def test_highlight_marks_quotes_and_escapes() -> None:
+    text = "Intro <b>bold</b>.  The mLSTM has a\nmatrix memory. End."
+    out = highlight_html(text, ["The mLSTM has a matrix memory.", "not there"])
+    assert out == "Intro &lt;b&gt;bold&lt;/b&gt;. <mark>The mLSTM has a matrix memory.</mark> End."
+    assert highlight_html("a b", []) == "a b"
+
+
+def test_supporting_quotes_and_cited_pages() -> None:
+    answer = make_answer([5, 9], cited=[(5, "q5"), (9, "q9"), (5, "q5b")])
+    assert cited_pages(answer) == [(PAPER, 5), (PAPER, 9)]
+    assert supporting_quotes(answer, answer.sources[0]) == ["q5", "q5b"]
+
+
+def test_format_count() -> None:
+    assert format_count(3_210_000) == "3.21 M"
+    assert format_count(12_500) == "12.5 k"
+    assert format_count(2.4e9) == "2.4 B"
+    assert format_count(None) == "–"
+    assert format_count(7) == "7"

@@ -1,0 +1,102 @@
+"""Batched sequence scoring: mean log p(target | context), and UPR passage re-ranking scores.
+
+UPR (Sachan et al., 2022, "Improving Passage Retrieval with Zero-Shot Question Generation") ranks a
+passage by how likely the language model finds the question after it.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from xlstm_model.checkpoint import LoadedRun
+from xlstm_model.errors import ModelError
+from xlstm_model.prompt import CONTEXT, QUESTION, clean_text, format_question_for_upr
+
+UPR_PASSAGE_TOKENS = 96
+
+
+def _batch_tensors(pairs: list[tuple[list[int], list[int]]], pad_id: int):
+    """Right-padded inputs and labels (-100 except on target tokens): (B, T_max) each."""
+    width = max(len(c) + len(t) - 1 for c, t in pairs)
+    inputs = torch.full((len(pairs), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(pairs), width), -100, dtype=torch.long)
+    for row, (ctx, tgt) in enumerate(pairs):
+        seq = ctx + tgt
+        inputs[row, : len(seq) - 1] = torch.tensor(seq[:-1])
+        labels[row, len(ctx) - 1 : len(seq) - 1] = torch.tensor(tgt)
+    return inputs, labels
+
+
+@torch.no_grad()
+def score_token_pairs(
+    run: LoadedRun, pairs: list[tuple[list[int], list[int]]], batch_size: int = 16
+) -> list[float]:
+    """Mean log-probability of every target given its context, for token-id pairs.
+
+    Pairs are sorted by length and scored a padded batch at a time (one forward per batch).
+    """
+    if any(not tgt for _, tgt in pairs):
+        msg = "cannot score an empty target; pass at least one target token"
+        raise ModelError(msg)
+    pairs = [(ctx or [run.tokenizer.eot_id], tgt) for ctx, tgt in pairs]
+    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+    device = next(run.model.parameters()).device
+    scores = [0.0] * len(pairs)
+    for start in range(0, len(order), max(1, batch_size)):
+        chosen = order[start : start + batch_size]
+        inputs, labels = _batch_tensors([pairs[i] for i in chosen], run.tokenizer.pad_id)
+        inputs, labels = inputs.to(device), labels.to(device)
+        logits, _ = run.model(inputs)  # (B, T, V)
+        logp = F.log_softmax(logits.float(), dim=-1)
+        picked = logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (B, T)
+        mask = labels != -100
+        means = (picked * mask).sum(1) / mask.sum(1)
+        for i, value in zip(chosen, means.tolist(), strict=True):
+            scores[i] = value
+    return scores
+
+
+def sequence_logprob(
+    run: LoadedRun,
+    contexts: list[str],
+    targets: list[str],
+    batch_size: int = 16,
+    max_context_tokens: int | None = None,
+) -> list[float]:
+    """Mean log p(target tokens | context tokens) per target token, one float per pair.
+
+    Contexts longer than `max_context_tokens` keep their end (the tokens next to the target).
+    """
+    if len(contexts) != len(targets):
+        msg = f"got {len(contexts)} contexts but {len(targets)} targets; pass one per context"
+        raise ModelError(msg)
+    if not contexts:
+        return []
+    tok = run.tokenizer
+    ctx_ids, tgt_ids = tok.encode_batch(list(contexts)), tok.encode_batch(list(targets))
+    if max_context_tokens:
+        ctx_ids = [ids[-max_context_tokens:] for ids in ctx_ids]
+    return score_token_pairs(run, list(zip(ctx_ids, tgt_ids, strict=True)), batch_size)
+
+
+def upr_context_ids(run: LoadedRun, passage: str, max_tokens: int = UPR_PASSAGE_TOKENS) -> list[int]:
+    """Token ids of `format_passage_for_upr(passage)`, the passage cut to its last max_tokens."""
+    tok = run.tokenizer
+    body = tok.encode(f" {clean_text(passage)} ")[-max_tokens:]
+    return [tok.token_id(CONTEXT), *body, tok.token_id(QUESTION)]
+
+
+def upr_scores(
+    run: LoadedRun,
+    question: str,
+    passages: list[str],
+    batch_size: int = 16,
+    max_passage_tokens: int = UPR_PASSAGE_TOKENS,
+) -> list[float]:
+    """Mean log p(question | passage) per question token, one score per passage (higher = better)."""
+    if not passages:
+        return []
+    target = run.tokenizer.encode(format_question_for_upr(question))
+    pairs = [(upr_context_ids(run, p, max_passage_tokens), target) for p in passages]
+    return score_token_pairs(run, pairs, batch_size)

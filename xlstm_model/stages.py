@@ -1,0 +1,82 @@
+"""The two training stages on a RunSession: pre-training on corpus windows, then QA fine-tuning."""
+
+from __future__ import annotations
+
+import math
+
+from xlstm_model.data import BlockSampler, TokenSplit, val_blocks
+from xlstm_model.loop import StageHooks, StagePlan, run_stage
+from xlstm_model.qa_dataset import Example, QASampler, qa_val_batches
+from xlstm_model.session import RunSession
+from xlstm_model.trainer import shard_batches
+
+PRETRAIN, QA = "pretrain", "qa"
+
+
+def make_plan(
+    session: RunSession,
+    name: str,
+    total_steps: int | None,
+    peak_lr: float,
+    deadline: float | None,
+    stop_at_step: int | None,
+) -> StagePlan:
+    """A stage plan, continuing the recorded one when resuming."""
+    prior = session.plans.get(name)
+    first = prior["first_step"] if prior else session.trainer.step
+    if total_steps is None and prior:
+        total_steps = prior["total_steps"]
+    return StagePlan(name, first, total_steps, peak_lr, deadline, stop_at_step)
+
+
+def stage_finished(session: RunSession, name: str) -> bool:
+    plan = session.plans.get(name)
+    if not plan or plan["total_steps"] is None:
+        return False
+    return session.trainer.step >= plan["first_step"] + plan["total_steps"]
+
+
+def _lm_evaluator(session: RunSession, split: TokenSplit, context_length: int):
+    trainer, s = session.trainer, session.trainer.settings
+    blocks = val_blocks(split.val, context_length, s.eval_blocks)
+    batches = shard_batches(blocks, s.batch_size, trainer.info)
+
+    def evaluate() -> dict:
+        loss = trainer.evaluate(batches())
+        return {"val_loss": loss, "val_ppl": math.exp(loss)}
+
+    return evaluate
+
+
+def run_pretrain(session: RunSession, plan: StagePlan, split: TokenSplit, context_length: int):
+    """Language-model pre-training on shuffled windows of the training stream."""
+    trainer, s, info = session.trainer, session.trainer.settings, session.trainer.info
+    sampler = BlockSampler(
+        split.train, context_length, s.batch_size, s.seed, info.rank, info.world_size
+    )
+    session.register(plan, sampler)
+    evaluate = _lm_evaluator(session, split, context_length)
+    run_stage(trainer, plan, sampler, StageHooks(evaluate, session.on_eval, session.log))
+
+
+def run_qa(
+    session: RunSession,
+    plan: StagePlan,
+    examples: tuple[list[Example], list[Example]],
+    pad_id: int,
+    lm_split: TokenSplit | None = None,
+    context_length: int = 0,
+) -> None:
+    """Fine-tuning on QA examples; validation reports QA loss (and LM perplexity if given)."""
+    trainer, s, info = session.trainer, session.trainer.settings, session.trainer.info
+    train, val = examples
+    sampler = QASampler(train, s.batch_size, pad_id, s.seed, info.rank, info.world_size)
+    session.register(plan, sampler)
+    qa_batches = qa_val_batches(val, s.batch_size, pad_id, info.rank, info.world_size)
+    lm_evaluate = _lm_evaluator(session, lm_split, context_length) if lm_split else None
+
+    def evaluate() -> dict:
+        metrics = {"qa_val_loss": trainer.evaluate(qa_batches())}
+        return {**metrics, **(lm_evaluate() if lm_evaluate else {})}
+
+    run_stage(trainer, plan, sampler, StageHooks(evaluate, session.on_eval, session.log))

@@ -1,0 +1,218 @@
+"""Train the xLSTM language model: `python -m xlstm_model.train --corpus default --out default`.
+
+Pre-trains on the papers (PDF or text), optionally fine-tunes on QA examples (`--qa`), and writes a
+run directory (see `xlstm_model.checkpoint`). Runs data-parallel under `torchrun`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from xlstm_model.checkpoint import (
+    CONFIG_FILE,
+    RUN_FORMAT,
+    TOKENIZER_FILE,
+    atomic_write_json,
+    build_model,
+    has_checkpoint,
+    last_dir,
+    model_config_from_dict,
+    read_json,
+)
+from xlstm_model.data import check_split, load_documents, resolve_corpus, split_tokens
+from xlstm_model.distributed import barrier, init_distributed, shutdown_distributed
+from xlstm_model.errors import ModelError
+from xlstm_model.qa_dataset import encode_examples, read_qa_jsonl, split_examples
+from xlstm_model.session import RunSession
+from xlstm_model.stages import PRETRAIN, QA, make_plan, run_pretrain, run_qa, stage_finished
+from xlstm_model.tokenizer import Tokenizer, train_tokenizer
+from xlstm_model.train_state import load_last
+from xlstm_model.trainer import TRAIN_PRESETS, Trainer, TrainSettings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MINUTES = 10.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m xlstm_model.train", description=__doc__.split("\n")[0])
+    p.add_argument("--corpus", nargs="+", default=["default"], help='folders/files, or "default"')
+    p.add_argument("--out", default="default", help='run directory, or "default"')
+    p.add_argument("--config", default="default", help="preset: " + ", ".join(TRAIN_PRESETS))
+    p.add_argument("--max-minutes", type=float, help=f"wall-clock budget (default {DEFAULT_MINUTES:g} without --max-steps)")
+    p.add_argument("--max-steps", type=int, help="optimizer steps (pre-training + QA)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--resume", action="store_true", help="continue from <out>/last/")
+    p.add_argument("--if-missing", action="store_true", help="exit 0 if <out> already holds a model")
+    p.add_argument("--qa", help='QA JSONL for a fine-tuning stage, or "auto" (inverse-cloze from the corpus)')
+    p.add_argument("--stop-at-step", type=int, help="stop at this step as if interrupted (testing)")
+    return p  # fmt: skip
+
+
+def resolve_run_dir(out: str) -> Path:
+    if out == "default":
+        from ingest.paths import default_model_dir
+
+        return default_model_dir()
+    return Path(out).expanduser().resolve()
+
+
+@dataclass
+class RunSpec:
+    """What a run trains: preset name, model config and training settings."""
+
+    preset: str
+    model_config: object
+    settings: TrainSettings
+
+
+def resolve_spec(preset: str, run_dir: Path, resume: bool) -> RunSpec:
+    """The preset's configs, or the recorded ones when resuming."""
+    if resume:
+        saved = read_json(run_dir / CONFIG_FILE, "run config")
+        settings = TrainSettings.from_dict(saved.get("training", {}).get("settings", {}))
+        model_config = model_config_from_dict(saved.get("model") or {})
+        return RunSpec(saved.get("preset", preset), model_config, settings)
+    from xlstm_model.config import PRESETS, config_from_preset
+
+    if preset not in PRESETS or preset not in TRAIN_PRESETS:
+        names = ", ".join(sorted(set(PRESETS) & set(TRAIN_PRESETS)))
+        msg = f"unknown --config {preset!r}; choose one of {names}"
+        raise ModelError(msg)
+    return RunSpec(preset, config_from_preset(preset), TRAIN_PRESETS[preset])
+
+
+def prepare_tokenizer(texts: list[str], run_dir: Path, spec: RunSpec, info, resume: bool) -> Tokenizer:
+    """Trains the BPE on rank 0 (or reuses the run's when resuming); every rank loads the file."""
+    path = run_dir / TOKENIZER_FILE
+    if not resume and info.is_main:
+        train_tokenizer(texts, spec.settings.vocab_size).save(path)
+    barrier(info)
+    return Tokenizer.from_file(path)
+
+
+def budget(args: argparse.Namespace, started: float, qa: bool, spec: RunSpec) -> dict:
+    """Steps and deadlines of the two stages from --max-steps / --max-minutes."""
+    minutes = args.max_minutes if args.max_minutes is not None else (None if args.max_steps else DEFAULT_MINUTES)
+    qa_share = spec.settings.qa_fraction if qa else 0.0
+    deadline = started + minutes * 60 if minutes else None
+    out = {"pretrain_steps": None, "qa_steps": None, "pretrain_deadline": deadline, "qa_deadline": deadline}
+    if args.max_steps:
+        qa_steps = max(1, round(args.max_steps * qa_share)) if qa else 0
+        out.update(pretrain_steps=args.max_steps - qa_steps, qa_steps=qa_steps or None)
+    if deadline and qa:
+        out["pretrain_deadline"] = started + minutes * 60 * (1 - qa_share)
+    return out  # fmt: skip
+
+
+def load_qa(spec_qa: str, tokenizer: Tokenizer, texts: list[str], spec: RunSpec, context_length: int):
+    """(train, val) QA examples from a JSONL file or, for "auto", from the corpus itself."""
+    if spec_qa == "auto":
+        from xlstm_model.qa_data import inverse_cloze_examples
+
+        keep = 1 - spec.settings.val_fraction  # only the training part of every document
+        rows = inverse_cloze_examples([t[: int(len(t) * keep)] for t in texts], seed=spec.settings.seed)
+    else:
+        rows = read_qa_jsonl(spec_qa)
+    examples = encode_examples(tokenizer, rows, context_length)
+    return split_examples(examples, spec.settings.batch_size, spec.settings.val_fraction)
+
+
+def write_run_config(run_dir: Path, spec: RunSpec, tokenizer: Tokenizer, args, files) -> None:
+    atomic_write_json(
+        run_dir / CONFIG_FILE,
+        {
+            "format": RUN_FORMAT,
+            "architecture": "xlstm",
+            "preset": spec.preset,
+            "model": spec.model_config.to_dict(),
+            "training": {
+                "settings": spec.settings.to_dict(),
+                "corpus": [f.name for f in files],
+                "qa": args.qa,
+                "max_minutes": args.max_minutes,
+                "max_steps": args.max_steps,
+            },
+            "tokenizer": tokenizer.info(),
+        },
+    )
+
+
+def train(args: argparse.Namespace) -> dict:
+    """Runs (or resumes) training as `args` says; returns the run's summary."""
+    started = time.monotonic()
+    info, device = init_distributed(args.device)
+    run_dir = resolve_run_dir(args.out)
+    if args.resume and last_dir(run_dir) is None:
+        msg = f"nothing to resume in {run_dir} (no last/ checkpoint); run without --resume"
+        raise ModelError(msg)
+    spec = resolve_spec(args.config, run_dir, args.resume)
+    from ingest.paths import data_dir
+
+    files = resolve_corpus(args.corpus)
+    texts = [d.text for d in load_documents(files, cache_dir=data_dir() / "cache" / "corpus_text")]
+    tokenizer = prepare_tokenizer(texts, run_dir, spec, info, args.resume)
+    context_length = spec.model_config.context_length
+    split = split_tokens(tokenizer.encode_batch(texts), tokenizer.eot_id, spec.settings.val_fraction)
+    check_split(split, context_length, spec.settings.batch_size * info.world_size)
+    qa = load_qa(args.qa, tokenizer, texts, spec, context_length) if args.qa else None
+    spec.model_config = replace(spec.model_config, vocab_size=tokenizer.vocab_size)
+    torch.manual_seed(spec.settings.seed)
+    trainer = Trainer(build_model(spec.model_config), spec.settings, device, info)
+    state = load_last(run_dir, trainer.model, trainer.optimizer) if args.resume else None
+    if info.is_main and not args.resume:
+        write_run_config(run_dir, spec, tokenizer, args, files)
+    run_info = {"architecture": "xlstm", "preset": spec.preset, "device": device.type,
+                "world_size": info.world_size, "train_tokens": len(split.train),
+                "val_tokens": len(split.val), "corpus_files": len(files)}  # fmt: skip
+    session = RunSession(run_dir, trainer, run_info, state)
+    _run_stages(session, args, spec, split, qa, tokenizer, budget(args, started, bool(qa), spec))
+    return {**session.meta(), "best": session.best, "run_dir": str(run_dir)}
+
+
+def _run_stages(session, args, spec, split, qa, tokenizer, plan_budget: dict) -> None:
+    ctx, s = spec.model_config.context_length, spec.settings
+    if QA not in session.plans and not stage_finished(session, PRETRAIN):
+        plan = make_plan(session, PRETRAIN, plan_budget["pretrain_steps"], s.lr,
+                         plan_budget["pretrain_deadline"], args.stop_at_step)  # fmt: skip
+        run_pretrain(session, plan, split, ctx)
+    stopped = args.stop_at_step is not None and session.trainer.step >= args.stop_at_step
+    if qa and not stopped and not stage_finished(session, QA):
+        plan = make_plan(session, QA, plan_budget["qa_steps"], s.lr * s.qa_lr_ratio,
+                         plan_budget["qa_deadline"], args.stop_at_step)  # fmt: skip
+        run_qa(session, plan, qa, tokenizer.pad_id, split, ctx)
+    session.write_summary()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        run_dir = resolve_run_dir(args.out)
+        if args.if_missing and has_checkpoint(run_dir):
+            print(f"a trained model already exists in {run_dir}; nothing to do")
+            return 0
+        summary = train(args)
+    except ModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        shutdown_distributed()
+    if summary.get("val_ppl") is not None and int(__import__("os").environ.get("RANK", "0")) == 0:
+        print(
+            f"trained {summary['params']:,} parameters for {summary['step']} steps "
+            f"({summary['tokens_seen']:,} tokens, {summary['train_wall_s']:.0f} s): "
+            f"validation perplexity {summary['val_ppl']:.2f} -> {summary['run_dir']}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
