@@ -213,7 +213,7 @@ def extractive_baseline(question: str, sources: list[Source], method: str, embed
     "first": the first sentence of the top-ranked source; "embedding": the retrieved sentence
     most similar to the question by the store's embeddings.
     """
-    docs = [Document(page_content=s.text, metadata={"page": s.page}) for s in sources]
+    docs = [Document(page_content=s.text) for s in sources]
     candidates = candidates_from(docs)
     if not candidates:
         return ""

@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 from tqdm import tqdm
 
+from app.answer import extractive_baseline
 from app.errors import UserError
 from app.metrics import answer_f1, grounded, hit_and_rank, rouge_l, strip_citations
 from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
@@ -33,37 +33,18 @@ DEFAULT_RETRIEVERS = ("similarity", "compression", "hybrid")
 BASELINES = ("first", "embedding")
 
 
-def _sentences(sources: Sequence[Any]) -> list[str]:
-    from retrievers.sentences import split_sentences
-
-    out: list[str] = []
-    for source in sources:
-        out.extend(split_sentences(source.text) or [source.text.strip()])
-    return [s for s in out if s]
-
-
 def first_sentence_baseline(sources: Sequence[Any]) -> str:
     """Baseline: the first sentence of the top retrieved source."""
-    sentences = _sentences(sources[:1])
-    return sentences[0] if sentences else ""
+    return extractive_baseline("", list(sources[:1]), "first", None)
 
 
 def embedding_baseline(question: str, sources: Sequence[Any], embeddings: Any) -> str:
     """Baseline: the retrieved sentence closest to the question by embedding cosine."""
-    sentences = _sentences(sources)
-    if not sentences:
-        return ""
-    q = np.asarray(embeddings.embed_query(question), dtype=float)
-    s = np.asarray(embeddings.embed_documents(sentences), dtype=float)
-    norms = np.linalg.norm(s, axis=1) * (np.linalg.norm(q) or 1.0)
-    cosine = s @ q / np.where(norms == 0, 1.0, norms)
-    return sentences[int(np.argmax(cosine))]
+    return extractive_baseline(question, list(sources), "embedding", embeddings)
 
 
 def baseline_answer(method: str, question: str, sources: Sequence[Any], embeddings: Any) -> str:
-    if method == "first":
-        return first_sentence_baseline(sources)
-    return embedding_baseline(question, sources, embeddings)
+    return extractive_baseline(question, list(sources), method, embeddings)
 
 
 def answer_scores(q: Question, text: str, source_texts: list[str], refused: bool) -> dict:

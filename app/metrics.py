@@ -87,10 +87,10 @@ def content_tokens(text: str) -> set[str]:
 
 
 def answer_sentences(answer: str) -> list[str]:
-    """The answer's sentences (or bullet lines), citation markers removed."""
+    """The answer's sentences (or bullet lines); a citation marker also ends a sentence."""
     pieces = []
-    for line in answer.splitlines():
-        line = strip_citations(line).lstrip("-*• ").strip()
+    for line in _CITATION.sub("\n", answer).splitlines():
+        line = line.strip().lstrip("-*• ").strip()
         pieces.extend(p.strip() for p in _SENTENCE_END.split(line) if p.strip())
     return pieces
 

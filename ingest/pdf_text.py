@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -155,6 +156,9 @@ def _metadata_title(reader: PdfReader) -> str | None:
 
 
 def _clean_document(raw: list[str], meta_title: str | None) -> PdfContent:
+    slash_broken = text_repair.is_slash_broken("".join(raw))
+    if slash_broken:
+        raw = [text_repair.decode_ot1(text) for text in raw]
     arxiv_id = None
     page_lines = []
     for text in raw:
@@ -163,31 +167,40 @@ def _clean_document(raw: list[str], meta_title: str | None) -> PdfContent:
         page_lines.append(text.split("\n"))
     repeated = text_clean.repeated_edge_lines(page_lines)
     page_lines = [text_clean.drop_page_furniture(lines, repeated) for lines in page_lines]
-    page_lines = _repair(page_lines)
+    if slash_broken:
+        page_lines = _repair_lines(page_lines)
     words = text_clean.document_words(page_lines)
+    splitter = _run_together_lexicon(page_lines)
     tracker = HeadingTracker()
     pages = []
     for number, lines in enumerate(page_lines, start=1):
-        page = _layout_page(number, lines, tracker, words)
+        page = _layout_page(number, lines, tracker, words, splitter)
         if page.text:
             pages.append(page)
     title = meta_title or _first_page_title(page_lines[0] if page_lines else [])
+    if title and splitter is not None:
+        title = text_repair.split_run_together(title, splitter)
     return PdfContent(pages=pages, num_pages=len(raw), title=title, arxiv_id=arxiv_id)
 
 
-def _repair(page_lines: list[list[str]]) -> list[list[str]]:
-    """Applies the text-layer repairs a document needs (usually none)."""
-    flat = "\n".join("\n".join(lines) for lines in page_lines)
-    if text_repair.is_slash_broken(flat):
-        lexicon = Lexicon(text_clean.document_words(page_lines))
-        fix = lambda ln: text_repair.join_split_words(text_repair.repair_slashes(ln, lexicon), lexicon)  # noqa: E731
-        return [[fix(ln) for ln in lines] for lines in page_lines]
-    tokens = flat.split()
-    if text_repair.is_run_together(tokens, Lexicon()):
-        spaced = [[ln for ln in lines if _mean_token_length(ln) <= 7] for lines in page_lines]
-        lexicon = Lexicon(text_clean.document_words(spaced))
-        return [[text_repair.split_run_together(ln, lexicon) for ln in lines] for lines in page_lines]
-    return page_lines
+def _repair_lines(page_lines: list[list[str]]) -> list[list[str]]:
+    """Repairs a broken DVI text layer line by line: "/" artefacts, words split at kerning."""
+    lexicon = Lexicon()  # English only: this document's own words include the broken pieces
+
+    def fix(line: str) -> str:
+        return text_repair.join_split_words(text_repair.repair_slashes(line, lexicon), lexicon)
+
+    return [[fix(ln) for ln in lines] for lines in page_lines]
+
+
+def _run_together_lexicon(page_lines: list[list[str]]) -> Lexicon | None:
+    """A lexicon for splitting run-together words, when the document needs it (else None)."""
+    tokens = [t for lines in page_lines for ln in lines for t in ln.split()]
+    if not text_repair.is_run_together(tokens, Lexicon()):
+        return None
+    spaced = [[ln for ln in lines if _mean_token_length(ln) <= 7] for lines in page_lines]
+    counts = text_clean.document_words(spaced)
+    return Lexicon(w for w, n in counts.items() if n >= 2)
 
 
 def _mean_token_length(line: str) -> float:
@@ -195,10 +208,18 @@ def _mean_token_length(line: str) -> float:
     return len(line) / len(tokens) if tokens else 0.0
 
 
-def _layout_page(number: int, lines: list[str], tracker: HeadingTracker, words) -> PageText:
+def _layout_page(
+    number: int,
+    lines: list[str],
+    tracker: HeadingTracker,
+    words: Counter[str],
+    splitter: Lexicon | None,
+) -> PageText:
     start_section = tracker.current
     heading_lines = {i for i, line in enumerate(lines) if tracker.accept(line)}
     blocks = text_clean.unwrap(lines, heading_lines, words)
+    if splitter is not None:
+        blocks = [(text_repair.split_run_together(b, splitter), h) for b, h in blocks]
     parts: list[str] = []
     sections: list[tuple[int, str]] = []
     offset = 0

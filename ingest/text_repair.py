@@ -17,6 +17,25 @@ _SLASH_DENSITY = 0.01  # "/" per character above which a document is a broken DV
 _RUN_TOGETHER_SHARE = 0.003  # share of long non-words above which words are run together
 _LIGATURES = ("fi", "ff", "fl", "ffi", "ffl")
 _REAL_SLASH = "\x00"
+_OT1_LIGATURES = {"\x0b": "ff", "\x0c": "fi", "\x0d": "fl", "\x0e": "ffi", "\x0f": "ffl"}
+_UMLAUTS = dict(zip("AOUaou", "ÄÖÜäöü", strict=True))
+_RARE = 15000  # words rarer than this rank are not trusted as pieces of a split
+_VERY_COMMON = 2000
+_OPENERS = frozenset(
+    "we in our the this it its to for and however while here these that with "
+    "when since both each such thus unlike there they all also first finally moreover note then "
+    "if although because".split()
+)
+_SPACING = [
+    (re.compile(r"(?<=[a-z]{2})([,;])(?=[A-Za-z]{2})"), r"\1 "),  # "fast,but" → "fast, but"
+    (re.compile(r"\)(?=[A-Za-z]{2})"), ") "),  # "(RNNs)have" → "(RNNs) have"
+    (re.compile(r"(?<=[a-z]{2})\((?=[A-Z])"), " ("),  # "research(Elman" → "research (Elman"
+    (re.compile(r"(?<=\d)(?=[a-z]{3,})|(?<=\d[BMKT])(?=[a-z]{3,})"), " "),  # "6times", "7Bparams"
+    (re.compile(r"(?<=[a-z]{4})(?=\d)"), " "),  # "over6" → "over 6"
+]
+_SHORT_WORDS = frozenset(
+    "a an as at be by do go he if in is it me my no of on or so to up us we et al".split()
+)
 
 
 def is_slash_broken(text: str) -> bool:
@@ -37,26 +56,79 @@ def is_run_together(tokens: list[str], lexicon: Lexicon) -> bool:
     return long_unknown / len(tokens) > _RUN_TOGETHER_SHARE
 
 
-def split_run_together(line: str, lexicon: Lexicon) -> str:
-    """Splits letter runs that are not words into known words ("andthe" → "and the")."""
+def split_run_together(text: str, lexicon: Lexicon) -> str:
+    """Splits letter runs that are not words into known words ("andthe" → "and the").
+
+    Missing spaces after punctuation and around numbers are restored first; CamelCase
+    boundaries split next ("SohamDe" → "Soham De"); a capitalised piece is split only into
+    common words ("Wepropose" → "We propose"), otherwise it is taken for a name; a split is
+    kept only if every piece is a plausible word.
+    """
+    for pattern, replacement in _SPACING:
+        text = pattern.sub(replacement, text)
 
     def fix(match: re.Match[str]) -> str:
         run = match.group(0)
         if len(run) < 6 or run in lexicon:
             return run
-        pieces = lexicon.segment(run)
-        if len(pieces) > 1 and all(p in lexicon and lexicon.is_word(p) for p in pieces):
-            return " ".join(pieces)
-        return run
+        return " ".join(_split_piece(p, lexicon) for p in _camel_pieces(run))
 
-    return _ALPHA_RUN.sub(fix, line)
+    return _ALPHA_RUN.sub(fix, text)
+
+
+def _camel_pieces(run: str) -> list[str]:
+    """ "MixingGatedLinear" → Mixing/Gated/Linear; "RNNwith" → RNN/with; "FLOPs" stays."""
+    pieces = re.split(r"(?<=[a-z])(?=[A-Z])", run)
+    out = []
+    for piece in pieces:
+        match = re.fullmatch(r"([A-Z]{2,})([a-z]{3,})", piece)
+        out.extend(match.groups() if match else [piece])
+    return out
+
+
+def _split_piece(piece: str, lexicon: Lexicon) -> str:
+    if len(piece) < 6 or piece in lexicon:
+        return piece
+    parts = lexicon.segment(piece)
+    if len(parts) < 2 or not all(_plausible(p, lexicon) for p in parts):
+        return piece
+    if piece[0].isupper() and len(piece) <= 12 and not _sentence_start(parts, lexicon):
+        return piece  # most likely a name ("Sontag", not "Son tag")
+    return " ".join(parts)
+
+
+def _sentence_start(parts: list[str], lexicon: Lexicon) -> bool:
+    first = parts[0].lower()
+    if first in _OPENERS or first in lexicon.doc_words:
+        return True
+    return all(lexicon.ranks.get(p.lower(), _RARE) < _VERY_COMMON for p in parts)
+
+
+def _plausible(word: str, lexicon: Lexicon) -> bool:
+    lower = word.lower()
+    if len(lower) <= 2:
+        return lower in _SHORT_WORDS
+    return lower in lexicon.doc_words or lexicon.ranks.get(lower, _RARE) < _RARE
+
+
+def decode_ot1(text: str) -> str:
+    """Maps TeX OT1 glyph codes that pypdf leaves in old DVI conversions to their characters.
+
+    Must run on the raw extracted text (before control characters are dropped).
+    """
+    for code, ligature in _OT1_LIGATURES.items():
+        text = text.replace(f"/{code}", ligature).replace(code, ligature)
+    text = re.sub(r"/?\x7f([AOUaou])", lambda m: _UMLAUTS[m.group(1)], text)
+    text = text.replace("/|", "\u2014").replace("/{", "\u2013")
+    text = re.sub(r"(?<=\d)\{(?=\d)", "\u2013", text)  # "1735{1780" → "1735–1780"
+    return re.sub(r'/?\\(?=\w)', "\u201c", text)  # \Long Short-Term Memory" → “Long ...
 
 
 def repair_slashes(line: str, lexicon: Lexicon) -> str:
-    """Turns DVI "/" artefacts back into ligatures, punctuation and digits."""
+    """Turns the remaining DVI "/" artefacts back into punctuation, digits and ligatures."""
     line = line.replace("//", _REAL_SLASH)
-    line = re.sub(r"/(?=[\d()\[\].,:;'!?#=+\-\"*%&])", "", line)
-    line = re.sub(r"[A-Za-z]*/[A-Za-z]+|[A-Za-z]+/(?=[A-Za-z]|\s|$)", lambda m: _ligature(m, lexicon), line)
+    line = re.sub(r"/(?=[^A-Za-z])", "", line)
+    line = re.sub(r"[A-Za-z]*/[A-Za-z]+", lambda m: _ligature(m, lexicon), line)
     return line.replace("/", "").replace(_REAL_SLASH, "/")
 
 

@@ -152,7 +152,6 @@ class FakeResources:
         self.generator = SimpleNamespace(run=object(), embeddings=WordEmbeddings())
         self.store = SimpleNamespace(embeddings=None)
         self.model_dir = "data/models/fake"
-        self.asked = []
 
     def retriever(self, name, k):
         return (name, k)
@@ -262,7 +261,8 @@ def test_baselines_on_plain_sources():
 # --- the real answer path on the in-memory store ---------------------------------------
 
 
-def test_evaluate_with_the_real_answer_path(tmp_path):
+def memory_resources(model_dir):
+    """Real `Resources` (retrievers, answer generator) over the in-memory fake store."""
     from app.answer import AnswerSettings
     from app.generator import AnswerGenerator
     from app.resources import Resources
@@ -270,38 +270,68 @@ def test_evaluate_with_the_real_answer_path(tmp_path):
     from tests.helpers.fake_store import FakePaperStore
 
     store = FakePaperStore()
-    resources = Resources(
+    return Resources(
         store=store,
         generator=AnswerGenerator(embeddings=store.embeddings),
         settings=AnswerSettings(),
         retriever_settings=RetrieverSettings(k=3, compression_threshold=0.1),
         bm25=BM25Index(store),
-        model_dir=tmp_path / "no-model",
+        model_dir=model_dir,
     )
-    questions = [
-        Question(
-            "m",
-            "What does the mLSTM covariance update rule give?",
-            "A matrix memory.",
-            [{"paper": "2405.04517", "page": 5}],
-        ),
-        Question(
-            "w",
-            "Who won the football world cup in 1954?",
-            "The paper does not say.",
-            [],
-            False,
-            "unanswerable",
-        ),
-    ]
+
+
+MEMORY_QUESTIONS = [
+    {
+        "id": "m",
+        "question": "What does the mLSTM covariance update rule give?",
+        "reference_answer": "A matrix memory.",
+        "evidence": [{"paper": "2405.04517", "page": 5}],
+        "type": "factoid",
+    },
+    {
+        "id": "w",
+        "question": "Who won the football world cup in 1954?",
+        "reference_answer": "The paper does not say.",
+        "evidence": [],
+        "answerable": False,
+        "type": "unanswerable",
+    },
+]
+
+
+def test_evaluate_with_the_real_answer_path(tmp_path):
+    path = write_lines(tmp_path, *(json.dumps(q) for q in MEMORY_QUESTIONS))
     names = ["similarity", "compression", "hybrid"]
-    result = evaluate(questions, resources, names, k=3, progress=False)
+    resources = memory_resources(tmp_path / "no-model")
+    result = evaluate(load_questions(path), resources, names, k=3, progress=False)
     assert result["config"]["settings"]["mode"] == "extractive"
     for name in names:
         metrics = result["retrievers"][name]
         assert metrics["hit_at_k"] == 1.0 and metrics["refusal_accuracy"] == 1.0, name
         assert metrics["answer_f1"] > 0 and metrics["grounded"] == 1.0, name
-    assert write_outputs(result, tmp_path / "out")["report"].exists()
+
+
+def test_main_end_to_end_with_memory_resources(tmp_path, monkeypatch, capsys):
+    import app.resources
+
+    loaded = []
+
+    def fake_load_resources(model_dir=None, embedding_model=None):
+        loaded.append((model_dir, embedding_model))
+        return memory_resources(tmp_path / "no-model")
+
+    monkeypatch.setattr(app.resources, "load_resources", fake_load_resources)
+    path = write_lines(tmp_path, *(json.dumps(q) for q in MEMORY_QUESTIONS))
+    out = tmp_path / "out"
+    argv = ["--questions", str(path), "--out", str(out), "--retrievers", "hybrid", "--limit", "1"]
+    assert main([*argv, "--k", "2", "--model-dir", "m", "--no-progress"]) == 0
+    assert loaded == [("m", None)]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["k"] == 2 and metrics["config"]["n_questions"] == 1
+    assert metrics["config"]["questions_file"] == str(path)
+    assert list(metrics["retrievers"]) == ["hybrid"] and len(metrics["questions"]) == 1
+    printed = capsys.readouterr().out
+    assert "| hybrid |" in printed and "report.md" in printed
 
 
 # --- the real pipeline ---------------------------------------------------------------------
@@ -311,11 +341,9 @@ def test_evaluate_with_the_real_answer_path(tmp_path):
 @pytest.mark.integration
 def test_real_pipeline_three_questions(tmp_path, monkeypatch):
     pytest.importorskip("app.resources", reason="app.resources (the lead's module) is missing")
-    pytest.importorskip("ingest.store", reason="ingest.store is not written yet")
+    store_module = pytest.importorskip("ingest.store", reason="ingest.store is not written yet")
+    settings_module = pytest.importorskip("ingest.settings", reason="ingest.settings is missing")
     pipeline = pytest.importorskip("ingest.pipeline", reason="ingest.pipeline is not written yet")
-    from ingest.settings import IngestSettings
-    from ingest.store import open_store
-
     from app.question_set import DEFAULT_QUESTIONS
     from app.resources import load_resources
     from tests.conftest import mirror_pdf
@@ -324,8 +352,8 @@ def test_real_pipeline_three_questions(tmp_path, monkeypatch):
     if paper is None:
         pytest.skip(f"{XLSTM} not in any paper mirror")
     monkeypatch.setenv("XRAG_DATA_DIR", str(tmp_path / "data"))
-    with open_store() as store:
-        pipeline.ingest_sources([str(paper)], store, IngestSettings())
+    with store_module.open_store() as store:
+        pipeline.ingest_sources([str(paper)], store, settings_module.IngestSettings())
     questions = load_questions(DEFAULT_QUESTIONS)[:3]
     resources = load_resources(model_dir=tmp_path / "no-model")
     try:

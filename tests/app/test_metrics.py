@@ -81,6 +81,13 @@ def test_strip_citations():
     assert strip_citations("xLSTM[7:1] is fine") == "xLSTM[7:1] is fine"
 
 
+def test_a_citation_ends_a_sentence():
+    text = "lower perplexity 11 [xLSTM, p. 11] Comparison of models [xLSTM, p. 12]"
+    assert answer_sentences(text) == ["lower perplexity 11", "Comparison of models"]
+    # each part is checked against the sources on its own
+    assert grounded(text, ["xLSTM has a lower perplexity 11", "Comparison of models"]) == 1.0
+
+
 def test_answer_sentences_split_prose_and_bullets():
     text = "- sLSTM has scalar memory [xLSTM, p. 4]\n- mLSTM has matrix memory. It is fast."
     assert answer_sentences(text) == [

@@ -1,0 +1,62 @@
+"""Section 5 of the benchmarks: validation perplexity at equal parameters and training tokens.
+
+A miniature of the xLSTM paper's Table 1 on the papers corpus: xLSTM[1:0] (mLSTM only),
+xLSTM[3:1] (one sLSTM block in four) and a GPT of matched size see the same batches.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from xlstm_model.bench_models import gpt_matching, num_params, xlstm_lm
+from xlstm_model.data import BlockSampler, load_documents, resolve_corpus, split_tokens, val_blocks
+from xlstm_model.distributed import DistInfo
+from xlstm_model.tokenizer import train_tokenizer
+from xlstm_model.trainer import Trainer, TrainSettings, lr_at, shard_batches
+
+
+def _corpus_split(corpus: list[str], vocab: int, ctx: int):
+    from ingest.paths import data_dir
+
+    texts = [d.text for d in load_documents(resolve_corpus(corpus), data_dir() / "cache" / "corpus_text")]
+    tokenizer = train_tokenizer(texts, vocab)
+    split = split_tokens(tokenizer.encode_batch(texts), tokenizer.eot_id)
+    return tokenizer.vocab_size, split
+
+
+def _train_and_eval(model, split, settings: TrainSettings, ctx: int, steps: int) -> dict:
+    trainer = Trainer(model, settings, torch.device("cpu"), DistInfo())
+    sampler = BlockSampler(split.train, ctx, settings.batch_size, seed=settings.seed)
+    start = time.perf_counter()
+    for step in range(steps):
+        lr = lr_at(step, steps, settings.lr, settings.warmup_steps, settings.min_lr_ratio)
+        trainer.train_step(*sampler.next_batch(), lr)
+    seconds = time.perf_counter() - start
+    batches = shard_batches(val_blocks(split.val, ctx, settings.eval_blocks), 16, DistInfo())
+    val_loss = trainer.evaluate(batches())
+    return {"tokens": trainer.tokens_seen, "train_s": seconds, "val_loss": val_loss,
+            "val_ppl": math.exp(val_loss)}  # fmt: skip
+
+
+def quality(corpus: list[str], steps: int, quick: bool) -> list[dict]:
+    """Trains each model for `steps` identical batches; returns their validation perplexity."""
+    dim, blocks, ctx, vocab = (32, 4, 32, 384) if quick else (128, 4, 128, 4096)
+    vocab, split = _corpus_split(corpus, vocab, ctx)
+    settings = TrainSettings(batch_size=4 if quick else 16, lr=2e-3, warmup_steps=max(1, steps // 10),
+                             eval_blocks=8 if quick else 256)  # fmt: skip
+    builders = {
+        "xLSTM[1:0]": lambda: xlstm_lm(vocab, dim, blocks, ctx, slstm_at=()),
+        "xLSTM[3:1]": lambda: xlstm_lm(vocab, dim, blocks, ctx, slstm_at=(1,)),
+    }
+    reference = num_params(builders["xLSTM[1:0]"]())
+    builders["GPT"] = lambda: gpt_matching(reference, vocab, blocks, ctx)
+    rows = []
+    for name, build in builders.items():
+        torch.manual_seed(0)
+        model = build()
+        result = _train_and_eval(model, split, settings, ctx, steps)
+        rows.append({"model": name, "params": num_params(model), "context": ctx, **result})
+    return rows

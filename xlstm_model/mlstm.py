@@ -1,0 +1,149 @@
+"""mLSTM cell, layer (pre up-projection, paper Fig. 11) and residual block.
+
+State of one block: a dict with conv_state (B, K-1, DI), c_state (B, NH, DH, DH),
+n_state (B, NH, DH, 1), m_state (B, NH, 1, 1); DI = inner width, DH = DI / NH.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from xlstm_model.backends import mlstm_chunkwise, mlstm_empty_state, mlstm_recurrent_step
+from xlstm_model.components import (
+    CausalConv1d,
+    LinearHeadwise,
+    MultiHeadLayerNorm,
+    small_init_,
+    wang_init_,
+)
+from xlstm_model.config import XLSTMConfig
+
+State = dict[str, torch.Tensor]
+
+
+class MLSTMCell(nn.Module):
+    """Input/forget gates from [q, k, v], the mLSTM memory, and the head-wise output norm."""
+
+    def __init__(self, inner_dim: int, num_heads: int, backend: str, chunk_size: int) -> None:
+        super().__init__()
+        self.num_heads, self.head_dim = num_heads, inner_dim // num_heads
+        self.backend, self.chunk_size = backend, chunk_size
+        self.igate = nn.Linear(3 * inner_dim, num_heads)
+        self.fgate = nn.Linear(3 * inner_dim, num_heads)
+        self.outnorm = MultiHeadLayerNorm(num_heads, self.head_dim)
+
+    def reset_parameters(self) -> None:
+        self.outnorm.reset_parameters()
+        nn.init.zeros_(self.fgate.weight)  # forget-gate bias spread over [3, 6] across heads
+        with torch.no_grad():
+            self.fgate.bias.copy_(torch.linspace(3.0, 6.0, self.num_heads))
+        nn.init.zeros_(self.igate.weight)
+        nn.init.normal_(self.igate.bias, mean=0.0, std=0.1)
+
+    def _heads(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor):
+        """(B, S, DI) each -> q, k, v (B, NH, S, DH) and gate pre-activations (B, NH, S, 1)."""
+        B, S, _ = q.shape
+        qkv = torch.cat([q, k, v], dim=-1)  # (B, S, 3*DI)
+        igate_preact = self.igate(qkv).transpose(1, 2)[..., None]  # (B, NH, S, 1)
+        fgate_preact = self.fgate(qkv).transpose(1, 2)[..., None]  # (B, NH, S, 1)
+        q, k, v = (x.reshape(B, S, self.num_heads, -1).transpose(1, 2) for x in (q, k, v))
+        return q, k, v, igate_preact, fgate_preact  # q, k, v: (B, NH, S, DH)
+
+    def forward(self, q, k, v, state: tuple | None = None) -> tuple[torch.Tensor, tuple]:
+        """Whole sequence: q, k, v (B, S, DI) -> (h (B, S, DI), (c_state, n_state, m_state))."""
+        B, S, _ = q.shape
+        chunk_size = self.chunk_size if self.backend == "chunkwise" else S  # parallel: 1 chunk
+        h, state = mlstm_chunkwise(
+            *self._heads(q, k, v), chunk_size, initial_state=state, return_last_state=True
+        )  # h (B, NH, S, DH)
+        return self.outnorm(h.transpose(1, 2)), state  # (B, S, DI)
+
+    def step(self, q, k, v, state: tuple) -> tuple[torch.Tensor, tuple]:
+        """One token: q, k, v (B, 1, DI) -> (h (B, 1, DI), new state)."""
+        h, state = mlstm_recurrent_step(*self._heads(q, k, v), state=state)  # (B, NH, 1, DH)
+        return self.outnorm(h.transpose(1, 2)), state  # (B, 1, DI)
+
+
+class MLSTMLayer(nn.Module):
+    """Up-projection (x2, one half for the output gate), causal conv + swish feeding q and k,
+    block-diagonal q/k/v, the mLSTM cell, learnable skip, output gate, down-projection."""
+
+    def __init__(self, config: XLSTMConfig) -> None:
+        super().__init__()
+        D, DI = config.embedding_dim, config.mlstm_inner_dim
+        self.embedding_dim, self.inner_dim, self.num_blocks = D, DI, config.num_blocks
+        self.proj_up = nn.Linear(D, 2 * DI, bias=config.bias)
+        num_qkv_blocks = DI // config.qkv_proj_blocksize
+        self.q_proj = LinearHeadwise(DI, num_qkv_blocks)
+        self.k_proj = LinearHeadwise(DI, num_qkv_blocks)
+        self.v_proj = LinearHeadwise(DI, num_qkv_blocks)
+        self.conv1d = CausalConv1d(DI, config.conv_kernel_size)
+        self.cell = MLSTMCell(DI, config.num_heads, config.mlstm_backend, config.mlstm_chunk_size)
+        self.learnable_skip = nn.Parameter(torch.ones(DI))
+        self.proj_down = nn.Linear(DI, D, bias=config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def reset_parameters(self) -> None:
+        small_init_(self.proj_up.weight, dim=self.embedding_dim)
+        wang_init_(self.proj_down.weight, dim=self.embedding_dim, num_blocks=self.num_blocks)
+        for linear in (self.proj_up, self.proj_down):
+            if linear.bias is not None:
+                nn.init.zeros_(linear.bias)
+        for proj in (self.q_proj, self.k_proj, self.v_proj):
+            small_init_(proj.weight, dim=self.embedding_dim)
+        nn.init.ones_(self.learnable_skip)
+        self.conv1d.reset_parameters()
+        self.cell.reset_parameters()
+
+    def empty_state(self, B: int, device=None, dtype=torch.float32) -> State:
+        NH = self.cell.num_heads
+        c_state, n_state, m_state = mlstm_empty_state(B, NH, self.cell.head_dim, device, dtype)
+        conv_state = self.conv1d.empty_state(B, device, dtype)
+        return dict(conv_state=conv_state, c_state=c_state, n_state=n_state, m_state=m_state)
+
+    def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """x (B, S, D) -> (y (B, S, D), state after the last token)."""
+        return self._run(x, state, self.cell.forward)
+
+    def step(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """x (B, D) -> (y (B, D), new state), via the recurrent form."""
+        y, state = self._run(x[:, None], state, self.cell.step)  # (B, 1, D)
+        return y[:, 0], state
+
+    def _run(self, x: torch.Tensor, state: State | None, cell_fn) -> tuple[torch.Tensor, State]:
+        x_mlstm, z = self.proj_up(x).chunk(2, dim=-1)  # (B, S, DI) each
+        conv_state = None if state is None else state["conv_state"]
+        x_conv, conv_state = self.conv1d(x_mlstm, conv_state)  # (B, S, DI)
+        x_conv_act = F.silu(x_conv)
+        q, k, v = self.q_proj(x_conv_act), self.k_proj(x_conv_act), self.v_proj(x_mlstm)
+        cell_state = None if state is None else (state["c_state"], state["n_state"], state["m_state"])
+        h, (c_state, n_state, m_state) = cell_fn(q, k, v, cell_state)  # (B, S, DI)
+        h = (h + self.learnable_skip * x_conv_act) * F.silu(z)  # skip, then output gate
+        y = self.dropout(self.proj_down(h))  # (B, S, D)
+        return y, dict(conv_state=conv_state, c_state=c_state, n_state=n_state, m_state=m_state)
+
+
+class MLSTMBlock(nn.Module):
+    """Pre-LayerNorm residual block around an mLSTM layer."""
+
+    def __init__(self, config: XLSTMConfig) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(config.embedding_dim, bias=False)
+        self.layer = MLSTMLayer(config)
+
+    def reset_parameters(self) -> None:
+        self.norm.reset_parameters()
+        self.layer.reset_parameters()
+
+    def empty_state(self, B: int, device=None, dtype=torch.float32) -> State:
+        return self.layer.empty_state(B, device, dtype)
+
+    def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        y, state = self.layer(self.norm(x), state)
+        return x + y, state
+
+    def step(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        y, state = self.layer.step(self.norm(x), state)
+        return x + y, state
