@@ -270,7 +270,15 @@ def main() -> None:
     try:
         resources = get_resources(root, None, None)
     except UserError as e:
-        st.error(f"{e}", icon=":material/error:")
+        st.error(str(e), icon=":material/error:")
+        st.stop()
+    except Exception as e:  # one line for the user; the traceback goes to the server log
+        logger.exception("loading resources from %s failed", root)
+        st.error(
+            f"Could not open the paper store or the model in {root}: {e}. Check that "
+            "`XRAG_DATA_DIR` is a writable folder, then run `make ingest`.",
+            icon=":material/error:",
+        )
         st.stop()
     papers = list_papers(resources.store, root, resources.store.version())
     options = ui_sidebar.render(resources, papers)

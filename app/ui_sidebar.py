@@ -23,7 +23,7 @@ MODE_LABELS = {
     "extractive": "Extractive baseline (no language model)",
     "free-generation": "Free generation (exploratory)",
 }
-FLASH = "sidebar_flash"  # session key of a (kind, message) pair shown once
+FLASH = "sidebar_flash"  # session key of (kind, message) pairs shown once
 
 
 @dataclass
@@ -36,13 +36,12 @@ class UiOptions:
 
 
 def flash(kind: str, message: str) -> None:
-    """Shows `message` at the top of the sidebar on the next run."""
-    st.session_state[FLASH] = (kind, message)
+    """Shows `message` ("success", "warning" or "error") atop the sidebar on the next run."""
+    st.session_state.setdefault(FLASH, []).append((kind, message))
 
 
 def _show_flash() -> None:
-    kind, message = st.session_state.pop(FLASH, (None, None))
-    if kind:
+    for kind, message in st.session_state.pop(FLASH, []):
         getattr(st, kind)(message)
 
 
@@ -78,43 +77,48 @@ def papers_section(store: Any, papers: list[Any]) -> None:
                 )
 
 
-def _progress_callback(bar: Any, label: str) -> Any:
-    """Adapts `ingest_sources(progress=...)` calls to a Streamlit progress bar."""
+def _progress_callback(bar: Any, n_files: int) -> Any:
+    """`ingest_sources(progress=...)` drawn as one bar over all files."""
+    order: list[str] = []
 
-    def update(done: Any = None, total: Any = None, message: Any = None, **_: Any) -> None:
-        if isinstance(done, float) and total is None:
-            fraction = done
-        elif isinstance(done, int) and isinstance(total, int) and total:
-            fraction = done / total
-        else:
-            return
-        text = message if isinstance(message, str) else label
-        bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+    def update(*, source: str = "", stage: str = "", done: int = 0, total: int = 0, **_: Any):
+        if source not in order:
+            order.append(source)
+        index = order.index(source)
+        part = done / total if stage == "embed" and total else 0.0
+        fraction = min((index + part) / max(n_files, 1), 1.0)
+        what = "embedding" if stage == "embed" else "reading"
+        bar.progress(fraction, text=f"{what} {source} ({index + 1} of {n_files})")
 
     return update
+
+
+def ingest_outcome(report: Any, n_files: int) -> tuple[str, str]:
+    """(kind, one-line message) for the flash shown after an ingestion."""
+    statuses = [r.status for r in report.results]
+    added = sum(s in ("added", "replaced") for s in statuses)
+    already = sum(s in ("skipped", "duplicate") for s in statuses)
+    message = f"Ingested {added} of {n_files} PDF(s) in {report.seconds:.0f} s"
+    message += f", {already} already in the store" if already else ""
+    if report.errors:
+        return "warning", message + ". " + " ".join(report.errors)
+    return "success", message + "; ask about them now."
 
 
 def ingest_files(files: list[Any], store: Any) -> None:
     """Stores the uploads, ingests them with a progress bar, reports the outcome."""
     from ingest.pipeline import ingest_sources
-    from ingest.settings import IngestSettings
 
     saved = save_uploads(files)
     for message in saved.errors:
-        st.error(message)
+        flash("error", message)
     if not saved.paths:
         return
-    bar = st.progress(0.0, text=f"Ingesting {len(saved.paths)} PDF(s)…")
-    sources = [str(p) for p in saved.paths]
-    report = ingest_sources(sources, store, IngestSettings(), progress=_progress_callback(bar, ""))
+    n = len(saved.paths)
+    bar = st.progress(0.0, text=f"Ingesting {n} PDF(s)…")
+    report = ingest_sources([str(p) for p in saved.paths], store, None, _progress_callback(bar, n))
     bar.empty()
-    failures = list(getattr(report, "errors", []) or [])
-    added = len(saved.paths) - len(failures)
-    message = f"Ingested {added} of {len(saved.paths)} PDF(s); ask about them now."
-    if failures:
-        flash("warning", message + " " + " ".join(str(f) for f in failures))
-    else:
-        flash("success", message)
+    flash(*ingest_outcome(report, len(files)))
 
 
 def upload_section(store: Any) -> None:
@@ -136,8 +140,7 @@ def upload_section(store: Any) -> None:
         ingest_files(list(files), store)
     except Exception as e:  # ingestion collects per-file errors; anything else is shown here
         logger.exception("ingestion failed")
-        st.error(f"Ingestion failed: {e}. Check the server log, then try again.")
-        return
+        flash("error", f"Ingestion failed: {e}. Check the server log, then try again.")
     st.session_state["uploader_round"] += 1  # a fresh, empty uploader
     st.rerun()
 

@@ -10,7 +10,6 @@ import hashlib
 import logging
 import os
 import re
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -69,7 +68,10 @@ def fetch_entry(
     url = entry.download_url()
     try:
         return download(
-            url, paths.papers_dir() / entry.file, sha256=entry.sha256, timeout=timeout,
+            url,
+            paths.papers_dir() / entry.file,
+            sha256=entry.sha256,
+            timeout=timeout,
             max_bytes=max_bytes,
         )
     except FetchError as e:
@@ -160,7 +162,7 @@ def _stream_to(url: str, part: Path, *, timeout: float, max_bytes: int) -> str:
     except urllib.error.URLError as e:
         msg = f"cannot reach {url} ({_reason(e.reason)})"
         raise FetchError(msg) from e
-    except (TimeoutError, socket.timeout) as e:
+    except TimeoutError as e:
         msg = f"cannot reach {url} (no answer within {timeout:g} s)"
         raise FetchError(msg) from e
     except (OSError, ValueError) as e:
@@ -193,8 +195,9 @@ def resolve_source(
     if arxiv_id is not None and not Path(text).expanduser().exists():
         return _fetch_arxiv(arxiv_id, timeout=timeout, max_bytes=max_bytes)
     if re.match(r"^https?://", text, re.IGNORECASE):
-        return download(text, paths.papers_dir() / _file_name_for(text), timeout=timeout,
-                        max_bytes=max_bytes)
+        return download(
+            text, paths.papers_dir() / _file_name_for(text), timeout=timeout, max_bytes=max_bytes
+        )
     path = Path(text).expanduser()
     if path.exists():
         return path
@@ -214,8 +217,9 @@ def _fetch_arxiv(arxiv_id: str, *, timeout: float, max_bytes: int) -> Path:
     if local is not None:
         return local
     try:
-        return download(pdf_url(arxiv_id), paths.papers_dir() / file_name, timeout=timeout,
-                        max_bytes=max_bytes)
+        return download(
+            pdf_url(arxiv_id), paths.papers_dir() / file_name, timeout=timeout, max_bytes=max_bytes
+        )
     except FetchError as e:
         msg = f"arXiv {arxiv_id}: {e}; {_where_to_put(file_name)}"
         raise FetchError(msg) from e

@@ -44,7 +44,9 @@ def load_manifest(path: Path | None = None) -> list[ManifestEntry]:
 @functools.cache
 def _load(path: Path) -> tuple[ManifestEntry, ...]:
     try:
-        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
+        lines = [
+            ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")
+        ]
     except OSError as e:
         msg = f"cannot read the paper manifest {path}: {e.strerror}"
         raise IngestError(msg) from e
@@ -81,7 +83,7 @@ def find_by_arxiv_id(arxiv_id: str) -> ManifestEntry | None:
 
 
 def default_paper_paths(role: str | None = None) -> list[Path]:
-    """Local paths of the manifest's papers (fetched if needed); see `fetch.resolve_default_papers`."""
+    """Local paths of the default papers (fetched if needed): `fetch.resolve_default_papers`."""
     from ingest.fetch import resolve_default_papers
 
     return resolve_default_papers(role)

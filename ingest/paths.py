@@ -36,4 +36,6 @@ def default_model_dir() -> Path:
 def paper_mirrors() -> list[Path]:
     """Mirror folders from `$XRAG_PAPER_MIRRORS` (colon-separated), existing ones only."""
     raw = os.environ.get("XRAG_PAPER_MIRRORS", "")
-    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p and Path(p).expanduser().is_dir()]
+    return [
+        Path(p).expanduser() for p in raw.split(os.pathsep) if p and Path(p).expanduser().is_dir()
+    ]

@@ -26,7 +26,6 @@ from ingest.words import Lexicon
 logger = logging.getLogger(__name__)
 
 TEXT_VERSION = "1"  # bump when cleaning changes, so re-ingesting replaces old chunks
-_MIN_TEXT_CHARS = 20  # fewer extractable characters than this in the whole PDF = no text
 
 
 @dataclass(frozen=True)
@@ -81,13 +80,14 @@ def read_pdf(
             raise IngestError(msg)
         raw = [_page_text(reader, i, path.name) for i in range(len(reader.pages))]
         meta_title = _metadata_title(reader)
-    if sum(len(t.strip()) for t in raw) < _MIN_TEXT_CHARS:
+    content = _clean_document(raw, meta_title)
+    if not any(any(ch.isalnum() for ch in page.text) for page in content.pages):
         msg = (
             f"{path.name} has no extractable text (a scanned or image-only PDF?); "
             "run OCR on it first (e.g. ocrmypdf) and ingest the result"
         )
         raise IngestError(msg)
-    return _clean_document(raw, meta_title)
+    return content
 
 
 def _check_file(path: Path, max_bytes: int | None) -> None:
@@ -123,10 +123,14 @@ def _open(path: Path) -> PdfReader:
         msg = f"{path.name} is password-protected; remove the password (e.g. qpdf --decrypt)"
         raise IngestError(msg) from e
     except DependencyError as e:
-        msg = f"{path.name} uses AES encryption, which needs pypdf[crypto] (pip install cryptography)"
+        msg = (
+            f"{path.name} uses AES encryption, which needs pypdf[crypto] (pip install cryptography)"
+        )
         raise IngestError(msg) from e
     except (PdfReadError, Exception) as e:  # pypdf raises many types on damaged files
-        msg = f"{path.name} is damaged or truncated ({type(e).__name__}: {_short(e)}); re-download it"
+        msg = (
+            f"{path.name} is damaged or truncated ({type(e).__name__}: {_short(e)}); re-download it"
+        )
         raise IngestError(msg) from e
 
 

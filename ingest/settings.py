@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 DEFAULT_COLLECTION = "papers"
-_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
+_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,48}[A-Za-z0-9]$")
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class IngestSettings:
     def __post_init__(self) -> None:
         if not _COLLECTION_NAME.match(self.collection):
             msg = (
-                f"collection name {self.collection!r} is invalid; use 3-63 letters, digits, "
+                f"collection name {self.collection!r} is invalid; use 3-50 letters, digits, "
                 "'.', '_' or '-', starting and ending with a letter or digit"
             )
             raise ValueError(msg)

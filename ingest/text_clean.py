@@ -11,7 +11,6 @@ import unicodedata
 from collections import Counter
 
 from ingest.arxiv import STAMP
-from ingest.words import Lexicon
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -18,6 +18,9 @@ _RUN_TOGETHER_SHARE = 0.003  # share of long non-words above which words are run
 _LIGATURES = ("fi", "ff", "fl", "ffi", "ffl")
 _REAL_SLASH = "\x00"
 _OT1_LIGATURES = {"\x0b": "ff", "\x0c": "fi", "\x0d": "fl", "\x0e": "ffi", "\x0f": "ffl"}
+_GREEK = dict(zip(map(chr, range(0x0B, 0x20)), "αβγδϵζηθικλμνξπρστυϕχ", strict=True)) | dict(
+    zip(map(chr, range(0x00, 0x0B)), "ΓΔΘΛΞΠΣΥΦΨΩ", strict=True)
+)
 _UMLAUTS = dict(zip("AOUaou", "ÄÖÜäöü", strict=True))
 _RARE = 15000  # words rarer than this rank are not trusted as pieces of a split
 _VERY_COMMON = 2000
@@ -112,16 +115,18 @@ def _plausible(word: str, lexicon: Lexicon) -> bool:
 
 
 def decode_ot1(text: str) -> str:
-    """Maps TeX OT1 glyph codes that pypdf leaves in old DVI conversions to their characters.
+    """Maps TeX OT1/OML glyph codes that pypdf leaves in old DVI conversions to characters.
 
-    Must run on the raw extracted text (before control characters are dropped).
+    Codes 0x0B-0x0F next to a letter are the ff/fi/fl/ffi/ffl ligatures; elsewhere (formulas)
+    control codes are Greek letters. Must run on the raw text, before control characters go.
     """
     for code, ligature in _OT1_LIGATURES.items():
-        text = text.replace(f"/{code}", ligature).replace(code, ligature)
+        text = re.sub(rf"(?<=[A-Za-z])/?{code}|/?{code}(?=[A-Za-z])", ligature, text)
+    text = re.sub(r"/?[\x00-\x1f](?<![\n\t])", lambda m: _GREEK.get(m.group(0)[-1], " "), text)
     text = re.sub(r"/?\x7f([AOUaou])", lambda m: _UMLAUTS[m.group(1)], text)
-    text = text.replace("/|", "\u2014").replace("/{", "\u2013")
+    text = text.replace("/BnZr", "\u2212").replace("/|", "\u2014").replace("/{", "\u2013")
     text = re.sub(r"(?<=\d)\{(?=\d)", "\u2013", text)  # "1735{1780" → "1735–1780"
-    return re.sub(r'/?\\(?=\w)', "\u201c", text)  # \Long Short-Term Memory" → “Long ...
+    return re.sub(r"/?\\(?=\w)", "\u201c", text)  # \Long Short-Term Memory" → “Long ...
 
 
 def repair_slashes(line: str, lexicon: Lexicon) -> str:
@@ -164,4 +169,12 @@ def _should_join(parts: list[str], lexicon: Lexicon) -> bool:
     if not all(c.isalpha() for c in core) or not core[-1]:
         return False
     joined = "".join(core)
-    return joined.lower() in lexicon and not all(lexicon.is_word(c) for c in core)
+    return joined.lower() in lexicon and not all(_standalone(c, lexicon) for c in core)
+
+
+def _standalone(piece: str, lexicon: Lexicon) -> bool:
+    """Whether `piece` is likely a word of its own, not a fragment ("do" yes, "es" no)."""
+    lower = piece.lower()
+    if len(lower) <= 2:
+        return lower in _SHORT_WORDS
+    return lexicon.ranks.get(lower, _RARE) < (3000 if len(lower) <= 4 else _RARE)

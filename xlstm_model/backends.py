@@ -91,7 +91,9 @@ def mlstm_recurrent(
 ) -> tuple[torch.Tensor, MLSTMState]:
     """`mlstm_recurrent_step` over a whole sequence (a slow reference): (h, last state)."""
     B, NH, S, DH = q.shape
-    state = initial_state or mlstm_empty_state(B, NH, DH, q.device, q.dtype)
+    state = initial_state
+    if state is None:
+        state = mlstm_empty_state(B, NH, DH, q.device, q.dtype)
     hs = []
     for t in range(S):
         step_inputs = (x[:, :, t : t + 1] for x in (q, k, v, igate_preact, fgate_preact))

@@ -14,14 +14,24 @@ def xlstm_lm(vocab: int, dim: int, blocks: int, ctx: int, slstm_at=(), **overrid
     from xlstm_model.config import XLSTMConfig
     from xlstm_model.model import XLSTMLM
 
-    config = XLSTMConfig(vocab_size=vocab, embedding_dim=dim, num_blocks=blocks, num_heads=4,
-                         slstm_at=list(slstm_at), context_length=ctx, **overrides)  # fmt: skip
+    config = XLSTMConfig(
+        vocab_size=vocab,
+        embedding_dim=dim,
+        num_blocks=blocks,
+        num_heads=4,
+        slstm_at=list(slstm_at),
+        context_length=ctx,
+        **overrides,
+    )
     return XLSTMLM(config)
 
 
 def gpt_lm(vocab: int, dim: int, blocks: int, ctx: int) -> GPT:
-    return GPT(GPTConfig(vocab_size=vocab, context_length=ctx, embedding_dim=dim,
-                         num_blocks=blocks, num_heads=4))  # fmt: skip
+    return GPT(
+        GPTConfig(
+            vocab_size=vocab, context_length=ctx, embedding_dim=dim, num_blocks=blocks, num_heads=4
+        )
+    )
 
 
 def gpt_matching(params: int, vocab: int, blocks: int, ctx: int) -> GPT:
@@ -44,9 +54,13 @@ class OfficialLM(nn.Module):
         from xlstm import mLSTMBlockConfig, mLSTMLayerConfig, xLSTMBlockStack, xLSTMBlockStackConfig
 
         layer = mLSTMLayerConfig(conv1d_kernel_size=4, qkv_proj_blocksize=4, num_heads=4)
-        config = xLSTMBlockStackConfig(mlstm_block=mLSTMBlockConfig(mlstm=layer),
-                                       context_length=ctx, num_blocks=blocks, embedding_dim=dim,
-                                       slstm_at=[])  # fmt: skip
+        config = xLSTMBlockStackConfig(
+            mlstm_block=mLSTMBlockConfig(mlstm=layer),
+            context_length=ctx,
+            num_blocks=blocks,
+            embedding_dim=dim,
+            slstm_at=[],
+        )
         self.embedding = nn.Embedding(vocab, dim)
         self.stack = xLSTMBlockStack(config)
         self.head = nn.Linear(dim, vocab, bias=False)

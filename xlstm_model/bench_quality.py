@@ -21,7 +21,9 @@ from xlstm_model.trainer import Trainer, TrainSettings, lr_at, shard_batches
 def _corpus_split(corpus: list[str], vocab: int, ctx: int):
     from ingest.paths import data_dir
 
-    texts = [d.text for d in load_documents(resolve_corpus(corpus), data_dir() / "cache" / "corpus_text")]
+    texts = [
+        d.text for d in load_documents(resolve_corpus(corpus), data_dir() / "cache" / "corpus_text")
+    ]
     tokenizer = train_tokenizer(texts, vocab)
     split = split_tokens(tokenizer.encode_batch(texts), tokenizer.eot_id)
     return tokenizer.vocab_size, split
@@ -37,16 +39,24 @@ def _train_and_eval(model, split, settings: TrainSettings, ctx: int, steps: int)
     seconds = time.perf_counter() - start
     batches = shard_batches(val_blocks(split.val, ctx, settings.eval_blocks), 16, DistInfo())
     val_loss = trainer.evaluate(batches())
-    return {"tokens": trainer.tokens_seen, "train_s": seconds, "val_loss": val_loss,
-            "val_ppl": math.exp(val_loss)}  # fmt: skip
+    return {
+        "tokens": trainer.tokens_seen,
+        "train_s": seconds,
+        "val_loss": val_loss,
+        "val_ppl": math.exp(val_loss),
+    }
 
 
 def quality(corpus: list[str], steps: int, quick: bool) -> list[dict]:
     """Trains each model for `steps` identical batches; returns their validation perplexity."""
     dim, blocks, ctx, vocab = (32, 4, 32, 384) if quick else (128, 4, 128, 4096)
     vocab, split = _corpus_split(corpus, vocab, ctx)
-    settings = TrainSettings(batch_size=4 if quick else 16, lr=2e-3, warmup_steps=max(1, steps // 10),
-                             eval_blocks=8 if quick else 256)  # fmt: skip
+    settings = TrainSettings(
+        batch_size=4 if quick else 16,
+        lr=2e-3,
+        warmup_steps=max(1, steps // 10),
+        eval_blocks=8 if quick else 256,
+    )
     builders = {
         "xLSTM[1:0]": lambda: xlstm_lm(vocab, dim, blocks, ctx, slstm_at=()),
         "xLSTM[3:1]": lambda: xlstm_lm(vocab, dim, blocks, ctx, slstm_at=(1,)),

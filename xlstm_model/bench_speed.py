@@ -30,12 +30,15 @@ def median_seconds(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) 
 def peak_matmul_flops(n: int = 1024, repeats: int = 5) -> float:
     """Best fp32 matmul rate (FLOP/s) of this machine: 2 n^3 per n x n product."""
     a, b = torch.randn(n, n), torch.randn(n, n)
-    best = min(median_seconds(lambda: a @ b, repeats=1, warmup=1 if i == 0 else 0)
-               for i in range(repeats))  # fmt: skip
+    best = min(
+        median_seconds(lambda: a @ b, repeats=1, warmup=1 if i == 0 else 0) for i in range(repeats)
+    )
     return 2 * n**3 / best
 
 
-def train_tokens_per_s(model: torch.nn.Module, vocab: int, batch: int, ctx: int, steps: int) -> float:
+def train_tokens_per_s(
+    model: torch.nn.Module, vocab: int, batch: int, ctx: int, steps: int
+) -> float:
     """Tokens/s of forward + backward + AdamW on random tokens (after one warm-up step)."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     idx = torch.randint(0, vocab, (batch, ctx + 1))
@@ -60,11 +63,20 @@ def default_mfu(steps: int, quick: bool) -> dict:
     config = config_from_preset("tiny" if quick else "default", **overrides)
     batch = 2 if quick else TRAIN_PRESETS["default"].batch_size
     peak = peak_matmul_flops(256 if quick else 1024)
-    rate = train_tokens_per_s(XLSTMLM(config), config.vocab_size, batch, config.context_length, steps)
+    rate = train_tokens_per_s(
+        XLSTMLM(config), config.vocab_size, batch, config.context_length, steps
+    )
     fpt = flops_per_token(config)
-    return {"config": "tiny" if quick else "default", "params": num_params(XLSTMLM(config)),
-            "batch": batch, "context": config.context_length, "tokens_per_s": rate,
-            "flops_per_token": fpt, "peak_flops": peak, "mfu": rate * fpt / peak}  # fmt: skip
+    return {
+        "config": "tiny" if quick else "default",
+        "params": num_params(XLSTMLM(config)),
+        "batch": batch,
+        "context": config.context_length,
+        "tokens_per_s": rate,
+        "flops_per_token": fpt,
+        "peak_flops": peak,
+        "mfu": rate * fpt / peak,
+    }
 
 
 def stack_comparison(contexts: list[int], dim: int, blocks: int, batch: int, steps: int) -> list:
@@ -82,8 +94,9 @@ def stack_comparison(contexts: list[int], dim: int, blocks: int, batch: int, ste
             torch.manual_seed(0)
             model = build()
             rate = train_tokens_per_s(model, vocab, batch, ctx, steps)
-            rows.append({"context": ctx, "model": name, "params": num_params(model),
-                         "tokens_per_s": rate})  # fmt: skip
+            rows.append(
+                {"context": ctx, "model": name, "params": num_params(model), "tokens_per_s": rate}
+            )
     return rows
 
 
@@ -123,7 +136,7 @@ def backend_scaling(contexts: list[int], parallel_max: int, fresh_process: bool)
     rows = []
     for S in contexts:
         for form in ("parallel", "chunkwise", "recurrent"):
-            if form == "parallel" and S > parallel_max:
+            if form == "parallel" and parallel_max < S:
                 gib = 6 * 4 * S * S * 4 / 2**30  # ~6 (B, NH, S, S) fp32 matrices
                 rows.append({"form": form, "context": S, "skipped": f"needs ~{gib:.0f} GiB"})
                 continue
@@ -136,8 +149,10 @@ def backend_scaling(contexts: list[int], parallel_max: int, fresh_process: bool)
 
 
 def _in_subprocess(form: str, S: int, repeats: int) -> dict:
-    code = ("import json, sys; from xlstm_model.bench_speed import backend_worker; "
-            f"print(json.dumps(backend_worker({form!r}, {S}, {repeats})))")  # fmt: skip
+    code = (
+        "import json, sys; from xlstm_model.bench_speed import backend_worker; "
+        f"print(json.dumps(backend_worker({form!r}, {S}, {repeats})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -154,8 +169,11 @@ def _decode_rate(model: torch.nn.Module, prompt: torch.Tensor, new_tokens: int) 
         logits, state = model.step(token, state)
         token = logits.reshape(-1, logits.shape[-1])[-1:].argmax(-1)
     decode_s = time.perf_counter() - start
-    return {"prefill_s": prefill_s, "decode_tokens_per_s": new_tokens / decode_s,
-            "state_bytes": state_bytes(state)}  # fmt: skip
+    return {
+        "prefill_s": prefill_s,
+        "decode_tokens_per_s": new_tokens / decode_s,
+        "state_bytes": state_bytes(state),
+    }
 
 
 def generation(contexts: list[int], new_tokens: int, quick: bool) -> list:
@@ -166,8 +184,9 @@ def generation(contexts: list[int], new_tokens: int, quick: bool) -> list:
     config = config_from_preset("tiny" if quick else "default")
     torch.manual_seed(0)
     models = {"xLSTM": XLSTMLM(config)}
-    models["GPT + KV cache"] = gpt_matching(num_params(models["xLSTM"]), config.vocab_size,
-                                            config.num_blocks, config.context_length)  # fmt: skip
+    models["GPT + KV cache"] = gpt_matching(
+        num_params(models["xLSTM"]), config.vocab_size, config.num_blocks, config.context_length
+    )
     rows = []
     for ctx in contexts:
         prompt = torch.randint(0, config.vocab_size, (1, ctx))

@@ -62,7 +62,9 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
-def save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict | None = None) -> None:
+def save_tensors(
+    path: Path, tensors: dict[str, torch.Tensor], metadata: dict | None = None
+) -> None:
     """Saves contiguous CPU copies as safetensors atomically; metadata values become strings."""
     meta = {k: json.dumps(v) for k, v in (metadata or {}).items()}
     flat = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
@@ -149,7 +151,9 @@ def load_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], sourc
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     shapes = sorted(
-        k for k in set(expected) & set(tensors) if tuple(expected[k].shape) != tuple(tensors[k].shape)
+        k
+        for k in set(expected) & set(tensors)
+        if tuple(expected[k].shape) != tuple(tensors[k].shape)
     )
     if missing or unexpected or shapes:
         parts = [

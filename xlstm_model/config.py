@@ -98,7 +98,7 @@ def _round_up(value: float, multiple: int) -> int:
 PRESETS: dict[str, dict[str, Any]] = {
     # Unit tests and smoke runs: both block types, seconds to train.
     "tiny": dict(embedding_dim=64, num_blocks=2, num_heads=4, slstm_at=[1], context_length=128),
-    # The CPU default: ~3.2M parameters with a 4096-token vocabulary, xLSTM[5:1].
+    # The CPU default: ~2.3M parameters with a 4096-token vocabulary, xLSTM[5:1].
     "default": dict(embedding_dim=160, num_blocks=6, num_heads=4, slstm_at=[3], context_length=256),
     "gpu-small": dict(
         embedding_dim=384, num_blocks=12, num_heads=4, slstm_at=[3, 9], context_length=512

@@ -100,7 +100,7 @@ def load_documents(paths: list[Path], cache_dir: Path | None = None) -> list[Doc
 
 
 def normalize_text(text: str) -> str:
-    """Joins line-end hyphenation and collapses whitespace within lines, keeping paragraph breaks."""
+    """Joins line-end hyphenation; collapses whitespace within lines, keeps line breaks."""
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line).strip()
@@ -110,7 +110,8 @@ def _read_pdf_cached(path: Path, cache_dir: Path | None) -> str:
     if cache_dir is None:
         return _extract_pdf_text(path)
     stat = path.stat()
-    key = hashlib.sha1(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    identity = f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}:{_extractor_version()}"
+    key = hashlib.sha1(identity.encode()).hexdigest()
     cached = cache_dir / f"{key}.txt"
     if cached.is_file():
         return cached.read_text(encoding="utf-8")
@@ -120,6 +121,15 @@ def _read_pdf_cached(path: Path, cache_dir: Path | None) -> str:
 
     atomic_write_text(cached, text)
     return text
+
+
+def _extractor_version() -> str:
+    """Which text extractor (and cleaning version) produced a cached text."""
+    try:
+        from ingest.pdf_text import TEXT_VERSION
+    except ImportError:
+        return "pypdf-fallback"
+    return f"ingest-{TEXT_VERSION}"
 
 
 def _extract_pdf_text(path: Path) -> str:

@@ -57,20 +57,42 @@ def _allowed_mask(ids: Iterable[int], vocab: int, always: int, device) -> torch.
     return mask
 
 
-def _held_back(text: str, stops: Sequence[str]) -> int:
-    """How many trailing characters could still grow into a stop string (or a split character)."""
-    hold = len(text) - len(text.rstrip("\ufffd"))
-    for stop in stops:
-        for n in range(min(len(stop) - 1, len(text)), 0, -1):
-            if text.endswith(stop[:n]):
-                hold = max(hold, n)
-                break
-    return hold
-
-
 def _last_logits(logits: torch.Tensor) -> torch.Tensor:
     """(V,) from step/prefill output shaped (B, V) or (B, S, V), batch size 1."""
     return logits.reshape(-1, logits.shape[-1])[-1].float()
+
+
+class _TextStream:
+    """Decodes generated ids incrementally, holding back text that may grow into a stop string
+    or that ends inside a multi-byte character."""
+
+    def __init__(self, tokenizer, stops: Sequence[str]) -> None:
+        self.tokenizer, self.stops = tokenizer, [s for s in stops if s]
+        self.ids: list[int] = []
+        self.emitted = 0
+
+    def push(self, token: int) -> tuple[str, bool]:
+        """Adds a token; returns (new text to yield, whether a stop string was reached)."""
+        self.ids.append(token)
+        text = self.tokenizer.decode(self.ids)
+        hits = [i for i in (text.find(s, self.emitted) for s in self.stops) if i >= 0]
+        if hits:
+            return text[self.emitted : min(hits)], True
+        end = len(text) - self._held_back(text)
+        piece, self.emitted = text[self.emitted : end], max(self.emitted, end)
+        return piece, False
+
+    def _held_back(self, text: str) -> int:
+        hold = len(text) - len(text.rstrip("\ufffd"))
+        for stop in self.stops:
+            for n in range(min(len(stop) - 1, len(text)), 0, -1):
+                if text.endswith(stop[:n]):
+                    hold = max(hold, n)
+                    break
+        return hold
+
+    def flush(self) -> str:
+        return self.tokenizer.decode(self.ids)[self.emitted :]
 
 
 @torch.no_grad()
@@ -91,41 +113,32 @@ def stream(
     Generation ends at `<|endoftext|>`, after `max_new_tokens`, or before the first stop string
     (never yielded). `allowed_token_ids` restricts every step to those tokens (end-of-text stays
     allowed); `logits_processor(generated_ids, logits) -> logits` may constrain it further, e.g.
-    to copy spans of the evidence.
+    to copy spans of the evidence. `seed` makes sampling (temperature > 0) reproducible.
     """
-    model, tokenizer, stops = run.model, run.tokenizer, [s for s in (stop or []) if s]
+    model, tokenizer = run.model, run.tokenizer
     device = next(model.parameters()).device
-    prompt_ids = tokenizer.encode(prompt) or [tokenizer.eot_id]
-    logits, state = model.prefill(torch.tensor([prompt_ids], device=device))
-    logits = _last_logits(logits)
+    logits, state = model.prefill(
+        torch.tensor([tokenizer.encode(prompt) or [tokenizer.eot_id]], device=device)
+    )
     mask = None
     if allowed_token_ids is not None:
-        mask = _allowed_mask(allowed_token_ids, logits.numel(), tokenizer.eot_id, device)
+        mask = _allowed_mask(allowed_token_ids, logits.shape[-1], tokenizer.eot_id, device)
     generator = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
-    generated: list[int] = []
-    emitted = 0
+    text = _TextStream(tokenizer, stop or [])
     for _ in range(max_new_tokens):
-        logits = logits + mask if mask is not None else logits
+        scores = _last_logits(logits) if mask is None else _last_logits(logits) + mask
         if logits_processor is not None:
-            logits = logits_processor(list(generated), logits)
-        token = next_token(logits, temperature, top_k, top_p, generator)
+            scores = logits_processor(list(text.ids), scores)
+        token = next_token(scores, temperature, top_k, top_p, generator)
         if token == tokenizer.eot_id:
             break
-        generated.append(token)
-        text = tokenizer.decode(generated)
-        cut = min((i for i in (text.find(s, emitted) for s in stops) if i >= 0), default=-1)
-        if cut >= 0:
-            if cut > emitted:
-                yield text[emitted:cut]
+        piece, stopped = text.push(token)
+        if piece:
+            yield piece
+        if stopped:
             return
-        end = len(text) - _held_back(text, stops)
-        if end > emitted:
-            yield text[emitted:end]
-            emitted = end
         logits, state = model.step(torch.tensor([token], device=device), state)
-        logits = _last_logits(logits)
-    tail = tokenizer.decode(generated)[emitted:]
-    if tail:
+    if tail := text.flush():
         yield tail
 
 
@@ -135,7 +148,9 @@ def generate_text(run: LoadedRun, prompt: str, **kwargs) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m xlstm_model.generate", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m xlstm_model.generate", description=__doc__.split("\n")[0]
+    )
     p.add_argument("prompt", help="text to continue (use xlstm_model.prompt formats for QA)")
     p.add_argument("--run", default="default", help='run directory, or "default"')
     p.add_argument("--max-new-tokens", type=int, default=128)
@@ -144,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-p", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    return p  # fmt: skip
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,8 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         from xlstm_model.train import resolve_run_dir
 
         run = load_run(resolve_run_dir(args.run), pick_device(args.device))
-        for piece in stream(run, args.prompt, args.max_new_tokens, args.temperature, args.top_k,
-                            args.top_p, seed=args.seed):  # fmt: skip
+        for piece in stream(
+            run,
+            args.prompt,
+            args.max_new_tokens,
+            args.temperature,
+            args.top_k,
+            args.top_p,
+            seed=args.seed,
+        ):
             sys.stdout.write(piece)
             sys.stdout.flush()
     except ModelError as e:

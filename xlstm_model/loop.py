@@ -88,7 +88,9 @@ def run_stage(trainer: Trainer, plan: StagePlan, batches: BatchSource, hooks: St
         if steps_here == CALIBRATION_STEPS[0]:
             calib_start = time.perf_counter()
         if plan.total_steps is None and steps_here == CALIBRATION_STEPS[1]:
-            seconds = (time.perf_counter() - calib_start) / (CALIBRATION_STEPS[1] - CALIBRATION_STEPS[0])
+            seconds = (time.perf_counter() - calib_start) / (
+                CALIBRATION_STEPS[1] - CALIBRATION_STEPS[0]
+            )
             plan.total_steps = bar.total = _calibrate(trainer, plan, seconds)
             logger.info("%s: %d steps fit the time budget", plan.name, plan.total_steps)
         bar.update(1)

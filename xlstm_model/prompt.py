@@ -1,6 +1,7 @@
 """The prompt format shared by fine-tuning, answer generation and UPR scoring.
 
-One QA example reads ``<|context|> {context} <|question|> {question} <|answer|> {answer}<|endoftext|>``.
+One QA example reads
+``<|context|> {context} <|question|> {question} <|answer|> {answer}<|endoftext|>``.
 Keeping every formatter here means training and inference cannot drift apart.
 """
 

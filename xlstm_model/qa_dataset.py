@@ -44,10 +44,18 @@ def read_qa_jsonl(path: str | Path) -> list[dict]:
         except json.JSONDecodeError as e:
             msg = f"{path}:{number} is not valid JSON ({e.msg})"
             raise ModelError(msg) from e
-        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("context", "question")):
+        if not isinstance(row, dict) or not all(
+            isinstance(row.get(k), str) for k in ("context", "question")
+        ):
             msg = f"{path}:{number} needs string fields context and question (and answer)"
             raise ModelError(msg)
-        rows.append({"context": row["context"], "question": row["question"], "answer": row.get("answer") or ""})
+        rows.append(
+            {
+                "context": row["context"],
+                "question": row["question"],
+                "answer": row.get("answer") or "",
+            }
+        )
     if not rows:
         msg = f"the QA file {path} has no examples"
         raise ModelError(msg)
@@ -57,9 +65,15 @@ def read_qa_jsonl(path: str | Path) -> list[dict]:
 def encode_example(tokenizer: Tokenizer, row: dict, max_len: int) -> Example:
     """Input ids and labels (-100 outside the completion) of one row, at most max_len long."""
     if row["answer"].strip():
-        prompt, completion = format_prompt(row["context"], row["question"]), format_answer(row["answer"])
+        prompt, completion = (
+            format_prompt(row["context"], row["question"]),
+            format_answer(row["answer"]),
+        )
     else:
-        prompt, completion = format_passage_for_upr(row["context"]), format_question_for_upr(row["question"])
+        prompt, completion = (
+            format_passage_for_upr(row["context"]),
+            format_question_for_upr(row["question"]),
+        )
     prompt_ids, completion_ids = tokenizer.encode(prompt), tokenizer.encode(completion)
     completion_ids = completion_ids[: max_len // 2]
     budget = max_len + 1 - len(completion_ids)
@@ -101,8 +115,15 @@ def split_examples(examples: list[Example], batch_size: int, val_fraction: float
 class QASampler:
     """Shuffled padded batches of QA examples, restartable from `state_dict()`."""
 
-    def __init__(self, examples: list[Example], batch_size: int, pad_id: int, seed: int = 0,
-                 rank: int = 0, world_size: int = 1) -> None:  # fmt: skip
+    def __init__(
+        self,
+        examples: list[Example],
+        batch_size: int,
+        pad_id: int,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
         self.examples, self.batch_size, self.pad_id = examples, batch_size, pad_id
         self.seed, self.rank, self.world_size = seed, rank, world_size
         self.epoch, self.cursor = 0, 0

@@ -80,7 +80,9 @@ def sequence_logprob(
     return score_token_pairs(run, list(zip(ctx_ids, tgt_ids, strict=True)), batch_size)
 
 
-def upr_context_ids(run: LoadedRun, passage: str, max_tokens: int = UPR_PASSAGE_TOKENS) -> list[int]:
+def upr_context_ids(
+    run: LoadedRun, passage: str, max_tokens: int = UPR_PASSAGE_TOKENS
+) -> list[int]:
     """Token ids of `format_passage_for_upr(passage)`, the passage cut to its last max_tokens."""
     tok = run.tokenizer
     body = tok.encode(f" {clean_text(passage)} ")[-max_tokens:]
@@ -94,7 +96,7 @@ def upr_scores(
     batch_size: int = 16,
     max_passage_tokens: int = UPR_PASSAGE_TOKENS,
 ) -> list[float]:
-    """Mean log p(question | passage) per question token, one score per passage (higher = better)."""
+    """Mean log p(question | passage) per question token, one per passage (higher = better)."""
     if not passages:
         return []
     target = run.tokenizer.encode(format_question_for_upr(question))

@@ -60,14 +60,23 @@ class RunSession:
         kind = "qa_val" if plan.name == "qa" else "val"
         key = "qa_val_loss" if plan.name == "qa" else "val_loss"
         self.latest = {**metrics, "stage": plan.name, "step": self.trainer.step}
-        self.log({"kind": kind, "stage": plan.name, "step": self.trainer.step,
-                  "tokens_seen": self.trainer.tokens_seen, **metrics})  # fmt: skip
+        self.log(
+            {
+                "kind": kind,
+                "stage": plan.name,
+                "step": self.trainer.step,
+                "tokens_seen": self.trainer.tokens_seen,
+                **metrics,
+            }
+        )
         improved = self.best["stage"] != plan.name or metrics[key] < self.best["loss"]
         if improved:
             self.best = {"stage": plan.name, "loss": metrics[key], "step": self.trainer.step}
         if self.trainer.info.is_main:
             if improved:
-                save_tensors(self.run_dir / MODEL_FILE, self.trainer.model.state_dict(), self.meta())
+                save_tensors(
+                    self.run_dir / MODEL_FILE, self.trainer.model.state_dict(), self.meta()
+                )
             save_last(self.run_dir, self.trainer.model, self.trainer.optimizer, self.state())
             self.write_summary(plot=False)
         barrier(self.trainer.info)

@@ -42,18 +42,28 @@ DEFAULT_MINUTES = 10.0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m xlstm_model.train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m xlstm_model.train", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--corpus", nargs="+", default=["default"], help='folders/files, or "default"')
     p.add_argument("--out", default="default", help='run directory, or "default"')
     p.add_argument("--config", default="default", help="preset: " + ", ".join(TRAIN_PRESETS))
-    p.add_argument("--max-minutes", type=float, help=f"wall-clock budget (default {DEFAULT_MINUTES:g} without --max-steps)")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        help=f"wall-clock budget (default {DEFAULT_MINUTES:g} without --max-steps)",
+    )
     p.add_argument("--max-steps", type=int, help="optimizer steps (pre-training + QA)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--resume", action="store_true", help="continue from <out>/last/")
-    p.add_argument("--if-missing", action="store_true", help="exit 0 if <out> already holds a model")
-    p.add_argument("--qa", help='QA JSONL for a fine-tuning stage, or "auto" (inverse-cloze from the corpus)')
+    p.add_argument(
+        "--if-missing", action="store_true", help="exit 0 if <out> already holds a model"
+    )
+    p.add_argument(
+        "--qa", help='QA JSONL for a fine-tuning stage, or "auto" (inverse-cloze from the corpus)'
+    )
     p.add_argument("--stop-at-step", type=int, help="stop at this step as if interrupted (testing)")
-    return p  # fmt: skip
+    return p
 
 
 def resolve_run_dir(out: str) -> Path:
@@ -89,7 +99,9 @@ def resolve_spec(preset: str, run_dir: Path, resume: bool) -> RunSpec:
     return RunSpec(preset, config_from_preset(preset), TRAIN_PRESETS[preset])
 
 
-def prepare_tokenizer(texts: list[str], run_dir: Path, spec: RunSpec, info, resume: bool) -> Tokenizer:
+def prepare_tokenizer(
+    texts: list[str], run_dir: Path, spec: RunSpec, info, resume: bool
+) -> Tokenizer:
     """Trains the BPE on rank 0 (or reuses the run's when resuming); every rank loads the file."""
     path = run_dir / TOKENIZER_FILE
     if not resume and info.is_main:
@@ -100,25 +112,38 @@ def prepare_tokenizer(texts: list[str], run_dir: Path, spec: RunSpec, info, resu
 
 def budget(args: argparse.Namespace, started: float, qa: bool, spec: RunSpec) -> dict:
     """Steps and deadlines of the two stages from --max-steps / --max-minutes."""
-    minutes = args.max_minutes if args.max_minutes is not None else (None if args.max_steps else DEFAULT_MINUTES)
+    minutes = (
+        args.max_minutes
+        if args.max_minutes is not None
+        else (None if args.max_steps else DEFAULT_MINUTES)
+    )
     qa_share = spec.settings.qa_fraction if qa else 0.0
     deadline = started + minutes * 60 if minutes else None
-    out = {"pretrain_steps": None, "qa_steps": None, "pretrain_deadline": deadline, "qa_deadline": deadline}
+    out = {
+        "pretrain_steps": None,
+        "qa_steps": None,
+        "pretrain_deadline": deadline,
+        "qa_deadline": deadline,
+    }
     if args.max_steps:
         qa_steps = max(1, round(args.max_steps * qa_share)) if qa else 0
         out.update(pretrain_steps=args.max_steps - qa_steps, qa_steps=qa_steps or None)
     if deadline and qa:
         out["pretrain_deadline"] = started + minutes * 60 * (1 - qa_share)
-    return out  # fmt: skip
+    return out
 
 
-def load_qa(spec_qa: str, tokenizer: Tokenizer, texts: list[str], spec: RunSpec, context_length: int):
+def load_qa(
+    spec_qa: str, tokenizer: Tokenizer, texts: list[str], spec: RunSpec, context_length: int
+):
     """(train, val) QA examples from a JSONL file or, for "auto", from the corpus itself."""
     if spec_qa == "auto":
         from xlstm_model.qa_data import inverse_cloze_examples
 
         keep = 1 - spec.settings.val_fraction  # only the training part of every document
-        rows = inverse_cloze_examples([t[: int(len(t) * keep)] for t in texts], seed=spec.settings.seed)
+        rows = inverse_cloze_examples(
+            [t[: int(len(t) * keep)] for t in texts], seed=spec.settings.seed
+        )
     else:
         rows = read_qa_jsonl(spec_qa)
     examples = encode_examples(tokenizer, rows, context_length)
@@ -160,7 +185,9 @@ def train(args: argparse.Namespace) -> dict:
     texts = [d.text for d in load_documents(files, cache_dir=data_dir() / "cache" / "corpus_text")]
     tokenizer = prepare_tokenizer(texts, run_dir, spec, info, args.resume)
     context_length = spec.model_config.context_length
-    split = split_tokens(tokenizer.encode_batch(texts), tokenizer.eot_id, spec.settings.val_fraction)
+    split = split_tokens(
+        tokenizer.encode_batch(texts), tokenizer.eot_id, spec.settings.val_fraction
+    )
     check_split(split, context_length, spec.settings.batch_size * info.world_size)
     qa = load_qa(args.qa, tokenizer, texts, spec, context_length) if args.qa else None
     spec.model_config = replace(spec.model_config, vocab_size=tokenizer.vocab_size)
@@ -169,9 +196,15 @@ def train(args: argparse.Namespace) -> dict:
     state = load_last(run_dir, trainer.model, trainer.optimizer) if args.resume else None
     if info.is_main and not args.resume:
         write_run_config(run_dir, spec, tokenizer, args, files)
-    run_info = {"architecture": "xlstm", "preset": spec.preset, "device": device.type,
-                "world_size": info.world_size, "train_tokens": len(split.train),
-                "val_tokens": len(split.val), "corpus_files": len(files)}  # fmt: skip
+    run_info = {
+        "architecture": "xlstm",
+        "preset": spec.preset,
+        "device": device.type,
+        "world_size": info.world_size,
+        "train_tokens": len(split.train),
+        "val_tokens": len(split.val),
+        "corpus_files": len(files),
+    }
     session = RunSession(run_dir, trainer, run_info, state)
     _run_stages(session, args, spec, split, qa, tokenizer, budget(args, started, bool(qa), spec))
     return {**session.meta(), "best": session.best, "run_dir": str(run_dir)}
@@ -180,13 +213,25 @@ def train(args: argparse.Namespace) -> dict:
 def _run_stages(session, args, spec, split, qa, tokenizer, plan_budget: dict) -> None:
     ctx, s = spec.model_config.context_length, spec.settings
     if QA not in session.plans and not stage_finished(session, PRETRAIN):
-        plan = make_plan(session, PRETRAIN, plan_budget["pretrain_steps"], s.lr,
-                         plan_budget["pretrain_deadline"], args.stop_at_step)  # fmt: skip
+        plan = make_plan(
+            session,
+            PRETRAIN,
+            plan_budget["pretrain_steps"],
+            s.lr,
+            plan_budget["pretrain_deadline"],
+            args.stop_at_step,
+        )
         run_pretrain(session, plan, split, ctx)
     stopped = args.stop_at_step is not None and session.trainer.step >= args.stop_at_step
     if qa and not stopped and not stage_finished(session, QA):
-        plan = make_plan(session, QA, plan_budget["qa_steps"], s.lr * s.qa_lr_ratio,
-                         plan_budget["qa_deadline"], args.stop_at_step)  # fmt: skip
+        plan = make_plan(
+            session,
+            QA,
+            plan_budget["qa_steps"],
+            s.lr * s.qa_lr_ratio,
+            plan_budget["qa_deadline"],
+            args.stop_at_step,
+        )
         run_qa(session, plan, qa, tokenizer.pad_id, split, ctx)
     session.write_summary()
 

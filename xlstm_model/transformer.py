@@ -75,7 +75,9 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(config.embedding_dim, config.embedding_dim, bias=False)
         self.dropout = config.dropout
 
-    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
         B, S, D = x.shape
         q, k, v = self.qkv(x).view(B, S, 3, self.num_heads, D // self.num_heads).unbind(2)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (B, NH, S, DH)
@@ -105,7 +107,9 @@ class Block(nn.Module):
             nn.Linear(hidden, config.embedding_dim, bias=False),
         )
 
-    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
         x = x + self.attn(self.ln_attn(x), cache, layer)
         return x + self.mlp(self.ln_mlp(x))
 
@@ -125,7 +129,9 @@ class GPT(nn.Module):
         std = 0.02
         for name, p in self.named_parameters():
             if p.dim() == 2:
-                scale = 1 / math.sqrt(2 * self.config.num_blocks) if name.endswith("proj.weight") else 1
+                scale = (
+                    1 / math.sqrt(2 * self.config.num_blocks) if name.endswith("proj.weight") else 1
+                )
                 nn.init.normal_(p, mean=0.0, std=std * scale)
 
     def num_params(self) -> int:

@@ -26,9 +26,16 @@ def run_copy(tiny_run_dir: Path, tmp_path: Path) -> Path:
 
 def test_run_layout_holds_only_safetensors_json_and_png(tiny_run_dir: Path) -> None:
     names = {p.relative_to(tiny_run_dir).as_posix() for p in tiny_run_dir.rglob("*") if p.is_file()}
-    assert {"config.json", "model.safetensors", "tokenizer.json", "metrics.json", "loss.png",
-            "last/model.safetensors", "last/optimizer.safetensors",
-            "last/trainer_state.json"} <= names  # fmt: skip
+    assert {
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "metrics.json",
+        "loss.png",
+        "last/model.safetensors",
+        "last/optimizer.safetensors",
+        "last/trainer_state.json",
+    } <= names
     assert all(n.endswith((".json", ".jsonl", ".safetensors", ".png")) for n in names)
     assert has_checkpoint(tiny_run_dir)
 

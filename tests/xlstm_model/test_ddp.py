@@ -20,9 +20,25 @@ def test_torchrun_two_cpu_processes_train_one_model(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "corpus", docs=3, sentences=160)
     out = tmp_path / "run"
     env = {**os.environ, "XRAG_DATA_DIR": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "xlstm_model.train", "--corpus", str(corpus), "--out", str(out),
-           "--config", "tiny", "--device", "cpu", "--max-steps", "4"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "xlstm_model.train",
+        "--corpus",
+        str(corpus),
+        "--out",
+        str(out),
+        "--config",
+        "tiny",
+        "--device",
+        "cpu",
+        "--max-steps",
+        "4",
+    ]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads((out / "metrics.json").read_text())["summary"]

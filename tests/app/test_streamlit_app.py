@@ -1,0 +1,192 @@
+"""The Streamlit page with AppTest on the real backend: a tiny store in a temp data dir
+(generated PDFs) and the tiny trained xLSTM. Widgets are found by key."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.ingest.pdf_factory import make_text_pdf
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
+TITLE = "xLSTM: Extended Long Short-Term Memory"
+XLSTM_PAGES = [
+    "xLSTM: Extended Long Short-Term Memory. We introduce exponential gating with appropriate "
+    "normalization and stabilization techniques. We modify the LSTM memory structure.",
+    "The sLSTM has a scalar memory, a scalar update, and new memory mixing. Memory mixing "
+    "happens within each head through recurrent connections.",
+    "The mLSTM has a matrix memory and a covariance update rule. The mLSTM is fully "
+    "parallelizable because it has no memory mixing.",
+    "Ablation study: the perplexity of the vanilla LSTM baseline is 2417.86 in Table 2. "
+    "Adding exponential gating reduces it strongly.",
+]
+IMPROVEMENTS = "What are the major improvements over the previous or vanilla LSTM architecture?"
+ZEBRAFISH = [
+    "Zebrafish heart regeneration relies on cardiomyocyte proliferation after injury. "
+    "The regenerating zebrafish ventricle restores its muscle within sixty days.",
+]
+
+
+@pytest.fixture(scope="module")
+def base_data(tmp_path_factory: pytest.TempPathFactory, tiny_run_dir: Path) -> Path:
+    """A data dir with the generated xLSTM-like paper ingested and the tiny model as default."""
+    from ingest.pipeline import ingest_sources
+    from ingest.settings import IngestSettings
+    from ingest.store import open_store
+
+    root = tmp_path_factory.mktemp("app-data")
+    pdf = make_text_pdf(root / "xlstm-tiny.pdf", XLSTM_PAGES, title=TITLE)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XRAG_DATA_DIR", str(root))
+        with open_store() as store:
+            ingest_sources([str(pdf)], store, IngestSettings())
+            assert store.list_papers()
+    shutil.copytree(tiny_run_dir, root / "models" / "default")
+    return root
+
+
+@pytest.fixture
+def data_dir(base_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private copy of the base data dir (tests may add or remove papers)."""
+    root = tmp_path / "data"
+    shutil.copytree(base_data, root)
+    monkeypatch.setenv("XRAG_DATA_DIR", str(root))
+    yield root
+    close_cached_resources()
+
+
+def close_cached_resources() -> None:
+    """Drops the app's cached Resources (each test has its own data dir and store)."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def start(timeout: float = 180) -> AppTest:
+    at = AppTest.from_file(str(SCRIPT), default_timeout=timeout)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def messages(elements) -> list[str]:  # noqa: ANN001 (AppTest element lists)
+    return [str(e.value) for e in elements]
+
+
+def column_text(at: AppTest, name: str) -> str:
+    return "\n".join(messages(at.get_by_key(f"result_{name}").markdown))
+
+
+def test_page_lists_papers_model_and_examples(data_dir: Path) -> None:
+    at = start()
+    assert at.title[0].value == "xLSTM-RAG"
+    assert not at.warning and not at.error
+    sidebar = "\n".join(messages(at.sidebar.markdown) + messages(at.sidebar.caption))
+    assert TITLE in sidebar and "4 pages" in sidebar
+    assert IMPROVEMENTS in at.pills(key="examples").options
+    assert at.sidebar.expander  # the model card
+    assert {m.label for m in at.sidebar.metric} == {"Parameters", "Tokens seen", "Val. ppl"}
+
+
+def test_example_answers_in_both_columns_with_citations(data_dir: Path) -> None:
+    at = start()
+    at.pills(key="examples").set_value(IMPROVEMENTS).run()
+    assert not at.exception and not at.error, messages(at.error)
+    assert at.text_input(key="question").value == IMPROVEMENTS
+    for name in ("similarity", "compression"):
+        text = column_text(at, name)
+        assert "-badge[" in text and "p. " in text, text
+        captions = messages(at.get_by_key(f"result_{name}").caption)
+        assert any(" ms · retrieve " in c for c in captions), captions
+    assert any(m.startswith("**Evidence** · shared:") for m in messages(at.markdown))
+
+    at.slider(key="k").set_value(3).run()  # any sidebar change redraws the stored answers
+    assert not at.exception
+    assert "-badge[" in column_text(at, "similarity")
+
+
+def test_typed_question_with_hybrid(data_dir: Path) -> None:
+    at = start()
+    at.toggle(key="hybrid").set_value(True)
+    at.text_input(key="question").input("Why is the mLSTM parallelizable?")
+    at.button(key="ask").click().run()
+    assert not at.exception and not at.error, messages(at.error)
+    for name in ("similarity", "compression", "hybrid"):
+        assert "parallelizable" in column_text(at, name)
+
+
+@pytest.mark.parametrize(
+    ("question", "needle"), [("   ", "empty"), ("what\x07is this", "control character")]
+)
+def test_bad_question_shows_what_to_fix(data_dir: Path, question: str, needle: str) -> None:
+    at = start()
+    at.text_input(key="question").input(question)
+    at.button(key="ask").click().run()
+    assert not at.exception
+    assert any(needle in m for m in messages(at.error)), messages(at.error)
+
+
+def test_upload_is_ingested_and_askable(data_dir: Path, tmp_path: Path) -> None:
+    at = start()
+    pdf = make_text_pdf(tmp_path / "zebrafish.pdf", ZEBRAFISH, title="Zebrafish Hearts")
+    at.file_uploader(key="uploader_0").upload(
+        "../zebra fish.pdf", pdf.read_bytes(), "application/pdf"
+    )
+    at.run()
+    assert not at.exception
+    assert any("Ingested 1 of 1" in m for m in messages(at.sidebar.success)), at.sidebar
+    assert (data_dir / "papers" / "zebra_fish.pdf").is_file()
+    assert "Zebrafish" in "\n".join(messages(at.sidebar.markdown))
+    at.text_input(key="question").input("How long does the zebrafish ventricle take to restore?")
+    at.button(key="ask").click().run()
+    assert not at.exception and not at.error
+    assert "sixty days" in column_text(at, "similarity")
+
+
+def test_non_pdf_upload_is_refused(data_dir: Path) -> None:
+    at = start()
+    at.file_uploader(key="uploader_0").upload("notes.pdf", b"<html>hello</html>", "application/pdf")
+    at.run()
+    assert not at.exception
+    assert any("not a PDF" in m for m in messages(at.sidebar.error)), messages(at.sidebar.error)
+    assert not (data_dir / "papers" / "notes.pdf").exists()
+
+
+def test_remove_paper_after_confirmation(data_dir: Path) -> None:
+    at = start()
+    at.button(key="confirm_remove_0").click().run()
+    assert not at.exception
+    assert any("Removed" in m for m in messages(at.sidebar.success))
+    assert any("make ingest" in m for m in messages(at.warning)), messages(at.warning)
+
+
+def test_empty_data_dir_says_what_to_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XRAG_DATA_DIR", str(tmp_path / "empty"))
+    try:
+        at = start()
+        warnings = "\n".join(messages(at.warning))
+        assert "make ingest" in warnings and "make train" in warnings
+        at.pills(key="examples").set_value(IMPROVEMENTS).run()
+        assert not at.exception
+        assert any("set-up" in m for m in messages(at.error))
+    finally:
+        close_cached_resources()
+
+
+def test_unusable_data_dir_is_an_error_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    monkeypatch.setenv("XRAG_DATA_DIR", str(not_a_dir))
+    try:
+        at = start()
+        assert at.error, "expected an st.error"
+    finally:
+        close_cached_resources()
