@@ -89,7 +89,8 @@ def load_resources(
     retriever_settings: RetrieverSettings | None = None,
 ) -> Resources:
     """Open the store (taking its lock), the embeddings and the model (if trained)."""
-    from ingest.store import StoreError, open_store
+    from ingest.errors import IngestError
+    from ingest.store import open_store
 
     settings = settings or load_default_settings()
     retriever_settings = retriever_settings or RetrieverSettings(
@@ -99,7 +100,7 @@ def load_resources(
     run = load_model(model_path)
     try:
         store = open_store(embeddings=_embeddings(embedding_model))
-    except StoreError as e:
+    except IngestError as e:
         raise UserError(str(e)) from e
     embeddings = CachedEmbeddings(store.embeddings)
     generator = AnswerGenerator(embeddings=embeddings, run=run, run_dir=str(model_path))
