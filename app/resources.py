@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from app.answer import AnswerSettings
 from app.errors import UserError
 from app.generator import AnswerGenerator
-from ingest.paths import default_model_dir
+from ingest.paths import chroma_dir, default_model_dir
 from retrievers import BM25Index, CachedEmbeddings, RetrieverSettings, build_retriever
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def load_resources(
         k=settings.k, compression_threshold=settings.compression_threshold
     )
     model_path = Path(model_dir) if model_dir else default_model_dir()
+    require_store_folder()
     run = load_model(model_path)
     try:
         store = open_store(embeddings=_embeddings(embedding_model))
@@ -112,6 +114,15 @@ def load_resources(
         bm25=BM25Index(store),
         model_dir=model_path,
     )
+
+
+def require_store_folder() -> None:
+    """A `UserError` when there is no embedded store yet (opening would create an empty one)."""
+    if os.environ.get("CHROMA_HOST") or os.environ.get("CHROMA_PORT"):
+        return
+    if not chroma_dir().is_dir():
+        msg = f"no paper store at {chroma_dir()} yet; run `make ingest` (or `python -m ingest`)"
+        raise UserError(msg)
 
 
 def _embeddings(name: str | None) -> Any:

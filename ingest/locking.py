@@ -47,6 +47,7 @@ class StoreLock:
 
         Raises:
             StoreBusyError: another process holds it (the message names its PID).
+            OSError: the folder cannot be created or locked (read-only, no flock support).
         """
         directory.mkdir(parents=True, exist_ok=True)
         path = (directory / LOCK_FILE_NAME).resolve()
@@ -58,9 +59,12 @@ class StoreLock:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            except BlockingIOError:
                 os.close(fd)
                 raise StoreBusyError(_busy_message(directory, read_owner(path))) from None
+            except OSError:
+                os.close(fd)
+                raise
             os.ftruncate(fd, 0)
             os.write(fd, json.dumps(_owner_info()).encode())
             _held[str(path)] = _Held(fd=fd, count=1)

@@ -262,12 +262,14 @@ def _first_page_title(lines: list[str]) -> str | None:
 
 
 def _continues_title(title: str, line: str) -> bool:
+    """A second title line: not an author line (names only), no affiliation marks."""
+    words = line.split()
     return (
         len(title) >= 25
-        and 2 <= len(line.split()) <= 10
+        and 2 <= len(words) <= 10
         and not any(ch.isdigit() or ch in "∗*@,†‡" for ch in line)
         and not title.endswith((".", ":"))
-        and sum(w[0].isupper() for w in line.split()) >= len(line.split()) / 2
+        and any(w.islower() for w in words)  # "for", "with", ...: author lines have none
     )
 
 

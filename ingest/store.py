@@ -269,7 +269,14 @@ def _open_server(host: str, settings: IngestSettings, embeddings: Embeddings) ->
 
 
 def _open_embedded(directory: Path, settings: IngestSettings, embeddings: Embeddings) -> PaperStore:
-    lock = StoreLock.acquire(directory)  # before the client exists: never two processes
+    try:
+        lock = StoreLock.acquire(directory)  # before the client exists: never two processes
+    except OSError as e:
+        msg = (
+            f"cannot use the store folder {directory} ({e.strerror or e}); "
+            "set XRAG_DATA_DIR to a writable local folder"
+        )
+        raise StoreError(msg) from e
     try:
         client = chromadb.PersistentClient(path=str(directory), settings=_client_settings())
         store = PaperStore(client, settings, embeddings, str(directory), lock)

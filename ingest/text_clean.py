@@ -98,7 +98,7 @@ def join_hyphenated(left: str, right: str, words: Counter[str]) -> str | None:
     "build-" + "ing" → "building"; a real compound ("multi-" + "layer" where the document
     writes "multi-layer" elsewhere) keeps its hyphen; "xLSTM-" + "7B" is never joined.
     """
-    end = _HYPHEN_END.search(left)
+    end = _HYPHEN_END.search(left[-64:])
     start = _WORD_START.match(right)
     if not end or not start:
         return None

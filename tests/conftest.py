@@ -34,3 +34,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def xlstm_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir whose store holds the real xLSTM paper (real MiniLM embeddings). Read-only."""
+    pdf = mirror_pdf("xlstm-2405.04517v2.pdf")
+    if pdf is None:
+        pytest.skip("the paper mirror (../shared/papers) is absent")
+    data = tmp_path_factory.mktemp("xlstm-data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XRAG_DATA_DIR", str(data))
+        from ingest.cli import main
+
+        assert main([str(pdf)]) == 0
+    return data

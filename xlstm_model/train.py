@@ -60,7 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--if-missing", action="store_true", help="exit 0 if <out> already holds a model"
     )
     p.add_argument(
-        "--qa", help='QA JSONL for a fine-tuning stage, or "auto" (inverse-cloze from the corpus)'
+        "--qa",
+        default="auto",
+        help='QA JSONL for the fine-tuning stage; "auto" (default): inverse-cloze examples '
+        'from the corpus; "none": pre-training only',
     )
     p.add_argument("--stop-at-step", type=int, help="stop at this step as if interrupted (testing)")
     return p
@@ -105,7 +108,9 @@ def prepare_tokenizer(
     """Trains the BPE on rank 0 (or reuses the run's when resuming); every rank loads the file."""
     path = run_dir / TOKENIZER_FILE
     if not resume and info.is_main:
-        train_tokenizer(texts, spec.settings.vocab_size).save(path)
+        keep = 1 - spec.settings.val_fraction  # the validation tails stay unseen
+        train_texts = [t[: int(len(t) * keep)] for t in texts]
+        train_tokenizer(train_texts, spec.settings.vocab_size).save(path)
     barrier(info)
     return Tokenizer.from_file(path)
 
@@ -136,18 +141,26 @@ def budget(args: argparse.Namespace, started: float, qa: bool, spec: RunSpec) ->
 def load_qa(
     spec_qa: str, tokenizer: Tokenizer, texts: list[str], spec: RunSpec, context_length: int
 ):
-    """(train, val) QA examples from a JSONL file or, for "auto", from the corpus itself."""
-    if spec_qa == "auto":
-        from xlstm_model.qa_data import inverse_cloze_examples
+    """(train, val) QA examples from a JSONL file or, for "auto", from the corpus itself.
 
-        keep = 1 - spec.settings.val_fraction  # only the training part of every document
-        rows = inverse_cloze_examples(
-            [t[: int(len(t) * keep)] for t in texts], seed=spec.settings.seed
-        )
-    else:
+    None for "none", or for "auto" when the corpus has too few sentences to build examples.
+    """
+    if spec_qa == "none":
+        return None
+    if spec_qa != "auto":
         rows = read_qa_jsonl(spec_qa)
-    examples = encode_examples(tokenizer, rows, context_length)
-    return split_examples(examples, spec.settings.batch_size, spec.settings.val_fraction)
+        examples = encode_examples(tokenizer, rows, context_length)
+        return split_examples(examples, spec.settings.batch_size, spec.settings.val_fraction)
+    from xlstm_model.qa_data import inverse_cloze_examples
+
+    keep = 1 - spec.settings.val_fraction  # only the training part of every document
+    rows = inverse_cloze_examples([t[: int(len(t) * keep)] for t in texts], seed=spec.settings.seed)
+    try:
+        examples = encode_examples(tokenizer, rows, context_length)
+        return split_examples(examples, spec.settings.batch_size, spec.settings.val_fraction)
+    except ModelError as e:
+        logger.warning("skipping the QA stage: %s", e)
+        return None
 
 
 def write_run_config(run_dir: Path, spec: RunSpec, tokenizer: Tokenizer, args, files) -> None:
@@ -189,7 +202,7 @@ def train(args: argparse.Namespace) -> dict:
         tokenizer.encode_batch(texts), tokenizer.eot_id, spec.settings.val_fraction
     )
     check_split(split, context_length, spec.settings.batch_size * info.world_size)
-    qa = load_qa(args.qa, tokenizer, texts, spec, context_length) if args.qa else None
+    qa = load_qa(args.qa, tokenizer, texts, spec, context_length)
     spec.model_config = replace(spec.model_config, vocab_size=tokenizer.vocab_size)
     torch.manual_seed(spec.settings.seed)
     trainer = Trainer(build_model(spec.model_config), spec.settings, device, info)

@@ -1,8 +1,8 @@
 """A second process for the cross-process tests (fake embeddings, the test's data dir).
 
-    python -m tests.ingest.store_worker hold          # open the store, print READY, then serve
-                                                      # stdin commands: count | query | add PDF | quit
-    python -m tests.ingest.store_worker ingest PDF    # ingest with the batch-pause test hook
+python -m tests.ingest.store_worker hold          # open the store, print READY, then serve
+                                                  # stdin commands: count | query | add PDF | quit
+python -m tests.ingest.store_worker ingest PDF    # ingest with the batch-pause test hook
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -32,15 +31,21 @@ def _summary(out: str) -> str:
 
 
 def test_ingest_list_remove(tmp_path, data_dir, fake_models, capsys) -> None:  # noqa: ANN001
-    pdf = make_text_pdf(tmp_path / "zebra-2301.01234v1.pdf", paper_pages("zebras"),
-                        title="Zebra Stripes Explained")
+    pdf = make_text_pdf(
+        tmp_path / "zebra-2301.01234v1.pdf", paper_pages("zebras"), title="Zebra Stripes Explained"
+    )
     assert cli.main([str(pdf), "-q", "--chunk-size", "200", "--chunk-overlap", "20"]) == 0
     summary = _summary(capsys.readouterr().out)
-    assert re.fullmatch(r"ingest: 1 paper, 3 pages: \d+ chunks added, 0 skipped, 0 replaced; "
-                        r"0 failed; [\d.]+ s", summary), summary
+    assert re.fullmatch(
+        r"ingest: 1 paper, 3 pages: \d+ chunks added, 0 skipped, 0 replaced; "
+        r"0 failed; [\d.]+ s",
+        summary,
+    ), summary
     assert cli.main(["--list"]) == 0
     listing = capsys.readouterr().out
-    assert "Zebra Stripes Explained (zebra-2301.01234v1.pdf)" in listing and "2301.01234v1" in listing
+    assert (
+        "Zebra Stripes Explained (zebra-2301.01234v1.pdf)" in listing and "2301.01234v1" in listing
+    )
     assert cli.main(["--remove", "2301.01234"]) == 0
     assert "removed Zebra Stripes Explained" in capsys.readouterr().out
     assert cli.main(["--remove", "2301.01234"]) == 1
@@ -70,8 +75,18 @@ def test_bad_inputs_fail_alone(tmp_path, data_dir, fake_models, capsys) -> None:
         "127.0.0.1:9": "http://127.0.0.1:9/paper.pdf",
         "2405.0451x": "2405.0451x",
     }
-    argv = [str(good), *bad.values(), str(good), "-q", "--max-pages", "5",
-            "--chunk-size", "300", "--chunk-overlap", "50"]
+    argv = [
+        str(good),
+        *bad.values(),
+        str(good),
+        "-q",
+        "--max-pages",
+        "5",
+        "--chunk-size",
+        "300",
+        "--chunk-overlap",
+        "50",
+    ]
     assert cli.main(argv) == 1
     captured = capsys.readouterr()
     errors = [line for line in captured.err.splitlines() if line.startswith("error: ")]
@@ -104,4 +119,5 @@ def test_store_busy_is_one_line_error(tmp_path, data_dir, fake_models, capsys, m
     monkeypatch.setattr(cli, "open_store", busy)
     assert cli.main(["--list"]) == 1
     assert capsys.readouterr().err.strip() == (
-        "error: the store at X is in use by PID 1; stop it or use the Chroma server")
+        "error: the store at X is in use by PID 1; stop it or use the Chroma server"
+    )

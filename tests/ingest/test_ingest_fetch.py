@@ -52,8 +52,9 @@ def test_arxiv_ids() -> None:
 @pytest.fixture
 def fake_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
     """A one-paper manifest (role store) whose PDF the tests serve or place; returns its bytes."""
-    pdf = make_text_pdf(tmp_path / "src" / "tiny-2301.00001v1.pdf", ["Tiny paper text."],
-                        title="Tiny Paper")
+    pdf = make_text_pdf(
+        tmp_path / "src" / "tiny-2301.00001v1.pdf", ["Tiny paper text."], title="Tiny Paper"
+    )
     data = pdf.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     path = tmp_path / "manifest.tsv"
@@ -102,7 +103,10 @@ def test_download_with_wrong_sha_is_rejected(data_dir, fake_manifest, monkeypatc
 
 @pytest.mark.parametrize(
     ("files", "reason"),
-    [({}, "HTTP 404"), ({"/pdf/2301.00001v1": b"<html>rate limited</html>"}, "did not return a PDF")],
+    [
+        ({}, "HTTP 404"),
+        ({"/pdf/2301.00001v1": b"<html>rate limited</html>"}, "did not return a PDF"),
+    ],
     ids=["404", "html"],
 )
 def test_download_errors_are_clean(data_dir, fake_manifest, monkeypatch, files, reason) -> None:  # noqa: ANN001

@@ -21,7 +21,9 @@ from tests.ingest.pdf_factory import (
 
 
 def test_text_pdf_round_trip(tmp_path: Path) -> None:
-    pdf = make_text_pdf(tmp_path / "p.pdf", ["First page text.", "Second page text."], title="Tiny Paper")
+    pdf = make_text_pdf(
+        tmp_path / "p.pdf", ["First page text.", "Second page text."], title="Tiny Paper"
+    )
     pages = extract_pages(pdf)
     assert [(p.page, p.text) for p in pages] == [(1, "First page text."), (2, "Second page text.")]
     assert read_pdf(pdf).title == "Tiny Paper"
@@ -39,7 +41,10 @@ def test_pages_without_text_are_skipped_but_keep_physical_numbers(tmp_path: Path
     writer.add_page(reader.pages[1])
     mixed = tmp_path / "mixed.pdf"
     writer.write(mixed)
-    assert [(p.page, p.text) for p in extract_pages(mixed)] == [(1, "Alpha page."), (3, "Gamma page.")]
+    assert [(p.page, p.text) for p in extract_pages(mixed)] == [
+        (1, "Alpha page."),
+        (3, "Gamma page."),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -91,15 +96,19 @@ def test_pypdf_warnings_go_to_our_logger(tmp_path: Path, caplog: pytest.LogCaptu
     assert pages[0].text == "Warned text."
     assert any(r.name == "ingest.pdf_text" and "pypdf" in r.getMessage() for r in caplog.records)
     assert logging.getLogger("pypdf").propagate is False  # never printed by the root handler
-    assert any(r.name == "ingest.pdf_text" and "2 pypdf warnings" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        r.name == "ingest.pdf_text" and "2 pypdf warnings" in r.getMessage() for r in caplog.records
+    )
 
 
 # --- cleaning steps -------------------------------------------------------------------------
 
 
 def test_normalize_ligatures_and_spaces() -> None:
-    assert text_clean.normalize("e\ufb03cient \ufb01eld\u00a0 of\u00adten\x00") == "efficient field often"
+    assert (
+        text_clean.normalize("e\ufb03cient \ufb01eld\u00a0 of\u00adten\x00")
+        == "efficient field often"
+    )
 
 
 def test_stamp_is_removed_and_its_id_kept() -> None:
@@ -125,7 +134,9 @@ def test_hyphenation_joined_only_at_line_ends() -> None:
         set(),
         words,
     )
-    assert blocks == [("We are building xLSTM-7B with long-range memory and multi-layer gates.", False)]
+    assert blocks == [
+        ("We are building xLSTM-7B with long-range memory and multi-layer gates.", False)
+    ]
     assert text_clean.join_hyphenated("the xLSTM-", "7B model", Counter()) is None
 
 
@@ -149,20 +160,36 @@ def test_unwrap_keeps_paragraphs_captions_and_table_rows() -> None:
 def test_headings_follow_the_paper_structure() -> None:
     tracker = HeadingTracker()
     lines = [
-        "1 Introduction", "2 NXAI Lab, Linz, Austria, 3NXAI GmbH", "2 Extended Long Short-Term Memory",
-        "2.2 sLSTM", "0 for i < j", "2.3 mLSTM", "4 Experiments", "A Extended Long Short-Term Memory 23",
-        "A Extended Long Short-Term Memory", "A.1 Vanilla LSTM", "3 Related Work", "References",
+        "1 Introduction",
+        "2 NXAI Lab, Linz, Austria, 3NXAI GmbH",
+        "2 Extended Long Short-Term Memory",
+        "2.2 sLSTM",
+        "0 for i < j",
+        "2.3 mLSTM",
+        "4 Experiments",
+        "A Extended Long Short-Term Memory 23",
+        "A Extended Long Short-Term Memory",
+        "A.1 Vanilla LSTM",
+        "3 Related Work",
+        "References",
     ]
     accepted = [line for line in lines if tracker.accept(line)]
     assert accepted == [
-        "1 Introduction", "2 Extended Long Short-Term Memory", "2.2 sLSTM", "2.3 mLSTM",
-        "4 Experiments", "A Extended Long Short-Term Memory", "A.1 Vanilla LSTM", "References",
+        "1 Introduction",
+        "2 Extended Long Short-Term Memory",
+        "2.2 sLSTM",
+        "2.3 mLSTM",
+        "4 Experiments",
+        "A Extended Long Short-Term Memory",
+        "A.1 Vanilla LSTM",
+        "References",
     ]
 
 
 def test_section_at_offsets() -> None:
-    page = PageText(page=3, text="x" * 100, heading="2.1 A", sections=((40, "2.2 B"),),
-                    start_section="2.1 A")
+    page = PageText(
+        page=3, text="x" * 100, heading="2.1 A", sections=((40, "2.2 B"),), start_section="2.1 A"
+    )
     assert page.section_at(0) == "2.1 A" and page.section_at(39) == "2.1 A"
     assert page.section_at(40) == "2.2 B" and page.section_at(99) == "2.2 B"
 
@@ -176,4 +203,6 @@ def test_generated_paper_has_headings_and_sections(tmp_path: Path) -> None:
     assert content.title == "My Paper Title"
     first, second = content.pages
     assert first.heading == "1 Introduction"
-    assert second.heading == "1 Introduction" and second.section_at(len(second.text) - 1) == "2 Method"
+    assert (
+        second.heading == "1 Introduction" and second.section_at(len(second.text) - 1) == "2 Method"
+    )

@@ -25,8 +25,12 @@ pytestmark = pytest.mark.slow
 def _worker(*args: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.ingest.store_worker", *args],
-        cwd=REPO, env={**os.environ, **(env or {})}, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -36,8 +40,9 @@ def _ask(proc: subprocess.Popen, command: str) -> str:
     return proc.stdout.readline().strip()
 
 
-def test_second_process_is_refused_and_first_keeps_working(tmp_path: Path, data_dir: Path,
-                                                           fake_embeddings) -> None:  # noqa: ANN001
+def test_second_process_is_refused_and_first_keeps_working(
+    tmp_path: Path, data_dir: Path, fake_embeddings
+) -> None:  # noqa: ANN001
     first = make_text_pdf(tmp_path / "zebras.pdf", paper_pages("zebras"), title="Zebra Stripes")
     with open_store(SETTINGS, fake_embeddings) as store:
         assert ingest_sources([str(first)], store).ok
@@ -64,16 +69,20 @@ def test_second_process_is_refused_and_first_keeps_working(tmp_path: Path, data_
         assert sorted(p.source for p in store.list_papers()) == ["glaciers.pdf", "zebras.pdf"]
 
 
-def test_killed_ingest_leaves_no_half_paper(tmp_path: Path, data_dir: Path,
-                                            fake_embeddings) -> None:  # noqa: ANN001
+def test_killed_ingest_leaves_no_half_paper(
+    tmp_path: Path, data_dir: Path, fake_embeddings
+) -> None:  # noqa: ANN001
     keep = make_text_pdf(tmp_path / "keep.pdf", paper_pages("glaciers"), title="Glacier Ice Cores")
     with open_store(SETTINGS, fake_embeddings) as store:
         assert ingest_sources([str(keep)], store).ok
         kept = store.all_documents()
     big = make_text_pdf(tmp_path / "big.pdf", paper_pages("zebras", 8, 6), title="Zebra Stripes")
     marker = tmp_path / "first-batch-stored"
-    proc = _worker("ingest", str(big),
-                   env={"XRAG_TEST_BATCH_PAUSE": "0.3", "XRAG_TEST_BATCH_MARKER": str(marker)})
+    proc = _worker(
+        "ingest",
+        str(big),
+        env={"XRAG_TEST_BATCH_PAUSE": "0.3", "XRAG_TEST_BATCH_MARKER": str(marker)},
+    )
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():

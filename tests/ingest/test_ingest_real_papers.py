@@ -90,7 +90,8 @@ def test_real_embeddings_find_the_ablation_page(tmp_path: Path, data_dir: Path) 
     with open_store(IngestSettings(), load_embeddings()) as store:
         assert ingest_sources([str(part)], store).ok
         hits = store.vectorstore.similarity_search(
-            "ablation: vanilla LSTM perplexity when adding exponential gating and matrix memory", k=5
+            "ablation: vanilla LSTM perplexity when adding exponential gating and matrix memory",
+            k=5,
         )
         assert 10 in [h.metadata["page"] for h in hits]
         assert store._chunks.metadata["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"

@@ -36,9 +36,18 @@ def chroma_server(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatc
     port = _free_port()
     log = open(tmp_path / "chroma.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [executable, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            executable,
+            "run",
+            "--path",
+            str(tmp_path / "server-data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         url = f"http://127.0.0.1:{port}/api/v2/heartbeat"
@@ -65,7 +74,10 @@ def chroma_server(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_two_stores_share_the_server(tmp_path, chroma_server, settings, fake_embeddings) -> None:  # noqa: ANN001
     pdf = make_text_pdf(tmp_path / "zebras.pdf", paper_pages("zebras"), title="Zebra Stripes")
-    with open_store(settings, fake_embeddings) as writer, open_store(settings, fake_embeddings) as reader:
+    with (
+        open_store(settings, fake_embeddings) as writer,
+        open_store(settings, fake_embeddings) as reader,
+    ):
         assert writer.lock is None and writer.location == chroma_server
         assert ingest_sources([str(pdf)], writer).ok
         [info] = reader.list_papers()
@@ -78,7 +90,9 @@ def test_two_stores_share_the_server(tmp_path, chroma_server, settings, fake_emb
         assert reader.list_papers() == []
 
 
-def test_unreachable_server_is_a_clear_error(data_dir, settings, fake_embeddings, monkeypatch) -> None:  # noqa: ANN001
+def test_unreachable_server_is_a_clear_error(
+    data_dir, settings, fake_embeddings, monkeypatch
+) -> None:  # noqa: ANN001
     from ingest.errors import StoreError
 
     monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")

@@ -28,16 +28,26 @@ def test_ingest_list_and_documents(tmp_path: Path, store) -> None:  # noqa: ANN0
     [info] = store.list_papers()
     assert isinstance(info, PaperInfo)
     assert (info.source, info.title, info.arxiv_id, info.pages) == (
-        "zebra-2301.01234v1.pdf", "Zebra Stripes Explained", "2301.01234v1", 3)
+        "zebra-2301.01234v1.pdf",
+        "Zebra Stripes Explained",
+        "2301.01234v1",
+        3,
+    )
     docs = store.all_documents()
     assert len(docs) == info.chunks == report.results[0].chunks_added
     first = docs[0]
     assert first.id == first.metadata["chunk_id"] == f"{info.paper_id}:p1:c0000"
-    assert {k: first.metadata[k] for k in ("source", "arxiv_id", "title", "page", "chunk_index",
-                                            "paper_id")} == {
-        "source": "zebra-2301.01234v1.pdf", "arxiv_id": "2301.01234v1",
-        "title": "Zebra Stripes Explained", "page": 1, "chunk_index": 0,
-        "paper_id": info.paper_id}
+    assert {
+        k: first.metadata[k]
+        for k in ("source", "arxiv_id", "title", "page", "chunk_index", "paper_id")
+    } == {
+        "source": "zebra-2301.01234v1.pdf",
+        "arxiv_id": "2301.01234v1",
+        "title": "Zebra Stripes Explained",
+        "page": 1,
+        "chunk_index": 0,
+        "paper_id": info.paper_id,
+    }
     assert len(first.metadata["content_hash"]) == 16 and "section" in first.metadata
     assert [d.metadata["chunk_index"] for d in docs] == list(range(len(docs)))
     assert all(len(d.page_content) <= 300 for d in docs)
@@ -49,7 +59,9 @@ def test_similarity_search_returns_whole_metadata(tmp_path: Path, store) -> None
     [(doc, score)] = store.vectorstore.similarity_search_with_relevance_scores("glaciers", k=1)
     assert doc.metadata["source"] == "b.pdf" and 0 < score <= 1
     by_id = {d.id: d for d in store.all_documents()}
-    assert Document(page_content=doc.page_content, metadata=doc.metadata, id=doc.id) == by_id[doc.id]
+    assert (
+        Document(page_content=doc.page_content, metadata=doc.metadata, id=doc.id) == by_id[doc.id]
+    )
 
 
 def test_reingest_same_file_adds_nothing(tmp_path: Path, store) -> None:  # noqa: ANN001
@@ -96,13 +108,20 @@ def test_other_chunking_of_same_file_replaces(tmp_path: Path, store, settings) -
 
 @pytest.mark.parametrize(
     "query",
-    ["<paper_id>", "a-2301.01234v1.pdf", "a-2301.01234v1", "2301.01234", "arXiv:2301.01234v1",
-     "zebra stripes explained"],
+    [
+        "<paper_id>",
+        "a-2301.01234v1.pdf",
+        "a-2301.01234v1",
+        "2301.01234",
+        "arXiv:2301.01234v1",
+        "zebra stripes explained",
+    ],
 )
 def test_remove_paper_by_any_name(tmp_path: Path, store, query: str) -> None:  # noqa: ANN001
     pdf = _paper(tmp_path, "a-2301.01234v1.pdf", "zebras", "Zebra Stripes Explained")
-    ingest_sources([str(pdf), str(_paper(tmp_path, "keep.pdf", "glaciers", "Glacier Ice Cores"))],
-                   store)
+    ingest_sources(
+        [str(pdf), str(_paper(tmp_path, "keep.pdf", "glaciers", "Glacier Ice Cores"))], store
+    )
     target = next(p for p in store.list_papers() if p.source == pdf.name)
     name = target.paper_id if query == "<paper_id>" else query
     assert store.remove_paper(name) == target.chunks
@@ -112,15 +131,23 @@ def test_remove_paper_by_any_name(tmp_path: Path, store, query: str) -> None:  #
     assert store.remove_paper("no such paper") == 0
 
 
-def test_pending_papers_are_invisible_and_purged_on_reopen(tmp_path, data_dir, settings,  # noqa: ANN001
-                                                            fake_embeddings) -> None:
+def test_pending_papers_are_invisible_and_purged_on_reopen(
+    tmp_path,
+    data_dir,
+    settings,  # noqa: ANN001
+    fake_embeddings,
+) -> None:
     with open_store(settings, fake_embeddings) as store:
         ingest_sources([str(_paper(tmp_path, "a.pdf", "zebras", "Zebra Stripes Explained"))], store)
         visible = store.all_documents()
         # A half-written paper: a pending record and one chunk, as an interrupted run leaves it.
         store._registry.put(PaperRecord("deadbeef", "half.pdf", "Half", "", "x", 3, 10, PENDING))
-        store._chunks.upsert(ids=["deadbeef:p1:c0000"], embeddings=[fake_embeddings.embed_query("zebras")],
-                             documents=["zebras zebras"], metadatas=[{"paper_id": "deadbeef", "page": 1}])
+        store._chunks.upsert(
+            ids=["deadbeef:p1:c0000"],
+            embeddings=[fake_embeddings.embed_query("zebras")],
+            documents=["zebras zebras"],
+            metadatas=[{"paper_id": "deadbeef", "page": 1}],
+        )
         assert store.all_documents() == visible
         hits = store.vectorstore.similarity_search("zebras zebras", k=50)
         assert all(d.metadata["paper_id"] != "deadbeef" for d in hits)
@@ -138,8 +165,12 @@ def test_vectorstore_is_read_only(store) -> None:  # noqa: ANN001
         store.vectorstore.delete(ids=["x"])
 
 
-def test_other_embedding_model_is_a_clear_error(tmp_path, data_dir, settings,  # noqa: ANN001
-                                                 fake_embeddings) -> None:
+def test_other_embedding_model_is_a_clear_error(
+    tmp_path,
+    data_dir,
+    settings,  # noqa: ANN001
+    fake_embeddings,
+) -> None:
     with open_store(settings, fake_embeddings) as store:
         ingest_sources([str(_paper(tmp_path, "a.pdf", "zebras", "Zebra Stripes Explained"))], store)
     with pytest.raises(EmbeddingMismatchError, match="fake-hash-64.*not 'other-model'"):
@@ -177,7 +208,10 @@ def test_threads_can_share_one_store(tmp_path: Path, store) -> None:  # noqa: AN
 
 
 def test_same_process_may_reopen_while_open(data_dir, settings, fake_embeddings) -> None:  # noqa: ANN001
-    with open_store(settings, fake_embeddings) as first, open_store(settings, fake_embeddings) as second:
+    with (
+        open_store(settings, fake_embeddings) as first,
+        open_store(settings, fake_embeddings) as second,
+    ):
         assert first.lock.pid == second.lock.pid
     with open_store(settings, fake_embeddings) as third:  # released after both closed
         assert third.lock.first

@@ -38,6 +38,8 @@ def test_torchrun_two_cpu_processes_train_one_model(tmp_path: Path) -> None:
         "cpu",
         "--max-steps",
         "4",
+        "--qa",
+        "none",
     ]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -1,0 +1,126 @@
+"""Ingestion speed: `python -m ingest.bench [--all]`.
+
+Ingests the default paper (or, with --all, every PDF in the mirrors) into a throwaway store and
+prints pages/s, chunks/s and where the time goes: extraction (pypdf + cleaning), chunking,
+embedding, storing. The embedding model is loaded once up front and timed separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from ingest import fetch
+from ingest.embeddings import load_embeddings
+from ingest.pipeline import SourceResult, ingest_sources
+from ingest.settings import IngestSettings
+
+
+def _papers(all_papers: bool) -> list[Path]:
+    if not all_papers:
+        return fetch.resolve_default_papers("store")
+    by_name: dict[str, Path] = {}
+    for folder in fetch.search_folders():
+        for pdf in sorted(folder.glob("*.pdf")) if folder.is_dir() else []:
+            by_name.setdefault(pdf.name, pdf)
+    return sorted(by_name.values(), key=lambda p: p.name)
+
+
+def _row(name: str, r: SourceResult) -> str:
+    t = r.timings
+    total = sum(t.get(k, 0.0) for k in ("extract", "chunk", "embed", "store"))
+    return (
+        f"{name[:32]:32} {r.pages:5d} {r.chunks_added:6d} {t.get('extract', 0):8.2f} "
+        f"{t.get('embed', 0):7.2f} {t.get('store', 0):7.2f} {total:7.2f} "
+        f"{r.pages / total if total else 0:7.1f} {r.chunks_added / total if total else 0:8.1f}"
+    )
+
+
+def run(papers: list[Path], settings: IngestSettings) -> list[SourceResult]:
+    """Ingests `papers` into a temporary store; returns the per-paper results."""
+    from ingest.store import open_store
+
+    embeddings = load_embeddings(settings.embedding_model)
+    with tempfile.TemporaryDirectory(prefix="xrag-bench-") as tmp:
+        saved = {k: os.environ.pop(k, None) for k in ("CHROMA_HOST", "CHROMA_PORT")}
+        os.environ["XRAG_DATA_DIR"] = tmp
+        try:
+            with open_store(settings, embeddings) as store:
+                return [ingest_sources([str(p)], store, settings).results[0] for p in papers]
+        finally:
+            os.environ.pop("XRAG_DATA_DIR")
+            os.environ.update({k: v for k, v in saved.items() if v is not None})
+
+
+def compare_batch_sizes(texts: list[str], sizes: list[int]) -> None:
+    """Embedding throughput of the packaged model per batch size."""
+    model = load_embeddings()
+    for size in sizes:
+        model.encode_kwargs["batch_size"] = size
+        t0 = time.perf_counter()
+        model.embed_documents(texts)
+        seconds = time.perf_counter() - t0
+        print(f"batch_size {size:4d}: {len(texts) / seconds:6.1f} chunks/s ({seconds:.1f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest.bench", description=__doc__)
+    parser.add_argument("--all", action="store_true", help="every PDF in the mirrors")
+    parser.add_argument("--batch-size", type=int, default=IngestSettings().batch_size)
+    parser.add_argument(
+        "--compare-batch-sizes",
+        metavar="N,N,...",
+        help="also time embedding alone at these batch sizes",
+    )
+    args = parser.parse_args(argv)
+    settings = replace(IngestSettings(), batch_size=args.batch_size)
+    papers = _papers(args.all)
+    load1, load5, load15 = os.getloadavg()
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load1:.1f} {load5:.1f} {load15:.1f}; "
+        f"chunk {settings.chunk_size}/{settings.chunk_overlap}, batch {settings.batch_size}"
+    )
+    t0 = time.perf_counter()
+    load_embeddings(settings.embedding_model).embed_query("warm up")
+    print(f"embedding model load: {time.perf_counter() - t0:.1f} s (once per process)")
+    results = run(papers, settings)
+    print(
+        f"{'paper':32} {'pages':>5} {'chunks':>6} {'extract':>8} {'embed':>7} {'store':>7} "
+        f"{'total':>7} {'pages/s':>7} {'chunks/s':>8}"
+    )
+    for path, result in zip(papers, results, strict=True):
+        print(
+            _row(path.name, result) if result.status != "failed" else f"{path.name}: {result.error}"
+        )
+    ok = [r for r in results if r.status != "failed"]
+    if len(ok) > 1:
+        total = SourceResult(
+            "all",
+            "added",
+            pages=sum(r.pages for r in ok),
+            chunks_added=sum(r.chunks_added for r in ok),
+        )
+        total.timings = {
+            k: sum(r.timings.get(k, 0.0) for r in ok)
+            for k in ("extract", "chunk", "embed", "store")
+        }
+        print(_row(f"TOTAL ({len(ok)} papers)", total))
+    if args.compare_batch_sizes:
+        from ingest.chunking import PaperMeta, chunk_pages
+        from ingest.pdf_text import read_pdf
+
+        content = read_pdf(papers[0])
+        meta = PaperMeta("bench", papers[0].name, "", "", "", content.num_pages)
+        docs = chunk_pages(content.pages, meta, settings.chunk_size, settings.chunk_overlap)
+        compare_batch_sizes(
+            [d.page_content for d in docs], [int(s) for s in args.compare_batch_sizes.split(",")]
+        )
+    return 0 if len(ok) == len(results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+import json
+import re
+
+import pytest
+
+from app.ask import main
+
+pytestmark = pytest.mark.integration
+QUESTION = "What are the major improvements over the previous or vanilla LSTM architecture?"
+
+
+@pytest.fixture()
+def data_dir(xlstm_data_dir, monkeypatch):
+    monkeypatch.setenv("XRAG_DATA_DIR", str(xlstm_data_dir))
+    return xlstm_data_dir
+
+
+def test_json_output_has_every_retriever_with_cited_pages(data_dir, capsys):
+    assert main([QUESTION, "--retriever", "all", "--json", "--mode", "extractive"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["question"] == QUESTION
+    assert set(out["results"]) == {"similarity", "compression", "hybrid"}
+    for result in out["results"].values():
+        assert not result["refused"]
+        assert re.search(r"\[xLSTM, p\. \d+\]", result["answer"])
+        assert result["citations"] and result["sources"]
+        for citation in result["citations"]:
+            assert citation["paper"] == "xlstm-2405.04517v2.pdf" and citation["page"] >= 1
+            assert citation["quote"] in result["answer"]
+        assert set(result["latency_ms"]) == {"retrieve", "generate", "total"}
+        assert {"paper", "page", "score", "text"} <= set(result["sources"][0])
+
+
+def test_table_value_is_found_on_its_page(data_dir, capsys):
+    question = "Which model reaches a validation perplexity of 2417.86 in the ablation?"
+    assert main([question, "--retriever", "hybrid", "--json", "--mode", "extractive"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"]["hybrid"]
+    assert 10 in {s["page"] for s in result["sources"]}
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 2001, "bell\x07"])
+def test_bad_questions_are_one_line_errors_and_exit_2(data_dir, capsys, question):
+    assert main([question]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_empty_store_says_how_to_ingest(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XRAG_DATA_DIR", str(tmp_path))
+    assert main(["What is the sLSTM?", "--mode", "extractive"]) == 2
+    assert "make ingest" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), "a failed question must not write anything"
+
+
+def test_missing_model_says_how_to_train(data_dir, tmp_path, capsys):
+    assert main(["What is the sLSTM?", "--model", str(tmp_path / "none")]) == 2
+    assert "make train" in capsys.readouterr().err
