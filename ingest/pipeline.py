@@ -138,7 +138,7 @@ def _ingest_file(path: Path, sha, store, settings, progress) -> SourceResult:  #
     meta = _paper_meta(path, sha, paper_id, content)
     documents = chunk_pages(content.pages, meta, settings.chunk_size, settings.chunk_overlap)
     t2 = time.perf_counter()
-    outcome = store.add_paper(meta, documents, progress)
+    outcome = store.add_paper(meta, documents, progress, settings.batch_size)
     return SourceResult(
         str(path),
         outcome.status,

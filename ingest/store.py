@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -140,10 +141,16 @@ class PaperStore:
         return self._chunks.count()
 
     # -- writing ---------------------------------------------------------------------------
-    def add_paper(self, meta, documents: list[Document], progress=None) -> AddOutcome:  # noqa: ANN001
+    def add_paper(
+        self,
+        meta,
+        documents: list[Document],
+        progress=None,  # noqa: ANN001
+        batch_size: int | None = None,
+    ) -> AddOutcome:
         """Stores a paper's chunks and makes it visible atomically; see `writer.PaperWriter`."""
         with self._write_lock:
-            return self._writer.add(meta, documents, progress)
+            return self._writer.add(meta, documents, progress, batch_size)
 
     def remove_paper(self, paper: str) -> int:
         """Removes papers matching `paper` (see `find_papers`); returns the chunks removed."""
@@ -252,19 +259,16 @@ def _client_settings() -> Settings:
 def _open_server(host: str, settings: IngestSettings, embeddings: Embeddings) -> PaperStore:
     port = int(os.environ.get("CHROMA_PORT") or 8000)
     location = f"http://{host}:{port}"
-    try:
-        client = chromadb.HttpClient(host=host, port=port, settings=_client_settings())
-        client.heartbeat()
-        store = PaperStore(client, settings, embeddings, location)
-    except (StoreError, EmbeddingMismatchError):
-        raise
-    except Exception as e:
-        msg = (
-            f"cannot use the Chroma server at {location} ({type(e).__name__}: {e}); start it "
-            f"with `chroma run --path DIR --host {host} --port {port}` or unset CHROMA_HOST"
-        )
-        raise StoreError(msg) from e
-    store.purge_leftovers()
+    hint = f"start it with `chroma run --path DIR --host {host} --port {port}` or unset CHROMA_HOST"
+    store = _build(
+        lambda: chromadb.HttpClient(host=host, port=port, settings=_client_settings()),
+        settings,
+        embeddings,
+        location,
+        lock=None,
+        failure=lambda e: f"cannot use the Chroma server at {location} ({_brief(e)}); {hint}",
+    )
+    store.purge_leftovers()  # only stale pending ingests: other processes may be writing
     return store
 
 
@@ -277,17 +281,37 @@ def _open_embedded(directory: Path, settings: IngestSettings, embeddings: Embedd
             "set XRAG_DATA_DIR to a writable local folder"
         )
         raise StoreError(msg) from e
-    try:
-        client = chromadb.PersistentClient(path=str(directory), settings=_client_settings())
-        store = PaperStore(client, settings, embeddings, str(directory), lock)
-    except BaseException as e:
-        lock.release()
-        if isinstance(e, StoreError):
-            raise
-        if not isinstance(e, Exception):
-            raise
-        msg = f"cannot open the Chroma store at {directory} ({type(e).__name__}: {e})"
-        raise StoreError(msg) from e
+    store = _build(
+        lambda: chromadb.PersistentClient(path=str(directory), settings=_client_settings()),
+        settings,
+        embeddings,
+        str(directory),
+        lock=lock,
+        failure=lambda e: f"cannot open the Chroma store at {directory} ({_brief(e)})",
+    )
     if lock.first:
-        store.purge_leftovers()
+        store.purge_leftovers()  # we are alone: whatever is pending was interrupted
     return store
+
+
+def _build(make_client, settings, embeddings, location, lock, failure) -> PaperStore:  # noqa: ANN001
+    """Client + PaperStore; on any failure the client is closed and the lock released."""
+    client = None
+    try:
+        client = make_client()
+        client.heartbeat()
+        return PaperStore(client, settings, embeddings, location, lock)
+    except BaseException as e:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+        if lock is not None:
+            lock.release()
+        if isinstance(e, StoreError) or not isinstance(e, Exception):
+            raise
+        raise StoreError(failure(e)) from e
+
+
+def _brief(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:160]}"

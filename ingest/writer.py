@@ -89,7 +89,13 @@ class PaperWriter:
         self.embeddings = embeddings
         self.settings = settings
 
-    def add(self, meta, documents: list[Document], progress: Progress | None = None) -> AddOutcome:  # noqa: ANN001
+    def add(  # noqa: ANN001
+        self,
+        meta,
+        documents: list[Document],
+        progress: Progress | None = None,
+        batch_size: int | None = None,
+    ) -> AddOutcome:
         """Stores `documents` (chunks of the paper `meta`), replacing older versions."""
         visible = self.registry.visible()
         current = next((r for r in visible if r.paper_id == meta.paper_id), None)
@@ -116,7 +122,7 @@ class PaperWriter:
         )
         self.registry.put(record)
         try:
-            outcome = self._write_chunks(record, documents, progress)
+            outcome = self._write_chunks(record, documents, progress, batch_size)
         except BaseException:
             self._abandon(record)
             raise
@@ -131,10 +137,16 @@ class PaperWriter:
         return outcome
 
     def _write_chunks(
-        self, record: PaperRecord, documents: list[Document], progress: Progress | None
+        self,
+        record: PaperRecord,
+        documents: list[Document],
+        progress: Progress | None,
+        batch_size: int | None,
     ) -> AddOutcome:
         outcome = AddOutcome("added", record)
-        size = self.settings.batch_size
+        size = batch_size or self.settings.batch_size
+        # Similar lengths per batch: less padding for the transformer (order is irrelevant).
+        documents = sorted(documents, key=lambda d: len(d.page_content))
         for start in range(0, len(documents), size):
             batch = documents[start : start + size]
             t0 = time.perf_counter()

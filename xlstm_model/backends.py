@@ -224,4 +224,4 @@ def _chunk_outputs(
     h_aug = E @ v_aug + q_inter @ c_n_start  # (B, NH, NC, L, DH+1): [numerator | n^T q]
     h_num, qn = h_aug.split([DH, 1], dim=-1)  # (B, NH, NC, L, DH), (B, NH, NC, L, 1)
     normalizer = torch.maximum(qn.abs(), torch.exp(-stab)[..., None])  # (B, NH, NC, L, 1)
-    return h_num / (normalizer + eps)  # (B, NH, NC, L, DH)
+    return h_num * (1.0 / (normalizer + eps))  # (B, NH, NC, L, DH); no division on h_num

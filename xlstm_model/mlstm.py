@@ -30,24 +30,26 @@ class MLSTMCell(nn.Module):
         super().__init__()
         self.num_heads, self.head_dim = num_heads, inner_dim // num_heads
         self.backend, self.chunk_size = backend, chunk_size
-        self.igate = nn.Linear(3 * inner_dim, num_heads)
-        self.fgate = nn.Linear(3 * inner_dim, num_heads)
+        # input and forget gate of every head from [q, k, v]: rows [igate (NH); fgate (NH)]
+        self.gates = nn.Linear(3 * inner_dim, 2 * num_heads)
         self.outnorm = MultiHeadLayerNorm(num_heads, self.head_dim)
 
     def reset_parameters(self) -> None:
         self.outnorm.reset_parameters()
-        nn.init.zeros_(self.fgate.weight)  # forget-gate bias spread over [3, 6] across heads
-        with torch.no_grad():
-            self.fgate.bias.copy_(torch.linspace(3.0, 6.0, self.num_heads))
-        nn.init.zeros_(self.igate.weight)
-        nn.init.normal_(self.igate.bias, mean=0.0, std=0.1)
+        nn.init.zeros_(self.gates.weight)
+        igate_bias, fgate_bias = self.gates.bias.data.chunk(2)
+        nn.init.normal_(igate_bias, mean=0.0, std=0.1)
+        fgate_bias.copy_(torch.linspace(3.0, 6.0, self.num_heads))  # spread across heads
 
     def _heads(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor):
         """(B, S, DI) each -> q, k, v (B, NH, S, DH) and gate pre-activations (B, NH, S, 1)."""
         B, S, _ = q.shape
-        qkv = torch.cat([q, k, v], dim=-1)  # (B, S, 3*DI)
-        igate_preact = self.igate(qkv).transpose(1, 2)[..., None]  # (B, NH, S, 1)
-        fgate_preact = self.fgate(qkv).transpose(1, 2)[..., None]  # (B, NH, S, 1)
+        w_q, w_k, w_v = self.gates.weight.chunk(3, dim=1)  # (2*NH, DI) each: no [q, k, v] copy
+        gate_preacts = torch.addmm(self.gates.bias, q.reshape(B * S, -1), w_q.t())  # (B*S, 2*NH)
+        gate_preacts = gate_preacts.addmm(k.reshape(B * S, -1), w_k.t())
+        gate_preacts = gate_preacts.addmm(v.reshape(B * S, -1), w_v.t())
+        gate_preacts = gate_preacts.reshape(B, S, 2, self.num_heads).permute(2, 0, 3, 1)
+        igate_preact, fgate_preact = gate_preacts[..., None]  # (B, NH, S, 1) each
         q, k, v = (x.reshape(B, S, self.num_heads, -1).transpose(1, 2) for x in (q, k, v))
         return q, k, v, igate_preact, fgate_preact  # q, k, v: (B, NH, S, DH)
 
@@ -74,10 +76,10 @@ class MLSTMLayer(nn.Module):
         super().__init__()
         D, DI = config.embedding_dim, config.mlstm_inner_dim
         self.embedding_dim, self.inner_dim, self.num_blocks = D, DI, config.num_blocks
+        self.block_size = config.qkv_proj_blocksize
         self.proj_up = nn.Linear(D, 2 * DI, bias=config.bias)
         num_qkv_blocks = DI // config.qkv_proj_blocksize
-        self.q_proj = LinearHeadwise(DI, num_qkv_blocks)
-        self.k_proj = LinearHeadwise(DI, num_qkv_blocks)
+        self.qk_proj = LinearHeadwise(DI, num_qkv_blocks, 2 * DI)  # per block [W_q; W_k]
         self.v_proj = LinearHeadwise(DI, num_qkv_blocks)
         self.conv1d = CausalConv1d(DI, config.conv_kernel_size)
         self.cell = MLSTMCell(DI, config.num_heads, config.mlstm_backend, config.mlstm_chunk_size)
@@ -91,7 +93,7 @@ class MLSTMLayer(nn.Module):
         for linear in (self.proj_up, self.proj_down):
             if linear.bias is not None:
                 nn.init.zeros_(linear.bias)
-        for proj in (self.q_proj, self.k_proj, self.v_proj):
+        for proj in (self.qk_proj, self.v_proj):
             small_init_(proj.weight, dim=self.embedding_dim)
         nn.init.ones_(self.learnable_skip)
         self.conv1d.reset_parameters()
@@ -113,11 +115,14 @@ class MLSTMLayer(nn.Module):
         return y[:, 0], state
 
     def _run(self, x: torch.Tensor, state: State | None, cell_fn) -> tuple[torch.Tensor, State]:
+        B, S, _ = x.shape
         x_mlstm, z = self.proj_up(x).chunk(2, dim=-1)  # (B, S, DI) each
         conv_state = None if state is None else state["conv_state"]
         x_conv, conv_state = self.conv1d(x_mlstm, conv_state)  # (B, S, DI)
         x_conv_act = F.silu(x_conv)
-        q, k, v = self.q_proj(x_conv_act), self.k_proj(x_conv_act), self.v_proj(x_mlstm)
+        q, k = self.qk_proj(x_conv_act).view(B, S, -1, 2, self.block_size).unbind(dim=3)
+        q, k = q.reshape(B, S, -1), k.reshape(B, S, -1)  # (B, S, DI) each
+        v = self.v_proj(x_mlstm)  # (B, S, DI)
         cell_state = None if state is None else (state["c_state"], state["n_state"], state["m_state"])
         h, (c_state, n_state, m_state) = cell_fn(q, k, v, cell_state)  # (B, S, DI)
         h = (h + self.learnable_skip * x_conv_act) * F.silu(z)  # skip, then output gate

@@ -25,7 +25,8 @@ def test_training_writes_metrics_plot_and_config(tiny_run_dir: Path) -> None:
     for key in ("train_loss", "val_ppl", "tokens_seen", "tokens_per_s", "params", "train_wall_s"):
         assert summary[key] is not None, key
     assert [r["step"] for r in _records(tiny_run_dir, "train")] == list(range(1, 9))
-    assert _records(tiny_run_dir, "val")[-1]["step"] == 8
+    assert _records(tiny_run_dir, "val")[-1]["step"] == 6  # pre-training: 8 - 20% QA steps
+    assert _records(tiny_run_dir, "qa_val")[-1]["step"] == 8  # "--qa auto" is the default
     assert (tiny_run_dir / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     config = json.loads((tiny_run_dir / "config.json").read_text())
     assert (
