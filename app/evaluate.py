@@ -169,7 +169,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--embedding-model", default=None, help="embedding model name or path")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override an answer setting, e.g. --set mode=extractive --set max_sentences=2",
+    )
     return parser
+
+
+def answer_settings(overrides: Sequence[str]) -> Any:
+    """The default AnswerSettings with `NAME=VALUE` overrides, each cast to the field's type."""
+    from app.resources import load_default_settings
+
+    settings = load_default_settings()
+    changes = {}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not hasattr(settings, name):
+            fields = ", ".join(f.name for f in dataclasses.fields(settings))
+            raise UserError(f"--set {item!r}: expected NAME=VALUE with NAME one of {fields}")
+        kind = type(getattr(settings, name))
+        try:
+            changes[name] = kind(value)
+        except ValueError as e:
+            raise UserError(f"--set {item!r}: {value!r} is not a valid {kind.__name__}") from e
+    return dataclasses.replace(settings, **changes)
 
 
 def parse_retrievers(text: str) -> list[str]:
@@ -193,7 +219,10 @@ def run(args: argparse.Namespace) -> dict:
     questions = load_questions(args.questions)[: args.limit]
     from app.resources import load_resources
 
-    resources = load_resources(model_dir=args.model_dir, embedding_model=args.embedding_model)
+    settings = answer_settings(args.set)
+    resources = load_resources(
+        model_dir=args.model_dir, embedding_model=args.embedding_model, settings=settings
+    )
     try:
         resources.require_papers()
         result = evaluate(questions, resources, retrievers, args.k, progress=not args.no_progress)

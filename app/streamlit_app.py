@@ -29,6 +29,7 @@ from app.ui_evidence import (  # noqa: E402
     diff_summary,
     escape_markdown,
     evidence_diff,
+    format_ms,
     highlight_html,
     label_of,
     supporting_quotes,
@@ -178,8 +179,8 @@ def render_details(name: str, answer: Answer, diff: Any, single: bool) -> None:
         st.markdown(" ".join(chips))
     ms = answer.latency_ms
     st.caption(
-        f"{ms.get('total', 0):.0f} ms · retrieve {ms.get('retrieve', 0):.0f} ms · "
-        f"answer {ms.get('generate', 0):.0f} ms · {len(answer.sources)} passages"
+        f":material/timer: {format_ms(ms.get('total'))} · retrieve {format_ms(ms.get('retrieve'))}"
+        f" · answer {format_ms(ms.get('generate'))} · {len(answer.sources)} passages"
     )
     with st.expander(f"Sources ({len(answer.sources)})", key=f"sources_{name}"):
         for rank, source in enumerate(answer.sources, start=1):

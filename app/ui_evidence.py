@@ -137,6 +137,13 @@ def supporting_quotes(answer: Answer, source: Source) -> list[str]:
     return [c.quote for c in answer.citations if (c.paper, c.page) == (source.paper, source.page)]
 
 
+def format_ms(ms: float | None) -> str:
+    """850.2 → "850 ms"; 9907 → "9.9 s"."""
+    if ms is None:
+        return "–"
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
 def format_count(n: float | int | None) -> str:
     """3_210_000 → "3.21 M"; None → "–"."""
     if n is None:

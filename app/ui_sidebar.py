@@ -19,8 +19,8 @@ from app.uploads import max_upload_bytes, save_uploads
 logger = logging.getLogger(__name__)
 
 MODE_LABELS = {
-    "extractive-xlstm": "Extractive, re-ranked by the xLSTM",
-    "extractive": "Extractive baseline (no language model)",
+    "extractive-xlstm": "xLSTM-ranked evidence",
+    "extractive": "Extractive baseline",
     "free-generation": "Free generation (exploratory)",
 }
 FLASH = "sidebar_flash"  # session key of (kind, message) pairs shown once
@@ -165,10 +165,32 @@ def settings_section(defaults: Any, has_model: bool) -> UiOptions:
         index=modes.index(default_mode) if default_mode in modes else 0,
         format_func=lambda m: MODE_LABELS.get(m, m),
         key="mode",
+        help="xLSTM-ranked: evidence sentences re-ranked by the local xLSTM, each citing its "
+        "page. Baseline: the same without the model. Free generation: the xLSTM writes freely.",
     )
     length = st.slider("Answer length (sentences)", 1, 8, int(defaults.max_sentences), key="length")
     hybrid = st.toggle("Also compare Hybrid (BM25 + dense)", key="hybrid")
     return UiOptions(k, threshold, mode, length, hybrid)
+
+
+def model_facts(card: dict) -> list[tuple[str, str]]:
+    """(label, value) rows of the model card: architecture, size, training, perplexity."""
+    meta, config = card.get("meta", {}) or {}, card.get("config", {}) or {}
+    blocks, slstm = config.get("num_blocks"), len(config.get("slstm_at") or [])
+    shape = f"xLSTM[{blocks - slstm}:{slstm}]" if blocks else "xLSTM"
+    if blocks:
+        shape += f", {blocks} blocks × {config.get('embedding_dim', '?')} wide"
+    ppl = meta.get("val_ppl")
+    return [
+        ("Architecture", shape),
+        ("Parameters", format_count(meta.get("params"))),
+        ("Training tokens", format_count(meta.get("tokens_seen"))),
+        ("Validation perplexity", f"{ppl:.1f}" if isinstance(ppl, int | float) else "–"),
+        (
+            "Context · vocabulary",
+            f"{config.get('context_length', '–')} · {config.get('vocab_size', '–')}",
+        ),
+    ]
 
 
 def model_card_section(card: dict | None) -> None:
@@ -176,19 +198,12 @@ def model_card_section(card: dict | None) -> None:
     if card is None:
         st.caption("No trained xLSTM yet: run `make train`.")
         return
-    meta, config = card.get("meta", {}), card.get("config", {})
     with st.expander("xLSTM model card", expanded=False, key="model_card"):
-        a, b, c = st.columns(3)
-        a.metric("Parameters", format_count(meta.get("params")))
-        b.metric("Tokens seen", format_count(meta.get("tokens_seen")))
-        ppl = meta.get("val_ppl")
-        c.metric("Val. ppl", f"{ppl:.1f}" if isinstance(ppl, int | float) else "–")
+        st.markdown("\n".join(f"- **{label}** {value}" for label, value in model_facts(card)))
         if card.get("loss_png"):
             st.image(card["loss_png"], caption="Training and validation loss")
-        if config:
-            rows = "\n".join(f"| {k} | {v} |" for k, v in config.items())
-            st.markdown("| config | value |\n| --- | --- |\n" + rows)
         st.caption(f"Run: `{card.get('path', '')}`")
+        st.json(card.get("config", {}), expanded=False)
 
 
 def render(resources: Any, papers: list[Any]) -> UiOptions:

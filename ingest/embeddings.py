@@ -15,6 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = (DEFAULT_MODEL_NAME, "all-MiniLM-L6-v2", "")
 DEFAULT_BATCH_SIZE = 32  # measured best on 2 CPU cores (python -m ingest.bench)
 
 _cache: dict[str, Embeddings] = {}
@@ -32,6 +33,8 @@ def load_embeddings(name_or_path: str | None = None) -> Embeddings:
     Raises:
         IngestError: the model is not installed locally (nothing is downloaded).
     """
+    if name_or_path in _DEFAULT_ALIASES:
+        name_or_path = None  # the packaged copy, whichever way it is named
     key = name_or_path or DEFAULT_MODEL_NAME
     with _lock:
         if key not in _cache:

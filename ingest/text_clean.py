@@ -80,7 +80,7 @@ def document_words(pages: list[list[str]]) -> Counter[str]:
 _BULLET = re.compile(r"^(?:[•◦▪‣∙·*–-]\s|\(?[ivx]{1,4}\)\s|\(?[a-h1-9]\)\s|\d{1,2}\.\s)")
 _CAPTION = re.compile(r"^(?:Figure|Fig\.|Table|Algorithm|Listing)\s+[A-Z]?\d+[.:]?", re.IGNORECASE)
 _NUMBERISH = re.compile(r"^[-+±~<>≈]?[\d.,:%×x]+$|^[✓✗]$")
-_HYPHEN_END = re.compile(r"([A-Za-z]+)-$")
+_HYPHEN_END = re.compile(r"(?<!\S)(\S*[A-Za-z])-$")
 _WORD_START = re.compile(r"^([a-z]+)")
 _SENTENCE_END = (".", "?", "!", ":")
 
@@ -96,13 +96,17 @@ def join_hyphenated(left: str, right: str, words: Counter[str]) -> str | None:
     """`left` + `right` when `left` ends with a line-end hyphenation, else None.
 
     "build-" + "ing" → "building"; a real compound ("multi-" + "layer" where the document
-    writes "multi-layer" elsewhere) keeps its hyphen; "xLSTM-" + "7B" is never joined.
+    writes "multi-layer" elsewhere) keeps its hyphen, so do names and numbers ("xLSTM-" +
+    "based", "7B-" + "scale"); "xLSTM-" + "7B" (not a lower-case continuation) is not joined.
     """
     end = _HYPHEN_END.search(left[-64:])
     start = _WORD_START.match(right)
     if not end or not start:
         return None
-    first, second = end.group(1).lower(), start.group(1)
+    fragment = end.group(1).lstrip("([{\"'“‘")
+    if any(ch.isdigit() for ch in fragment) or any(ch.isupper() for ch in fragment[1:]):
+        return f"{left}{right}"
+    first, second = fragment.lower(), start.group(1)
     hyphenated = words[f"{first}-{second}"]
     closed = words[first + second]
     if hyphenated > closed:

@@ -25,7 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from xlstm_model.errors import ModelError
-from xlstm_model.tokenizer import Tokenizer
+from xlstm_model.tokenizer import Tokenizer, tokenizer_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +186,10 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> LoadedR
         )
         raise ModelError(msg)
     tensors, meta = load_tensors(run_dir / MODEL_FILE)
+    expected = meta.get("tokenizer_fingerprint")
+    if expected and expected != tokenizer_fingerprint(tokenizer):
+        msg = f"tokenizer.json in {run_dir} was not trained with these weights; retrain the model"
+        raise ModelError(msg)
     model = build_model(config)
     load_weights(model, tensors, run_dir / MODEL_FILE)
     model.to(device).eval()

@@ -11,7 +11,7 @@ from torch import nn
 
 
 def small_init_(weight: torch.Tensor, dim: int) -> torch.Tensor:
-    """"Transformers without Tears" init (Nguyen & Salazar, 2019): N(0, sqrt(2 / (5 dim)))."""
+    """ "Transformers without Tears" init (Nguyen & Salazar, 2019): N(0, sqrt(2 / (5 dim)))."""
     return nn.init.normal_(weight, mean=0.0, std=math.sqrt(2 / (5 * dim)))
 
 

@@ -73,7 +73,7 @@ class XLSTMConfig:
         return _round_up(self.ffn_proj_factor * self.embedding_dim, self.proj_round_to)
 
     def block_types(self) -> list[str]:
-        """"slstm" or "mlstm" for every block position."""
+        """ "slstm" or "mlstm" for every block position."""
         at = set(self.slstm_at)
         return ["slstm" if i in at else "mlstm" for i in range(self.num_blocks)]
 
@@ -82,7 +82,10 @@ class XLSTMConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> XLSTMConfig:
-        """The config from `to_dict()` output; unknown keys raise ValueError, missing keys default."""
+        """The config from a `to_dict()` dict; unknown keys raise ValueError.
+
+        Missing keys take their defaults, so older checkpoints keep loading.
+        """
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:

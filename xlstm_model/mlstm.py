@@ -21,6 +21,7 @@ from xlstm_model.components import (
 from xlstm_model.config import XLSTMConfig
 
 State = dict[str, torch.Tensor]
+CELL_STATES = ("c_state", "n_state", "m_state")
 
 
 class MLSTMCell(nn.Module):
@@ -100,10 +101,9 @@ class MLSTMLayer(nn.Module):
         self.cell.reset_parameters()
 
     def empty_state(self, B: int, device=None, dtype=torch.float32) -> State:
-        NH = self.cell.num_heads
-        c_state, n_state, m_state = mlstm_empty_state(B, NH, self.cell.head_dim, device, dtype)
+        cell_state = mlstm_empty_state(B, self.cell.num_heads, self.cell.head_dim, device, dtype)
         conv_state = self.conv1d.empty_state(B, device, dtype)
-        return dict(conv_state=conv_state, c_state=c_state, n_state=n_state, m_state=m_state)
+        return dict(conv_state=conv_state, **dict(zip(CELL_STATES, cell_state, strict=True)))
 
     def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """x (B, S, D) -> (y (B, S, D), state after the last token)."""
@@ -123,11 +123,11 @@ class MLSTMLayer(nn.Module):
         q, k = self.qk_proj(x_conv_act).view(B, S, -1, 2, self.block_size).unbind(dim=3)
         q, k = q.reshape(B, S, -1), k.reshape(B, S, -1)  # (B, S, DI) each
         v = self.v_proj(x_mlstm)  # (B, S, DI)
-        cell_state = None if state is None else (state["c_state"], state["n_state"], state["m_state"])
-        h, (c_state, n_state, m_state) = cell_fn(q, k, v, cell_state)  # (B, S, DI)
+        cell_state = None if state is None else tuple(state[name] for name in CELL_STATES)
+        h, cell_state = cell_fn(q, k, v, cell_state)  # (B, S, DI)
         h = (h + self.learnable_skip * x_conv_act) * F.silu(z)  # skip, then output gate
         y = self.dropout(self.proj_down(h))  # (B, S, D)
-        return y, dict(conv_state=conv_state, c_state=c_state, n_state=n_state, m_state=m_state)
+        return y, dict(conv_state=conv_state, **dict(zip(CELL_STATES, cell_state, strict=True)))
 
 
 class MLSTMBlock(nn.Module):

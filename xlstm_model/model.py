@@ -68,7 +68,7 @@ class XLSTMLM(nn.Module):
     def forward(
         self, idx: torch.Tensor, targets: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """idx (B, S) -> (logits (B, S, V), mean cross-entropy or None); targets -100 are ignored."""
+        """idx (B, S) -> (logits (B, S, V), mean cross-entropy or None); skips targets of -100."""
         x, _ = self._trunk(idx, None)
         logits = self.lm_head(x)  # (B, S, V)
         if targets is None:
@@ -88,9 +88,7 @@ class XLSTMLM(nn.Module):
         x, state = self._trunk(idx, state)
         return self.lm_head(x[:, -1]), state
 
-    def step(
-        self, idx: torch.Tensor, state: ModelState | None
-    ) -> tuple[torch.Tensor, ModelState]:
+    def step(self, idx: torch.Tensor, state: ModelState | None) -> tuple[torch.Tensor, ModelState]:
         """One token per sequence, idx (B,) or (B, 1) -> (logits (B, V), new state)."""
         idx = idx.reshape(-1)  # (B,)
         if state is None:

@@ -59,7 +59,8 @@ class RunSession:
         self.plans[plan.name] = {"first_step": plan.first_step, "total_steps": plan.total_steps}
         kind = "qa_val" if plan.name == "qa" else "val"
         key = "qa_val_loss" if plan.name == "qa" else "val_loss"
-        self.latest = {**metrics, "stage": plan.name, "step": self.trainer.step}
+        lm = {k: v for k, v in self.latest.items() if k in ("val_loss", "val_ppl")}
+        self.latest = {**lm, **metrics, "stage": plan.name, "step": self.trainer.step}
         self.log(
             {
                 "kind": kind,

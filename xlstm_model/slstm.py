@@ -18,8 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from xlstm_model.components import CausalConv1d, GatedFeedForward, LinearHeadwise
-from xlstm_model.components import MultiHeadLayerNorm, small_init_
+from xlstm_model.components import (
+    CausalConv1d,
+    GatedFeedForward,
+    LinearHeadwise,
+    MultiHeadLayerNorm,
+    small_init_,
+)
 from xlstm_model.config import XLSTMConfig
 
 State = dict[str, torch.Tensor]
@@ -90,7 +95,7 @@ class SLSTMCell(nn.Module):
         fgate_bias = 5.0 - 12.0 * position ** (0.3 + 1.3 * ratio)  # from 5 down to -7
         with torch.no_grad():
             self.bias.zero_()
-            self.bias[:, self.head_dim : 2 * self.head_dim] = fgate_bias
+            self.bias[:, self.head_dim : 2 * self.head_dim] = fgate_bias.to(self.bias.device)
 
     def empty_state(self, B: int, device=None, dtype=torch.float32) -> State:
         shape = (B, self.num_heads, self.head_dim)

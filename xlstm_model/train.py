@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ import torch
 
 from xlstm_model.checkpoint import (
     CONFIG_FILE,
+    MODEL_FILE,
     RUN_FORMAT,
     TOKENIZER_FILE,
     atomic_write_json,
@@ -32,7 +34,7 @@ from xlstm_model.errors import ModelError
 from xlstm_model.qa_dataset import encode_examples, read_qa_jsonl, split_examples
 from xlstm_model.session import RunSession
 from xlstm_model.stages import PRETRAIN, QA, make_plan, run_pretrain, run_qa, stage_finished
-from xlstm_model.tokenizer import Tokenizer, train_tokenizer
+from xlstm_model.tokenizer import Tokenizer, tokenizer_fingerprint, train_tokenizer
 from xlstm_model.train_state import load_last
 from xlstm_model.trainer import TRAIN_PRESETS, Trainer, TrainSettings
 
@@ -102,12 +104,21 @@ def resolve_spec(preset: str, run_dir: Path, resume: bool) -> RunSpec:
     return RunSpec(preset, config_from_preset(preset), TRAIN_PRESETS[preset])
 
 
+def clear_run_dir(run_dir: Path) -> None:
+    """Removes an earlier run's weights and state, so old weights never meet a new tokenizer."""
+    for name in (MODEL_FILE, "metrics.json", "metrics.jsonl", "loss.png"):
+        (run_dir / name).unlink(missing_ok=True)
+    for name in ("last", "last.old"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
+
+
 def prepare_tokenizer(
     texts: list[str], run_dir: Path, spec: RunSpec, info, resume: bool
 ) -> Tokenizer:
     """Trains the BPE on rank 0 (or reuses the run's when resuming); every rank loads the file."""
     path = run_dir / TOKENIZER_FILE
     if not resume and info.is_main:
+        clear_run_dir(run_dir)
         keep = 1 - spec.settings.val_fraction  # the validation tails stay unseen
         train_texts = [t[: int(len(t) * keep)] for t in texts]
         train_tokenizer(train_texts, spec.settings.vocab_size).save(path)
@@ -217,6 +228,7 @@ def train(args: argparse.Namespace) -> dict:
         "train_tokens": len(split.train),
         "val_tokens": len(split.val),
         "corpus_files": len(files),
+        "tokenizer_fingerprint": tokenizer_fingerprint(tokenizer),
     }
     session = RunSession(run_dir, trainer, run_info, state)
     _run_stages(session, args, spec, split, qa, tokenizer, budget(args, started, bool(qa), spec))

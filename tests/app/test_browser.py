@@ -178,7 +178,7 @@ def wait_for_answers(page, question: str, names=COMPARED, timeout: float = 150) 
     column's latency line drawn); returns each column's text."""
     page.locator("h4", has_text=question).wait_for()
     columns = {name: page.locator(f".st-key-result_{name}") for name in names}
-    latency = re.compile(r"\d+ ms · retrieve")
+    latency = re.compile(r"\d (ms|s) · retrieve")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stale = page.locator('[data-stale="true"]').count()

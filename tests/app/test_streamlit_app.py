@@ -90,8 +90,9 @@ def test_page_lists_papers_model_and_examples(data_dir: Path) -> None:
     sidebar = "\n".join(messages(at.sidebar.markdown) + messages(at.sidebar.caption))
     assert TITLE in sidebar and "4 pages" in sidebar
     assert IMPROVEMENTS in at.pills(key="examples").options
-    assert at.sidebar.expander  # the model card
-    assert {m.label for m in at.sidebar.metric} == {"Parameters", "Tokens seen", "Val. ppl"}
+    card = "\n".join(messages(at.get_by_key("model_card").markdown))
+    assert "**Parameters**" in card and "**Validation perplexity**" in card, card
+    assert at.get_by_key("model_card").image  # the loss curve
 
 
 def test_example_answers_in_both_columns_with_citations(data_dir: Path) -> None:
@@ -103,7 +104,7 @@ def test_example_answers_in_both_columns_with_citations(data_dir: Path) -> None:
         text = column_text(at, name)
         assert "-badge[" in text and "p. " in text, text
         captions = messages(at.get_by_key(f"result_{name}").caption)
-        assert any(" ms · retrieve " in c for c in captions), captions
+        assert any(" · retrieve " in c for c in captions), captions
     assert any(m.startswith("**Evidence** · shared:") for m in messages(at.markdown))
 
     at.slider(key="k").set_value(3).run()  # any sidebar change redraws the stored answers

@@ -86,3 +86,17 @@ def test_format_count() -> None:
     assert format_count(2.4e9) == "2.4 B"
     assert format_count(None) == "–"
     assert format_count(7) == "7"
+
+
+def test_model_facts() -> None:
+    from app.ui_sidebar import model_facts
+
+    card = {
+        "config": {"num_blocks": 8, "slstm_at": [1], "embedding_dim": 256, "context_length": 256},
+        "meta": {"params": 3_210_000, "tokens_seen": 12_500_000, "val_ppl": 21.456},
+    }
+    facts = dict(model_facts(card))
+    assert facts["Architecture"] == "xLSTM[7:1], 8 blocks × 256 wide"
+    assert facts["Parameters"] == "3.21 M" and facts["Training tokens"] == "12.5 M"
+    assert facts["Validation perplexity"] == "21.5"
+    assert dict(model_facts({}))["Validation perplexity"] == "–"

@@ -101,6 +101,13 @@ def test_bad_inputs_fail_alone(tmp_path, data_dir, fake_models, capsys) -> None:
         assert [d for d in store.all_documents() if d.metadata["source"] == "kept.pdf"] == before
 
 
+def test_progress_bar_per_paper(tmp_path, data_dir, fake_models, capsys) -> None:  # noqa: ANN001
+    pdf = make_text_pdf(tmp_path / "zebras.pdf", paper_pages("zebras"), title="Zebra Stripes")
+    assert cli.main([str(pdf)]) == 0
+    err = capsys.readouterr().err
+    assert "zebras.pdf" in err and "chunk" in err  # tqdm's bar on stderr
+
+
 def test_invalid_options_are_usage_errors(data_dir, capsys) -> None:  # noqa: ANN001
     with pytest.raises(SystemExit) as info:
         cli.main(["--chunk-size", "100", "--chunk-overlap", "100"])

@@ -138,6 +138,12 @@ def test_hyphenation_joined_only_at_line_ends() -> None:
         ("We are building xLSTM-7B with long-range memory and multi-layer gates.", False)
     ]
     assert text_clean.join_hyphenated("the xLSTM-", "7B model", Counter()) is None
+    assert (
+        text_clean.join_hyphenated("an xLSTM-", "based model", Counter()) == "an xLSTM-based model"
+    )
+    assert (
+        text_clean.join_hyphenated("(Schmid-", "huber, 2015)", Counter()) == "(Schmidhuber, 2015)"
+    )
 
 
 def test_unwrap_keeps_paragraphs_captions_and_table_rows() -> None:

@@ -74,7 +74,7 @@ def test_hard_papers(name: str, expected: str, absent: str | None) -> None:
 
 @pytest.mark.slow
 def test_real_embeddings_find_the_ablation_page(tmp_path: Path, data_dir: Path) -> None:
-    """MiniLM end to end on the first 12 pages of the xLSTM paper (kept short for CI)."""
+    """MiniLM end to end on 6 pages of the xLSTM paper (kept short for CI)."""
     from pypdf import PdfReader, PdfWriter
 
     from ingest.embeddings import load_embeddings
@@ -83,16 +83,22 @@ def test_real_embeddings_find_the_ablation_page(tmp_path: Path, data_dir: Path) 
 
     reader = PdfReader(mirror_paper(XLSTM_V2))
     writer = PdfWriter()
-    for page in reader.pages[:12]:
-        writer.add_page(page)
+    for index in (0, 1, 4, 8, 9, 10):  # physical pages 1, 2, 5, 9, 10, 11
+        writer.add_page(reader.pages[index])
     part = tmp_path / "xlstm-2405.04517v2-part.pdf"
     writer.write(part)
-    with open_store(IngestSettings(), load_embeddings()) as store:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:  # one shared instance, however many threads ask
+        models = list(pool.map(lambda _: load_embeddings(), range(4)))
+    assert all(m is models[0] for m in models)
+    assert load_embeddings("sentence-transformers/all-MiniLM-L6-v2") is models[0]
+    with open_store(IngestSettings(), models[0]) as store:
         assert ingest_sources([str(part)], store).ok
         hits = store.vectorstore.similarity_search(
             "ablation: vanilla LSTM perplexity when adding exponential gating and matrix memory",
             k=5,
         )
-        assert 10 in [h.metadata["page"] for h in hits]
+        assert 5 in [h.metadata["page"] for h in hits]  # page 10 of the paper is page 5 here
         assert store._chunks.metadata["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
         assert store._chunks.metadata["embedding_dim"] == 384

@@ -16,6 +16,15 @@ from xlstm_model.backends import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: intra-op threads only add overhead, and stall when the cores are busy."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def make_inputs(B=2, NH=3, S=50, DH=8, seed=0, dtype=torch.float32, gate_scale=3.0):
     """q, k, v (B, NH, S, DH), igate/fgate pre-activations (B, NH, S, 1), requiring grad."""
     gen = torch.Generator().manual_seed(seed)
@@ -80,9 +89,9 @@ def test_chunkwise_carries_state_across_calls(split):
     assert_close(torch.cat([h1, h2], dim=2), h_full)
     for a, b in zip(state, state_full, strict=True):
         assert_close(a, b)
-    h2_recurrent, _ = mlstm_recurrent(*rest, initial_state=mlstm_chunkwise(
-        *first, chunk_size=16, return_last_state=True
-    )[1])
+    h2_recurrent, _ = mlstm_recurrent(
+        *rest, initial_state=mlstm_chunkwise(*first, chunk_size=16, return_last_state=True)[1]
+    )
     assert_close(h2_recurrent, h_full[:, :, split:])
 
 
@@ -104,7 +113,9 @@ def test_recurrent_step_shapes_and_purity():
     copies = [x.clone() for x in (q, k, v, *state)]
     h, (c_state, n_state, m_state) = mlstm_recurrent_step(q, k, v, igate, fgate, state)
     assert h.shape == (2, 3, 1, 8)
-    assert (c_state.shape, n_state.shape, m_state.shape) == ((2, 3, 8, 8), (2, 3, 8, 1), (2, 3, 1, 1))
+    assert c_state.shape == (2, 3, 8, 8)
+    assert n_state.shape == (2, 3, 8, 1)
+    assert m_state.shape == (2, 3, 1, 1)
     for before, after in zip(copies, (q, k, v, *state), strict=True):
         assert torch.equal(before, after)  # inputs are not modified in place
     torch.testing.assert_close(m_state, igate)  # first step: m = i

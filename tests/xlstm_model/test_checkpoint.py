@@ -141,3 +141,13 @@ def test_optimizer_state_flattens_and_restores_exactly() -> None:
     for key, state in original["state"].items():
         for name, value in state.items():
             assert torch.equal(value, restored["state"][key][name])
+
+
+def test_a_tokenizer_from_another_run_is_a_model_error(run_copy: Path) -> None:
+    from xlstm_model.tokenizer import Tokenizer, train_tokenizer
+
+    vocab = Tokenizer.from_file(run_copy / "tokenizer.json").vocab_size
+    other = train_tokenizer(["completely different text about birds and trees"] * 50, vocab)
+    other.save(run_copy / "tokenizer.json")
+    with pytest.raises(ModelError, match="not trained with these weights"):
+        load_run(run_copy)

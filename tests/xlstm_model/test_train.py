@@ -173,3 +173,19 @@ def test_device_cuda_without_a_gpu_is_an_error(corpus_dir, tmp_path, capsys) -> 
     argv = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "r"), "--device", "cuda"]
     assert main([*argv, "--config", "tiny", "--max-steps", "1"]) == 2
     assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_finetune_continues_a_trained_run(tiny_run_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from xlstm_model.finetune import main
+
+    run = Path(shutil.copytree(tiny_run_dir, tmp_path / "run"))
+    qa = tmp_path / "qa.jsonl"
+    rows = [{"context": f"Cell {i} has a gate.", "question": "What has a gate?", "answer": f"cell {i}"}
+            for i in range(20)]  # fmt: skip
+    qa.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["--run", str(run), "--qa", str(qa), "--max-steps", "2", "--device", "cpu"]) == 0
+    summary = json.loads((run / "metrics.json").read_text())["summary"]
+    assert summary["step"] == 10 and summary["stage"] == "qa" and summary["val_ppl"] is not None
+    assert main(["--run", str(run), "--qa", "auto", "--max-steps", "1"]) == 2
