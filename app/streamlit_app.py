@@ -244,24 +244,23 @@ def ask(question: str, names: list[str], resources: Any, settings: Any) -> None:
     st.session_state["results"] = (question, names, answers)
 
 
-def setup_notices(resources: Any, papers: list[Any], options: ui_sidebar.UiOptions) -> bool:
-    """Warnings for a missing store or model, with the command that fixes it; False: cannot ask."""
-    ready = True
+def setup_notices(resources: Any, papers: list[Any], options: ui_sidebar.UiOptions) -> str:
+    """Warnings for a missing paper or model, each with the command that fixes it.
+
+    Returns why a question cannot be answered now ("" when it can)."""
+    blocker = ""
     if not papers:
-        st.warning(
-            "The store holds no paper yet: run `make ingest` (the xLSTM paper) or upload a PDF "
-            "in the sidebar.",
-            icon=":material/library_books:",
-        )
-        ready = False
+        blocker = "The store holds no paper yet: run `make ingest` or upload a PDF in the sidebar."
+        st.warning(blocker, icon=":material/library_books:")
     if resources.generator.run is None:
         hint = "Meanwhile answers use the extractive baseline."
         if options.mode != "extractive":
-            hint = "Meanwhile choose the extractive baseline as answer mode in the sidebar."
-            ready = False
+            hint = "Meanwhile pick the extractive baseline as answer mode in the sidebar."
         message = f"No trained xLSTM model yet: run `make train`. {hint}"
         st.warning(message, icon=":material/model_training:")
-    return ready
+        if options.mode != "extractive":
+            blocker = blocker or message
+    return blocker
 
 
 def main() -> None:
@@ -283,11 +282,11 @@ def main() -> None:
         st.stop()
     papers = list_papers(resources.store, root, resources.store.version())
     options = ui_sidebar.render(resources, papers)
-    ready = setup_notices(resources, papers, options)
+    blocker = setup_notices(resources, papers, options)
     question = question_form()
     examples()
     names = list(COMPARED) + (["hybrid"] if options.hybrid else [])
-    if question is not None and ready:
+    if question is not None and not blocker:
         try:
             question = check_question(question)
         except UserError as e:
@@ -295,7 +294,7 @@ def main() -> None:
             return
         ask(question, names, resources, answer_settings(resources, options))
     elif question is not None:
-        st.error("Fix the set-up above first, then ask again.")
+        st.error(blocker, icon=":material/block:")
     elif "results" in st.session_state:
         render_results(*st.session_state["results"])
 

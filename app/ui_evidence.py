@@ -101,7 +101,8 @@ def pages_text(keys: Iterable[PageKey], titles: Mapping[str, str | None]) -> str
 
 def diff_summary(diff: EvidenceDiff, labels: Mapping[str, str], titles: Mapping) -> str:
     """One Markdown line: shared pages, then (orange) the pages only one retriever found."""
-    parts = [f"**Evidence** · shared: {escape_markdown(pages_text(diff.shared, titles))}"]
+    shared = "shared by all" if len(diff.unique) > 2 else "shared"
+    parts = [f"**Evidence** · {shared}: {escape_markdown(pages_text(diff.shared, titles))}"]
     for name, keys in diff.unique.items():
         if keys:
             only = escape_markdown(pages_text(keys, titles))

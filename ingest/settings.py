@@ -13,12 +13,15 @@ _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,48}[A-Za-z0-9]$")
 class IngestSettings:
     """How papers are chunked, embedded and limited.
 
-    The chunk defaults were chosen by `python -m ingest.tune_chunks` (see README/report).
+    Chunk defaults: `python -m ingest.tune_chunks` on the 68 evidence-labelled questions of
+    app/questions/xlstm_v2.jsonl (hit@5 / MRR, dense | BM25 | hybrid): 400/80 had the best
+    hybrid MRR (0.79) and the best mean over the three retrievers; 300/60 the best hit@5 (0.94);
+    500/100 was 0.90/0.72 hybrid. See ingest/README.md.
     """
 
     collection: str = DEFAULT_COLLECTION  # Chroma collection holding the chunks
-    chunk_size: int = 500  # characters per chunk (RecursiveCharacterTextSplitter)
-    chunk_overlap: int = 100  # characters shared by neighbouring chunks of a page
+    chunk_size: int = 400  # characters per chunk (RecursiveCharacterTextSplitter)
+    chunk_overlap: int = 80  # characters shared by neighbouring chunks of a page
     embedding_model: str | None = None  # sentence-transformers name or path; None = MiniLM
     max_bytes: int = 50 * 1024 * 1024  # larger PDFs are refused
     max_pages: int = 300  # PDFs with more pages are refused

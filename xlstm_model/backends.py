@@ -116,10 +116,12 @@ def mlstm_chunkwise(
     """The chunkwise form: parallel inside chunks of `chunk_size`, recurrent across them.
 
     Linear in S. The states at the chunk boundaries come from one small matmul over chunks (the
-    parallel form one level up), so there is no Python loop over time or chunks. S need not be a
-    multiple of `chunk_size`: the tail is padded with steps that neither write (i = -inf) nor
-    decay (log f = 0), so the returned last state is that after token S. Returns h
-    (B, NH, S, DH), or (h, last state) with `return_last_state` (the official convention).
+    parallel form one level up), so there is no Python loop over time or chunks. The normalizer
+    state n rides along as an extra column of C (v is augmented with ones), so each matmul that
+    reads or writes C also yields n^T q or n. S need not be a multiple of `chunk_size`: the tail
+    is padded with steps that neither write (i = -inf) nor decay (log f = 0), so the returned
+    last state is the one after token S. Returns h (B, NH, S, DH), or (h, last state) with
+    `return_last_state` (the official convention).
     """
     B, NH, S, DH = q.shape
     L = min(chunk_size, S)

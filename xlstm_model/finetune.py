@@ -15,9 +15,10 @@ import time
 from xlstm_model.checkpoint import load_run
 from xlstm_model.distributed import init_distributed, shutdown_distributed
 from xlstm_model.errors import ModelError
+from xlstm_model.qa_dataset import load_qa
 from xlstm_model.session import RunSession
 from xlstm_model.stages import QA, make_plan, run_qa
-from xlstm_model.train import load_qa, resolve_run_dir, resolve_spec
+from xlstm_model.train import resolve_run_dir, resolve_spec
 from xlstm_model.trainer import Trainer
 
 
@@ -58,7 +59,7 @@ def finetune(args: argparse.Namespace) -> dict:
     if args.qa == "auto" and not texts:
         msg = '--qa auto builds examples from the corpus; pass --corpus (e.g. "default")'
         raise ModelError(msg)
-    qa = load_qa(args.qa, run.tokenizer, texts, spec, ctx)
+    qa = load_qa(args.qa, run.tokenizer, texts, spec.settings, ctx)
     if qa is None:
         msg = f"no QA examples could be built from {args.qa!r}"
         raise ModelError(msg)

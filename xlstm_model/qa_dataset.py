@@ -160,3 +160,26 @@ def qa_val_batches(examples: list[Example], batch_size: int, pad_id: int, rank: 
             yield pad_batch(mine[i : i + batch_size], pad_id)
 
     return batches
+
+
+def load_qa(source: str, tokenizer: Tokenizer, texts: list[str], settings, max_len: int):
+    """(train, val) QA examples from a JSONL file, or for "auto" built from the corpus texts.
+
+    None for "none", or for "auto" when the corpus has too few sentences to build examples.
+    `settings` is the run's TrainSettings (batch size, validation share, seed).
+    """
+    if source == "none":
+        return None
+    if source != "auto":
+        examples = encode_examples(tokenizer, read_qa_jsonl(source), max_len)
+        return split_examples(examples, settings.batch_size, settings.val_fraction)
+    from xlstm_model.qa_data import inverse_cloze_examples
+
+    keep = 1 - settings.val_fraction  # only the training part of every document
+    rows = inverse_cloze_examples([t[: int(len(t) * keep)] for t in texts], seed=settings.seed)
+    try:
+        examples = encode_examples(tokenizer, rows, max_len)
+        return split_examples(examples, settings.batch_size, settings.val_fraction)
+    except ModelError as e:
+        logger.warning("skipping the QA stage: %s", e)
+        return None

@@ -28,10 +28,16 @@ from xlstm_model.checkpoint import (
     model_config_from_dict,
     read_json,
 )
-from xlstm_model.data import check_split, load_documents, resolve_corpus, split_tokens
+from xlstm_model.data import (
+    TokenSplit,
+    check_split,
+    load_documents,
+    resolve_corpus,
+    split_tokens,
+)
 from xlstm_model.distributed import barrier, init_distributed, shutdown_distributed
 from xlstm_model.errors import ModelError
-from xlstm_model.qa_dataset import encode_examples, read_qa_jsonl, split_examples
+from xlstm_model.qa_dataset import load_qa
 from xlstm_model.session import RunSession
 from xlstm_model.stages import PRETRAIN, QA, make_plan, run_pretrain, run_qa, stage_finished
 from xlstm_model.tokenizer import Tokenizer, tokenizer_fingerprint, train_tokenizer
@@ -63,7 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--qa",
-        default="auto",
         help='QA JSONL for the fine-tuning stage; "auto" (default): inverse-cloze examples '
         'from the corpus; "none": pre-training only',
     )
@@ -86,6 +91,7 @@ class RunSpec:
     preset: str
     model_config: object
     settings: TrainSettings
+    qa: str = "auto"  # the --qa source; a resumed run keeps its own unless --qa is given
 
 
 def resolve_spec(preset: str, run_dir: Path, resume: bool) -> RunSpec:
@@ -94,7 +100,8 @@ def resolve_spec(preset: str, run_dir: Path, resume: bool) -> RunSpec:
         saved = read_json(run_dir / CONFIG_FILE, "run config")
         settings = TrainSettings.from_dict(saved.get("training", {}).get("settings", {}))
         model_config = model_config_from_dict(saved.get("model") or {})
-        return RunSpec(saved.get("preset", preset), model_config, settings)
+        qa = saved.get("training", {}).get("qa") or "none"
+        return RunSpec(saved.get("preset", preset), model_config, settings, qa)
     from xlstm_model.config import PRESETS, config_from_preset
 
     if preset not in PRESETS or preset not in TRAIN_PRESETS:
@@ -149,31 +156,6 @@ def budget(args: argparse.Namespace, started: float, qa: bool, spec: RunSpec) ->
     return out
 
 
-def load_qa(
-    spec_qa: str, tokenizer: Tokenizer, texts: list[str], spec: RunSpec, context_length: int
-):
-    """(train, val) QA examples from a JSONL file or, for "auto", from the corpus itself.
-
-    None for "none", or for "auto" when the corpus has too few sentences to build examples.
-    """
-    if spec_qa == "none":
-        return None
-    if spec_qa != "auto":
-        rows = read_qa_jsonl(spec_qa)
-        examples = encode_examples(tokenizer, rows, context_length)
-        return split_examples(examples, spec.settings.batch_size, spec.settings.val_fraction)
-    from xlstm_model.qa_data import inverse_cloze_examples
-
-    keep = 1 - spec.settings.val_fraction  # only the training part of every document
-    rows = inverse_cloze_examples([t[: int(len(t) * keep)] for t in texts], seed=spec.settings.seed)
-    try:
-        examples = encode_examples(tokenizer, rows, context_length)
-        return split_examples(examples, spec.settings.batch_size, spec.settings.val_fraction)
-    except ModelError as e:
-        logger.warning("skipping the QA stage: %s", e)
-        return None
-
-
 def write_run_config(run_dir: Path, spec: RunSpec, tokenizer: Tokenizer, args, files) -> None:
     atomic_write_json(
         run_dir / CONFIG_FILE,
@@ -185,13 +167,52 @@ def write_run_config(run_dir: Path, spec: RunSpec, tokenizer: Tokenizer, args, f
             "training": {
                 "settings": spec.settings.to_dict(),
                 "corpus": [f.name for f in files],
-                "qa": args.qa,
+                "qa": spec.qa,
                 "max_minutes": args.max_minutes,
                 "max_steps": args.max_steps,
             },
             "tokenizer": tokenizer.info(),
         },
     )
+
+
+@dataclass
+class RunData:
+    """The corpus as the run sees it."""
+
+    files: list[Path]
+    texts: list[str]
+    tokenizer: Tokenizer
+    split: TokenSplit
+    qa: tuple | None  # (train, val) QA examples, or None
+
+
+def prepare_data(args: argparse.Namespace, spec: RunSpec, run_dir: Path, info) -> RunData:
+    """Reads the corpus, trains (or reloads) the tokenizer, splits tokens, builds QA examples."""
+    from ingest.paths import data_dir
+
+    files = resolve_corpus(args.corpus)
+    texts = [d.text for d in load_documents(files, cache_dir=data_dir() / "cache" / "corpus_text")]
+    tokenizer = prepare_tokenizer(texts, run_dir, spec, info, args.resume)
+    ctx, settings = spec.model_config.context_length, spec.settings
+    split = split_tokens(tokenizer.encode_batch(texts), tokenizer.eot_id, settings.val_fraction)
+    check_split(split, ctx, settings.batch_size * info.world_size)
+    spec.qa = args.qa or spec.qa
+    qa = load_qa(spec.qa, tokenizer, texts, settings, ctx)
+    return RunData(files, texts, tokenizer, split, qa)
+
+
+def _run_info(spec: RunSpec, device: torch.device, info, data: RunData) -> dict:
+    return {
+        "architecture": "xlstm",
+        "preset": spec.preset,
+        "device": device.type,
+        "world_size": info.world_size,
+        "train_tokens": len(data.split.train),
+        "val_tokens": len(data.split.val),
+        "corpus_files": len(data.files),
+        "tokenizer_fingerprint": tokenizer_fingerprint(data.tokenizer),
+    }
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -203,61 +224,35 @@ def train(args: argparse.Namespace) -> dict:
         msg = f"nothing to resume in {run_dir} (no last/ checkpoint); run without --resume"
         raise ModelError(msg)
     spec = resolve_spec(args.config, run_dir, args.resume)
-    from ingest.paths import data_dir
-
-    files = resolve_corpus(args.corpus)
-    texts = [d.text for d in load_documents(files, cache_dir=data_dir() / "cache" / "corpus_text")]
-    tokenizer = prepare_tokenizer(texts, run_dir, spec, info, args.resume)
-    context_length = spec.model_config.context_length
-    split = split_tokens(
-        tokenizer.encode_batch(texts), tokenizer.eot_id, spec.settings.val_fraction
-    )
-    check_split(split, context_length, spec.settings.batch_size * info.world_size)
-    qa = load_qa(args.qa, tokenizer, texts, spec, context_length)
-    spec.model_config = replace(spec.model_config, vocab_size=tokenizer.vocab_size)
+    data = prepare_data(args, spec, run_dir, info)
+    spec.model_config = replace(spec.model_config, vocab_size=data.tokenizer.vocab_size)
     torch.manual_seed(spec.settings.seed)
     trainer = Trainer(build_model(spec.model_config), spec.settings, device, info)
     state = load_last(run_dir, trainer.model, trainer.optimizer) if args.resume else None
     if info.is_main and not args.resume:
-        write_run_config(run_dir, spec, tokenizer, args, files)
-    run_info = {
-        "architecture": "xlstm",
-        "preset": spec.preset,
-        "device": device.type,
-        "world_size": info.world_size,
-        "train_tokens": len(split.train),
-        "val_tokens": len(split.val),
-        "corpus_files": len(files),
-        "tokenizer_fingerprint": tokenizer_fingerprint(tokenizer),
-    }
-    session = RunSession(run_dir, trainer, run_info, state)
-    _run_stages(session, args, spec, split, qa, tokenizer, budget(args, started, bool(qa), spec))
+        write_run_config(run_dir, spec, data.tokenizer, args, data.files)
+    session = RunSession(run_dir, trainer, _run_info(spec, device, info, data), state)
+    plan_budget = budget(args, started, data.qa is not None, spec)
+    _run_stages(session, args, spec, data, plan_budget)
     return {**session.meta(), "best": session.best, "run_dir": str(run_dir)}
 
 
-def _run_stages(session, args, spec, split, qa, tokenizer, plan_budget: dict) -> None:
+def _run_stages(session, args, spec: RunSpec, data: RunData, plan_budget: dict) -> None:
     ctx, s = spec.model_config.context_length, spec.settings
     if QA not in session.plans and not stage_finished(session, PRETRAIN):
-        plan = make_plan(
-            session,
-            PRETRAIN,
-            plan_budget["pretrain_steps"],
-            s.lr,
-            plan_budget["pretrain_deadline"],
-            args.stop_at_step,
-        )
-        run_pretrain(session, plan, split, ctx)
+        deadline = plan_budget["pretrain_deadline"]
+        steps = plan_budget["pretrain_steps"]
+        plan = make_plan(session, PRETRAIN, steps, s.lr, deadline, args.stop_at_step)
+        run_pretrain(session, plan, data.split, ctx)
     stopped = args.stop_at_step is not None and session.trainer.step >= args.stop_at_step
-    if qa and not stopped and not stage_finished(session, QA):
-        plan = make_plan(
-            session,
-            QA,
+    if data.qa and not stopped and not stage_finished(session, QA):
+        deadline, steps, lr = (
+            plan_budget["qa_deadline"],
             plan_budget["qa_steps"],
             s.lr * s.qa_lr_ratio,
-            plan_budget["qa_deadline"],
-            args.stop_at_step,
         )
-        run_qa(session, plan, qa, tokenizer.pad_id, split, ctx)
+        plan = make_plan(session, QA, steps, lr, deadline, args.stop_at_step)
+        run_qa(session, plan, data.qa, data.tokenizer.pad_id, data.split, ctx)
     session.write_summary()
 
 

@@ -1,7 +1,7 @@
 """The real app in a real browser: `streamlit run` + Debian's headless Chromium (playwright).
 
-Needs /usr/bin/chromium (`make browser-deps`) and the xLSTM paper in a mirror folder; the store
-is built in a temp data dir and the tiny trained model comes from `tiny_run_dir`.
+Needs /usr/bin/chromium (`make browser-deps`). The store is a copy of `xlstm_data_dir` (the real
+xLSTM paper, ingested once per session); the model is the tiny trained `tiny_run_dir`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import mirror_pdf
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,8 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-XLSTM_PDF = "xlstm-2405.04517v2.pdf"
-XLSTM_PAGES = 10  # pages of it in the store (the introduction and both new memory cells)
 XLSTM_QUESTION = "What are the major improvements over the previous or vanilla LSTM architecture?"
 UPLOAD_PAGES = [
     "Zebrafish heart regeneration relies on cardiomyocyte proliferation after injury. "
@@ -56,33 +52,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def first_pages(pdf: Path, out: Path, n: int) -> Path:
-    """The first `n` pages of `pdf` (the real paper, cut so the store builds in seconds)."""
-    from pypdf import PdfReader, PdfWriter
-
-    reader, writer = PdfReader(pdf), PdfWriter()
-    for page in reader.pages[:n]:
-        writer.add_page(page)
-    writer.add_metadata({k: v for k, v in (reader.metadata or {}).items() if isinstance(v, str)})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("wb") as fh:
-        writer.write(fh)
-    return out
-
-
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory, tiny_run_dir: Path) -> Path:
-    """A data dir whose store holds the xLSTM paper's first pages; the tiny model as default."""
-    paper = mirror_pdf(XLSTM_PDF)
-    if paper is None:
-        pytest.skip(f"{XLSTM_PDF} is in no mirror folder ($XRAG_PAPER_MIRRORS)")
-    root = tmp_path_factory.mktemp("browser-data")
-    cut = first_pages(paper, root / "staging" / XLSTM_PDF, XLSTM_PAGES)
-    env = {**os.environ, "XRAG_DATA_DIR": str(root)}
-    # The ingest CLI in a child process: the store's lock is free for the server afterwards.
-    command = [sys.executable, "-m", "ingest", "--quiet", str(cut)]
-    subprocess.run(command, env=env, cwd=REPO, check=True)
-    shutil.copytree(tiny_run_dir, root / "models" / "default")
+def data_dir(
+    tmp_path_factory: pytest.TempPathFactory, xlstm_data_dir: Path, tiny_run_dir: Path
+) -> Path:
+    """A copy of the store holding the real xLSTM paper (uploads change it), the tiny model."""
+    root = tmp_path_factory.mktemp("browser") / "data"
+    shutil.copytree(xlstm_data_dir, root)
+    shutil.copytree(tiny_run_dir, root / "models" / "default", dirs_exist_ok=True)
     return root
 
 

@@ -171,13 +171,23 @@ def test_empty_data_dir_says_what_to_run(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("XRAG_DATA_DIR", str(tmp_path / "empty"))
     try:
         at = start()
-        warnings = "\n".join(messages(at.warning))
-        assert "make ingest" in warnings and "make train" in warnings
-        at.pills(key="examples").set_value(IMPROVEMENTS).run()
-        assert not at.exception
-        assert any("set-up" in m for m in messages(at.error))
+        assert any("make ingest" in m for m in messages(at.error)), messages(at.error)
     finally:
         close_cached_resources()
+
+
+def test_missing_model_says_make_train_and_baseline_answers(data_dir: Path) -> None:
+    shutil.rmtree(data_dir / "models" / "default")
+    at = start()
+    assert any("make train" in m for m in messages(at.warning)), messages(at.warning)
+    assert at.selectbox(key="mode").value == "extractive"
+    at.pills(key="examples").set_value(IMPROVEMENTS).run()
+    assert not at.exception and not at.error, messages(at.error)
+    assert "-badge[" in column_text(at, "compression")
+    at.selectbox(key="mode").set_value("extractive-xlstm")
+    at.button(key="ask").click().run()
+    assert not at.exception
+    assert any("make train" in m for m in messages(at.error)), messages(at.error)
 
 
 def test_unusable_data_dir_is_an_error_not_a_traceback(

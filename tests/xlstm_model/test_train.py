@@ -182,8 +182,8 @@ def test_finetune_continues_a_trained_run(tiny_run_dir: Path, tmp_path: Path) ->
 
     run = Path(shutil.copytree(tiny_run_dir, tmp_path / "run"))
     qa = tmp_path / "qa.jsonl"
-    rows = [{"context": f"Cell {i} has a gate.", "question": "What has a gate?", "answer": f"cell {i}"}
-            for i in range(20)]  # fmt: skip
+    row = {"context": "Cell {} has a gate.", "question": "What has a gate?", "answer": "cell {}"}
+    rows = [{k: v.format(i) for k, v in row.items()} for i in range(20)]
     qa.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert main(["--run", str(run), "--qa", str(qa), "--max-steps", "2", "--device", "cpu"]) == 0
     summary = json.loads((run / "metrics.json").read_text())["summary"]
