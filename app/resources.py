@@ -32,6 +32,7 @@ class Resources:
     retriever_settings: RetrieverSettings
     bm25: BM25Index
     model_dir: Path
+    model_error: str | None = None  # why no model is loaded, when loading one failed
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def retriever(self, name: str, k: int | None = None, **overrides: Any) -> BaseRetriever:
@@ -80,7 +81,7 @@ def load_model(model_dir: Path) -> Any:
     try:
         return load_run(model_dir, device="cpu")
     except ModelError as e:
-        raise UserError(str(e)) from e
+        raise UserError(f"{e} (`make train` trains a new default model)") from e
 
 
 def load_resources(
@@ -88,8 +89,17 @@ def load_resources(
     embedding_model: str | None = None,
     settings: AnswerSettings | None = None,
     retriever_settings: RetrieverSettings | None = None,
+    create_store: bool = False,
+    require_model: bool = True,
 ) -> Resources:
-    """Open the store (taking its lock), the embeddings and the model (if trained)."""
+    """Open the store (taking its lock), the embeddings and the model (if trained).
+
+    Args:
+        create_store: open (and so create) an empty store when there is none yet, for a UI
+            that lets the user upload the first paper; otherwise that is a `UserError`.
+        require_model: a model that fails to load is a `UserError`; when False the error is
+            kept in `Resources.model_error` and answers need the "extractive" mode.
+    """
     from ingest.errors import IngestError
     from ingest.store import open_store
 
@@ -98,8 +108,15 @@ def load_resources(
         k=settings.k, compression_threshold=settings.compression_threshold
     )
     model_path = Path(model_dir) if model_dir else default_model_dir()
-    require_store_folder()
-    run = load_model(model_path)
+    if not create_store:
+        require_store_folder()
+    run, model_error = None, None
+    try:
+        run = load_model(model_path)
+    except UserError as e:
+        if require_model:
+            raise
+        model_error = str(e)
     try:
         store = open_store(embeddings=_embeddings(embedding_model))
     except IngestError as e:
@@ -113,6 +130,7 @@ def load_resources(
         retriever_settings=retriever_settings,
         bm25=BM25Index(store),
         model_dir=model_path,
+        model_error=model_error,
     )
 
 

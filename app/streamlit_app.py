@@ -66,7 +66,12 @@ def get_resources(data_root: str, model_dir: str | None, embedding_model: str | 
     from app.resources import load_resources
 
     logger.info("loading resources for %s", data_root)
-    return load_resources(model_dir=model_dir, embedding_model=embedding_model)
+    return load_resources(
+        model_dir=model_dir,
+        embedding_model=embedding_model,
+        create_store=True,
+        require_model=False,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -256,22 +261,20 @@ def setup_notices(resources: Any, papers: list[Any], options: ui_sidebar.UiOptio
         hint = "Meanwhile answers use the extractive baseline."
         if options.mode != "extractive":
             hint = "Meanwhile pick the extractive baseline as answer mode in the sidebar."
-        message = f"No trained xLSTM model yet: run `make train`. {hint}"
+        reason = resources.model_error or "No trained xLSTM model yet: run `make train`."
+        message = f"{reason} {hint}"
         st.warning(message, icon=":material/model_training:")
         if options.mode != "extractive":
             blocker = blocker or message
     return blocker
 
 
-def main() -> None:
-    st.set_page_config(page_title="xLSTM-RAG", page_icon=":material/neurology:", layout="wide")
-    header()
-    root = str(data_dir())
+def open_resources(root: str) -> Any:
+    """The shared Resources, or an st.error saying what to run (and the script stops)."""
     try:
-        resources = get_resources(root, None, None)
+        return get_resources(root, None, None)
     except UserError as e:
         st.error(str(e), icon=":material/error:")
-        st.stop()
     except Exception as e:  # one line for the user; the traceback goes to the server log
         logger.exception("loading resources from %s failed", root)
         st.error(
@@ -279,7 +282,14 @@ def main() -> None:
             "`XRAG_DATA_DIR` is a writable folder, then run `make ingest`.",
             icon=":material/error:",
         )
-        st.stop()
+    st.stop()
+
+
+def main() -> None:
+    st.set_page_config(page_title="xLSTM-RAG", page_icon=":material/neurology:", layout="wide")
+    header()
+    root = str(data_dir())
+    resources = open_resources(root)
     papers = list_papers(resources.store, root, resources.store.version())
     options = ui_sidebar.render(resources, papers)
     blocker = setup_notices(resources, papers, options)

@@ -185,6 +185,7 @@ def ask_about_xlstm(page) -> None:  # noqa: ANN001
     assert_no_errors(page)
     page.locator(".st-key-result_similarity").get_by_text("Sources (").click()
     page.get_by_text("score ").first.wait_for()
+    page.wait_for_timeout(1000)  # the expander's opening animation
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui.png"), full_page=True)
 

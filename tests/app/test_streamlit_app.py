@@ -171,9 +171,20 @@ def test_empty_data_dir_says_what_to_run(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("XRAG_DATA_DIR", str(tmp_path / "empty"))
     try:
         at = start()
-        assert any("make ingest" in m for m in messages(at.error)), messages(at.error)
+        assert not at.exception and not at.error, messages(at.error)
+        assert any("make ingest" in m for m in messages(at.warning)), messages(at.warning)
+        assert any("upload" in m.lower() for m in messages(at.warning))
     finally:
         close_cached_resources()
+
+
+def test_unloadable_model_is_a_warning_and_baseline_still_answers(data_dir: Path) -> None:
+    for weights in (data_dir / "models" / "default").rglob("*.safetensors"):
+        weights.write_bytes(b"not safetensors")
+    at = start()
+    assert any("make train" in m for m in messages(at.warning)), messages(at.warning)
+    at.pills(key="examples").set_value(IMPROVEMENTS).run()
+    assert not at.exception and not at.error, messages(at.error)
 
 
 def test_missing_model_says_make_train_and_baseline_answers(data_dir: Path) -> None:
