@@ -25,6 +25,14 @@ def mirror_pdf(name: str) -> Path | None:
     return None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One intra-op thread: on a shared 2-core machine, small-tensor work with two OpenMP
+    threads was measured over 10x slower (tests that need threads set them themselves)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     import torch
 

@@ -16,15 +16,6 @@ from xlstm_model.backends import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: intra-op threads only add overhead, and stall when the cores are busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make_inputs(B=2, NH=3, S=50, DH=8, seed=0, dtype=torch.float32, gate_scale=3.0):
     """q, k, v (B, NH, S, DH), igate/fgate pre-activations (B, NH, S, 1), requiring grad."""
     gen = torch.Generator().manual_seed(seed)

@@ -10,16 +10,6 @@ import torch
 
 from xlstm_model import PRESETS, XLSTMLM, XLSTMConfig, config_from_preset, flops_per_token
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: intra-op threads only add overhead, and stall when the cores are busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 SMALL = dict(
     vocab_size=40,
     embedding_dim=16,

@@ -17,15 +17,6 @@ official_slstm_cell = pytest.importorskip("xlstm.blocks.slstm.cell")
 official = pytest.importorskip("xlstm")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: intra-op threads only add overhead, and stall when the cores are busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 B, NH, S, DH = 2, 4, 24, 8
 
 

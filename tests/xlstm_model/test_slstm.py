@@ -10,16 +10,6 @@ import torch
 from xlstm_model.config import XLSTMConfig
 from xlstm_model.slstm import SLSTMBlock, SLSTMLayer, slstm_pointwise, slstm_recurrence
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: intra-op threads only add overhead, and stall when the cores are busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 NH, S, B, DH = 4, 12, 3, 5
 
 
