@@ -38,10 +38,11 @@ class AnswerSettings:
     k: int = 5  # documents retrieved
     mode: str = "extractive-xlstm"
     max_sentences: int = 3  # sentences in a prose answer
-    list_items: int = 5  # bullets in a list answer
+    list_items: int = 4  # bullets in a list answer
+    margin: float = 0.04  # prose: later sentences must score within this of the best one
     lexical_weight: float = 0.5  # weight of question-word overlap next to the dense cosine
     upr_weight: float = 0.3  # weight of the xLSTM re-ranking (z-score, scaled to the base spread)
-    refusal_threshold: float = 0.30  # refuse when the best evidence scores below this
+    refusal_threshold: float = 0.68  # refuse when the best dense + lexical score is below
     compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
     max_new_tokens: int = 96  # free-generation mode
 
@@ -182,8 +183,11 @@ def _extractive(
         answer.text, answer.refused = REFUSAL, True
         yield REFUSAL
         return
-    n = settings.list_items if is_list_question(answer.question) else settings.max_sentences
-    chosen = [candidates[i] for i in select(candidates, vectors, n)]
+    if is_list_question(answer.question):  # a list needs its items, however they score
+        picked = select(candidates, vectors, settings.list_items)
+    else:
+        picked = select(candidates, vectors, settings.max_sentences, settings.margin)
+    chosen = [candidates[i] for i in picked]
     answer.text, answer.citations = compose(answer.question, chosen)
     answer.groundedness = 1.0  # every sentence is quoted from the retrieved evidence
     yield from answer.text.splitlines(keepends=True)

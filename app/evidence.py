@@ -101,13 +101,18 @@ def score_candidates(
 
 
 def select(
-    candidates: list[Candidate], vectors: np.ndarray, n: int, redundancy: float = 0.8
+    candidates: list[Candidate],
+    vectors: np.ndarray,
+    n: int,
+    margin: float = float("inf"),
+    redundancy: float = 0.8,
 ) -> list[int]:
-    """Indices of the `n` best candidates, skipping near-duplicates of those already chosen."""
+    """Indices of up to `n` best candidates scoring within `margin` of the best one,
+    skipping near-duplicates of those already chosen."""
     order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
     chosen: list[int] = []
     for i in order:
-        if len(chosen) == n:
+        if len(chosen) == n or candidates[i].score < candidates[order[0]].score - margin:
             break
         if all(float(vectors[i] @ vectors[j]) < redundancy for j in chosen):
             chosen.append(i)

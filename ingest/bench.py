@@ -33,10 +33,13 @@ def _papers(all_papers: bool) -> list[Path]:
 def _row(name: str, r: SourceResult) -> str:
     t = r.timings
     total = sum(t.get(k, 0.0) for k in ("extract", "chunk", "embed", "store"))
+    cpu = sum(t.get(k, 0.0) for k in ("extract_cpu", "embed_cpu", "store_cpu"))
     return (
         f"{name[:32]:32} {r.pages:5d} {r.chunks_added:6d} {t.get('extract', 0):8.2f} "
         f"{t.get('embed', 0):7.2f} {t.get('store', 0):7.2f} {total:7.2f} "
         f"{r.pages / total if total else 0:7.1f} {r.chunks_added / total if total else 0:8.1f}"
+        f"   | cpu s: {t.get('extract_cpu', 0):6.2f} {t.get('embed_cpu', 0):7.2f} "
+        f"{t.get('store_cpu', 0):6.2f} {cpu:7.2f}"
     )
 
 
@@ -57,14 +60,19 @@ def run(papers: list[Path], settings: IngestSettings) -> list[SourceResult]:
 
 
 def compare_batch_sizes(texts: list[str], sizes: list[int]) -> None:
-    """Embedding throughput of the packaged model per batch size."""
+    """Embedding throughput of the packaged model per batch size (wall and CPU seconds)."""
     model = load_embeddings()
+    default = model.encode_kwargs.get("batch_size")
     for size in sizes:
         model.encode_kwargs["batch_size"] = size
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         model.embed_documents(texts)
-        seconds = time.perf_counter() - t0
-        print(f"batch_size {size:4d}: {len(texts) / seconds:6.1f} chunks/s ({seconds:.1f} s)")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(
+            f"batch_size {size:4d}: {len(texts) / wall:6.1f} chunks/s "
+            f"({wall:.1f} s wall, {cpu:.1f} s cpu)"
+        )
+    model.encode_kwargs["batch_size"] = default
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,8 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N,N,...",
         help="also time embedding alone at these batch sizes",
     )
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = parser.parse_args(argv)
     settings = replace(IngestSettings(), batch_size=args.batch_size)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     papers = _papers(args.all)
     load1, load5, load15 = os.getloadavg()
     print(

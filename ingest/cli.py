@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from tqdm import tqdm
 
+from ingest.embeddings import LazyEmbeddings
 from ingest.errors import IngestError
 from ingest.fetch import resolve_default_papers
 from ingest.pipeline import IngestReport, ingest_sources
@@ -96,7 +97,8 @@ def _ingest(settings: IngestSettings, sources: list[str], quiet: bool) -> int:
     if not sources:
         sources = [str(p) for p in resolve_default_papers("store", settings.download_timeout)]
     bars = _ProgressBars(disabled=quiet)
-    with open_store(settings) as store:
+    # The model loads only if something needs embedding (a re-run of a stored paper does not).
+    with open_store(settings, LazyEmbeddings(settings.embedding_model)) as store:
         report = ingest_sources(sources, store, settings, progress=bars)
     bars.close()
     _print_report(report)
@@ -116,7 +118,7 @@ def _print_report(report: IngestReport) -> None:
 
 
 def _list(settings: IngestSettings) -> int:
-    with open_store(settings) as store:
+    with open_store(settings, LazyEmbeddings(settings.embedding_model)) as store:
         papers = store.list_papers()
         location = store.location
     if not papers:
@@ -132,7 +134,7 @@ def _list(settings: IngestSettings) -> int:
 
 
 def _remove(settings: IngestSettings, paper: str) -> int:
-    with open_store(settings) as store:
+    with open_store(settings, LazyEmbeddings(settings.embedding_model)) as store:
         matches = store.find_papers(paper)
         removed = store.remove_paper(paper)
     if not matches:

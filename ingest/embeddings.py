@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -51,6 +52,7 @@ def _load(name_or_path: str | None) -> Embeddings:
     try:
         from langchain_huggingface import HuggingFaceEmbeddings
 
+        _quiet_transformers()
         return HuggingFaceEmbeddings(
             model_name=location,
             encode_kwargs={"normalize_embeddings": True, "batch_size": DEFAULT_BATCH_SIZE},
@@ -61,6 +63,16 @@ def _load(name_or_path: str | None) -> Embeddings:
             f"({type(e).__name__}); pass a local sentence-transformers folder or an installed name"
         )
         raise IngestError(msg) from e
+
+
+def _quiet_transformers() -> None:
+    """No "Loading weights" progress bar on every start (our CLI has its own bars)."""
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except Exception:  # an older/newer transformers without it: harmless
+        pass
 
 
 def _default_model_path() -> Path:
@@ -95,3 +107,38 @@ def dimension(embeddings: Embeddings) -> int:
     with _lock:
         _dims[id(embeddings)] = (embeddings, size)
     return size
+
+
+class LazyEmbeddings(Embeddings):
+    """Knows a model's name and dimension without loading it; loads on the first embedding.
+
+    For commands that open the store but embed nothing (`--list`, `--remove`).
+    """
+
+    def __init__(self, name_or_path: str | None = None) -> None:
+        self.name_or_path = name_or_path
+        folder = _default_model_path() if name_or_path in (None, *_DEFAULT_ALIASES) else None
+        if folder is None and name_or_path and Path(name_or_path).expanduser().is_dir():
+            folder = Path(name_or_path).expanduser()
+        self.xrag_model_name = (
+            DEFAULT_MODEL_NAME if name_or_path in (None, *_DEFAULT_ALIASES) else name_or_path
+        )
+        self.xrag_dimension = _pooling_dimension(folder) if folder else None
+
+    def _model(self) -> Embeddings:
+        return load_embeddings(self.name_or_path)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._model().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model().embed_query(text)
+
+
+def _pooling_dimension(folder: Path) -> int | None:
+    """The embedding size a sentence-transformers folder declares (None when it does not)."""
+    try:
+        config = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        return int(config["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError):
+        return None

@@ -58,6 +58,8 @@ class AddOutcome:
     replaced: list[PaperRecord] = field(default_factory=list)
     embed_seconds: float = 0.0
     store_seconds: float = 0.0
+    embed_cpu: float = 0.0  # process CPU seconds (all threads): the cost without contention
+    store_cpu: float = 0.0
 
 
 def _norm_title(title: str) -> str:
@@ -149,9 +151,9 @@ class PaperWriter:
         documents = sorted(documents, key=lambda d: len(d.page_content))
         for start in range(0, len(documents), size):
             batch = documents[start : start + size]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             vectors = self.embeddings.embed_documents([d.page_content for d in batch])
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             self.chunks.upsert(
                 ids=[d.id for d in batch],
                 embeddings=vectors,
@@ -161,6 +163,8 @@ class PaperWriter:
             self.registry.put(replace(record, heartbeat=time.time()))
             outcome.embed_seconds += t1 - t0
             outcome.store_seconds += time.perf_counter() - t1
+            outcome.embed_cpu += c1 - c0
+            outcome.store_cpu += time.process_time() - c1
             outcome.chunks_added += len(batch)
             report_progress(progress, record.source, "embed", outcome.chunks_added, len(documents))
             _test_hook_after_batch()

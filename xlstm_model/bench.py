@@ -45,7 +45,7 @@ class Sizes:
     fresh_process: bool = True
     gen_contexts: tuple[int, ...] = (256, 1024, 4096)
     gen_tokens: int = 64
-    quality_steps: int = 300
+    quality_steps: int = 150
 
 
 QUICK = Sizes(1, (32,), 32, 2, (64, 128), 4096, False, (16, 32), 4, 2)

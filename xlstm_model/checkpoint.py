@@ -80,6 +80,7 @@ def _atomic(path: Path, write) -> None:
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a run directory is meant to be shared
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -99,9 +99,12 @@ def pad_batch(examples: list[Example], pad_id: int) -> tuple[torch.Tensor, torch
     return inputs, labels
 
 
+MAX_VAL_EXAMPLES = 128  # keeps each QA evaluation to a few forward passes
+
+
 def split_examples(examples: list[Example], batch_size: int, val_fraction: float = 0.05):
-    """(train, val): the last `val_fraction` of the examples (at least one) are held out."""
-    n_val = max(1, int(len(examples) * val_fraction))
+    """(train, val): the last `val_fraction` of the examples (1 to 128) are held out."""
+    n_val = min(MAX_VAL_EXAMPLES, max(1, int(len(examples) * val_fraction)))
     train, val = examples[:-n_val], examples[-n_val:]
     if len(train) < batch_size:
         msg = (

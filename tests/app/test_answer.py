@@ -17,6 +17,7 @@ def store():
 
 
 def ask(store, question, mode="extractive", retriever="hybrid", **settings):
+    settings.setdefault("refusal_threshold", 0.3)  # hashed bag-of-words scores run lower
     generator = AnswerGenerator(embeddings=store.embeddings)
     answer_settings = AnswerSettings(mode=mode, **settings)
     r = build_retriever(retriever, store, RetrieverSettings(k=4, compression_threshold=0.1))

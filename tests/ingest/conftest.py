@@ -32,6 +32,16 @@ def fake_embeddings() -> FakeEmbeddings:
 
 
 @pytest.fixture
+def fake_models(monkeypatch: pytest.MonkeyPatch, fake_embeddings: FakeEmbeddings) -> FakeEmbeddings:
+    """Code that loads embeddings by name (the CLI, open_store without embeddings) gets fakes."""
+    from ingest import cli
+
+    monkeypatch.setattr("ingest.embeddings.load_embeddings", lambda name=None: fake_embeddings)
+    monkeypatch.setattr(cli, "LazyEmbeddings", lambda name=None: fake_embeddings)
+    return fake_embeddings
+
+
+@pytest.fixture
 def settings() -> IngestSettings:
     return IngestSettings(chunk_size=300, chunk_overlap=50, batch_size=16)
 

@@ -9,21 +9,13 @@ import pytest
 from ingest import cli
 from ingest.settings import IngestSettings
 from ingest.store import open_store
-from tests.ingest.fakes import FakeEmbeddings, paper_pages
+from tests.ingest.fakes import paper_pages
 from tests.ingest.pdf_factory import (
     make_encrypted_pdf,
     make_image_pdf,
     make_text_pdf,
     make_truncated_pdf,
 )
-
-
-@pytest.fixture
-def fake_models(monkeypatch: pytest.MonkeyPatch) -> FakeEmbeddings:
-    """The CLI loads embeddings by name; give it the fake ones."""
-    fake = FakeEmbeddings()
-    monkeypatch.setattr("ingest.embeddings.load_embeddings", lambda name=None: fake)
-    return fake
 
 
 def _summary(out: str) -> str:

@@ -82,6 +82,24 @@ def test_data_papers_first_then_mirrors(tmp_path, data_dir, fake_manifest, monke
     assert fetch.resolve_default_papers("store") == [mirror / "tiny-2301.00001v1.pdf"]
 
 
+def test_cli_without_sources_ingests_the_store_papers(
+    tmp_path,
+    data_dir,
+    fake_manifest,  # noqa: ANN001
+    fake_models,
+    monkeypatch,
+    capsys,
+) -> None:
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "tiny-2301.00001v1.pdf").write_bytes(fake_manifest)
+    monkeypatch.setenv("XRAG_PAPER_MIRRORS", str(mirror))
+    assert cli.main(["-q"]) == 0
+    assert "added tiny-2301.00001v1.pdf (Tiny Paper)" in capsys.readouterr().out
+    assert cli.main(["--list"]) == 0
+    assert "2301.00001v1" in capsys.readouterr().out
+
+
 def test_download_verifies_sha_and_saves(data_dir, fake_manifest, monkeypatch) -> None:  # noqa: ANN001
     with serve({"/pdf/2301.00001v1": fake_manifest}) as base:
         monkeypatch.setenv("XRAG_ARXIV_URL", f"{base}/pdf")

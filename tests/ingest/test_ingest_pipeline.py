@@ -70,3 +70,10 @@ def test_unknown_embedding_model_is_a_clear_error() -> None:
 
     with pytest.raises(IngestError, match="cannot load embedding model '/nonexistent/model'"):
         load_embeddings("/nonexistent/model")
+
+
+def test_lazy_embeddings_know_the_default_model_without_loading_it() -> None:
+    from ingest.embeddings import DEFAULT_MODEL_NAME, LazyEmbeddings, dimension, model_name
+
+    lazy = LazyEmbeddings()
+    assert (model_name(lazy), dimension(lazy)) == (DEFAULT_MODEL_NAME, 384)
