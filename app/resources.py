@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import threading
@@ -149,13 +148,6 @@ def _embeddings(name: str | None) -> Any:
     return load_embeddings(name) if name else None
 
 
-DEFAULTS_FILE = Path(__file__).with_name("defaults.json")
-
-
 def load_default_settings() -> AnswerSettings:
-    """AnswerSettings with the defaults chosen by the evaluation (`app/defaults.json`)."""
-    if not DEFAULTS_FILE.exists():
-        return AnswerSettings()
-    values = json.loads(DEFAULTS_FILE.read_text())
-    known = {f.name for f in dataclasses.fields(AnswerSettings)}
-    return AnswerSettings(**{k: v for k, v in values.items() if k in known})
+    """The answer settings' defaults (chosen with `python -m app.evaluate`; see the README)."""
+    return AnswerSettings()
