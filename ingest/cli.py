@@ -78,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     except IngestError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(
+            "interrupted; a partly ingested paper stays invisible and is purged on the next run",
+            file=sys.stderr,
+        )
+        return 130
 
 
 def _settings(args: argparse.Namespace) -> IngestSettings:

@@ -10,13 +10,17 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest import arxiv, fetch, manifest
 from ingest.chunking import PaperMeta, chunk_pages, paper_id_for
 from ingest.errors import IngestError
-from ingest.pdf_text import read_pdf
+from ingest.pdf_text import PdfContent, read_pdf
 from ingest.settings import IngestSettings
 from ingest.writer import Progress, report_progress
+
+if TYPE_CHECKING:
+    from ingest.store import PaperStore
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +79,7 @@ class IngestReport:
 
 def ingest_sources(
     sources: list[str],
-    store,  # noqa: ANN001 - ingest.store.PaperStore
+    store: PaperStore,
     settings: IngestSettings | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
@@ -93,7 +97,13 @@ def ingest_sources(
     return report
 
 
-def _ingest_one(source, store, settings, progress, seen) -> SourceResult:  # noqa: ANN001
+def _ingest_one(
+    source: str,
+    store: PaperStore,
+    settings: IngestSettings,
+    progress: Progress | None,
+    seen: dict[str, str],
+) -> SourceResult:
     t0 = time.perf_counter()
     try:
         path = fetch.resolve_source(
@@ -114,13 +124,16 @@ def _ingest_one(source, store, settings, progress, seen) -> SourceResult:  # noq
         return SourceResult(source, "failed", error=str(e))
     except Exception as e:  # an unexpected bug in one file must not stop the others
         logger.debug("unexpected error on %s", source, exc_info=True)
-        return SourceResult(source, "failed", error=f"{source}: {type(e).__name__}: {e}")
+        detail = " ".join(str(e).split())[:200]
+        return SourceResult(source, "failed", error=f"{source}: {type(e).__name__}: {detail}")
     result.source = source
     result.timings["total"] = time.perf_counter() - t0
     return result
 
 
-def _ingest_file(path: Path, sha, store, settings, progress) -> SourceResult:  # noqa: ANN001
+def _ingest_file(
+    path: Path, sha: str, store: PaperStore, settings: IngestSettings, progress: Progress | None
+) -> SourceResult:
     paper_id = paper_id_for(sha, settings.chunk_size, settings.chunk_overlap)
     present = store.has_paper(paper_id)
     if present is not None:  # same file, same chunking: nothing to do
@@ -162,7 +175,7 @@ def _ingest_file(path: Path, sha, store, settings, progress) -> SourceResult:  #
     )
 
 
-def _paper_meta(path: Path, sha: str, paper_id: str, content) -> PaperMeta:  # noqa: ANN001
+def _paper_meta(path: Path, sha: str, paper_id: str, content: PdfContent) -> PaperMeta:
     """Title and arXiv id: the manifest first, then the PDF (stamp, metadata, page 1), the name."""
     entry = manifest.find_by_sha256(sha)
     arxiv_id = (

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from langchain_core.embeddings import Embeddings
 from ingest import embeddings as embedding_models
 from ingest import paths
 from ingest.arxiv import base_id, parse_arxiv_id
+from ingest.chunking import PaperMeta
 from ingest.errors import EmbeddingMismatchError, StoreError
 from ingest.locking import StoreLock
 from ingest.registry import PaperRecord, PaperRegistry, visible_where
@@ -143,9 +145,9 @@ class PaperStore:
     # -- writing ---------------------------------------------------------------------------
     def add_paper(
         self,
-        meta,
+        meta: PaperMeta,
         documents: list[Document],
-        progress=None,  # noqa: ANN001
+        progress=None,
         batch_size: int | None = None,
     ) -> AddOutcome:
         """Stores a paper's chunks and makes it visible atomically; see `writer.PaperWriter`."""
@@ -165,7 +167,7 @@ class PaperStore:
         with self._write_lock:
             return self._writer.purge(exclusive=self.lock is not None)
 
-    def related_papers(self, meta) -> list[PaperInfo]:  # noqa: ANN001
+    def related_papers(self, meta: PaperMeta) -> list[PaperInfo]:
         """Stored papers that `meta` would replace (same file, arXiv id or title)."""
         return [p for p in self.list_papers() if same_paper(p, meta)]
 
@@ -212,7 +214,9 @@ def _matches(info: PaperInfo, query: str) -> bool:
     )
 
 
-def _open_chunk_collection(client, name: str, embeddings: Embeddings, location: str):  # noqa: ANN001, ANN202
+def _open_chunk_collection(
+    client: chromadb.ClientAPI, name: str, embeddings: Embeddings, location: str
+) -> chromadb.Collection:
     """The chunk collection, created with our model/dimension metadata or checked against it."""
     model = embedding_models.model_name(embeddings)
     dim = embedding_models.dimension(embeddings)
@@ -294,7 +298,14 @@ def _open_embedded(directory: Path, settings: IngestSettings, embeddings: Embedd
     return store
 
 
-def _build(make_client, settings, embeddings, location, lock, failure) -> PaperStore:  # noqa: ANN001
+def _build(
+    make_client: Callable[[], chromadb.ClientAPI],
+    settings: IngestSettings,
+    embeddings: Embeddings,
+    location: str,
+    lock: StoreLock | None,
+    failure: Callable[[Exception], str],
+) -> PaperStore:
     """Client + PaperStore; on any failure the client is closed and the lock released."""
     client = None
     try:

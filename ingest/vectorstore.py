@@ -32,7 +32,7 @@ class PaperVectorStore(Chroma):
         self._visible_filter = visible_filter
 
     # Chroma routes every similarity/MMR query through this private method.
-    def _Chroma__query_collection(  # noqa: N802
+    def _Chroma__query_collection(
         self,
         query_texts: list[str] | None = None,
         query_embeddings: list[list[float]] | None = None,
@@ -50,7 +50,7 @@ class PaperVectorStore(Chroma):
             **kwargs,
         )
 
-    def get(self, ids=None, where=None, limit=None, offset=None, where_document=None, include=None):  # noqa: ANN001, ANN201
+    def get(self, ids=None, where=None, limit=None, offset=None, where_document=None, include=None):
         return super().get(
             ids=ids,
             where=_combine(where, self._visible_filter()),
@@ -60,7 +60,7 @@ class PaperVectorStore(Chroma):
             include=include,
         )
 
-    def get_by_ids(self, ids, /) -> list[Document]:  # noqa: ANN001
+    def get_by_ids(self, ids, /) -> list[Document]:
         result = self.get(ids=list(ids))
         return [
             Document(page_content=text, metadata=meta or {}, id=doc_id)

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from chromadb import Collection
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from ingest.arxiv import base_id
+from ingest.chunking import PaperMeta
 from ingest.errors import StoreError
 from ingest.registry import COMPLETE, PENDING, PaperRecord, PaperRegistry
 from ingest.settings import IngestSettings
@@ -66,7 +68,13 @@ def _norm_title(title: str) -> str:
     return " ".join(title.lower().split())
 
 
-def same_paper(old, new) -> bool:  # noqa: ANN001
+class _Identity(Protocol):
+    sha256: str
+    arxiv_id: str
+    title: str
+
+
+def same_paper(old: _Identity, new: _Identity) -> bool:
     """Whether `new` is a version of `old`: same file, same arXiv id, or same (long) title."""
     if old.sha256 and old.sha256 == new.sha256:
         return True
@@ -81,9 +89,9 @@ class PaperWriter:
 
     def __init__(
         self,
-        chunks,
+        chunks: Collection,
         registry: PaperRegistry,
-        embeddings: Embeddings,  # noqa: ANN001
+        embeddings: Embeddings,
         settings: IngestSettings,
     ) -> None:
         self.chunks = chunks
@@ -91,9 +99,9 @@ class PaperWriter:
         self.embeddings = embeddings
         self.settings = settings
 
-    def add(  # noqa: ANN001
+    def add(
         self,
-        meta,
+        meta: PaperMeta,
         documents: list[Document],
         progress: Progress | None = None,
         batch_size: int | None = None,

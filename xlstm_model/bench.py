@@ -6,9 +6,10 @@
 4. generation tokens/s and state / KV-cache size vs context, xLSTM vs GPT with a KV cache;
 5. validation perplexity at equal parameters and tokens: xLSTM[1:0], xLSTM[3:1], GPT.
 
-Peak memory (3) is the growth of the peak resident set size (getrusage ru_maxrss) over the RSS
-just before the call, each measurement in a fresh process; --quick measures in-process, where an
-earlier, larger peak hides later ones (shown as 0).
+Times are the best of a few runs. Peak memory (3) is the growth of the peak resident set size
+(VmHWM in /proc/self/status, reset through /proc/self/clear_refs) over the RSS just before the
+call, each measurement in a fresh process; --quick measures in-process, where memory freed by an
+earlier measurement is reused and the growth is understated.
 """
 
 from __future__ import annotations
@@ -64,11 +65,11 @@ COLUMNS: dict[str, tuple[str, list[Column]]] = {
         ("params", lambda r: f"{r['params']:,}"),
         ("tokens/s", lambda r: f"{r['tokens_per_s']:,.0f}"),
         ("vs official", lambda r: f"{r['vs_official']:.2f}x")]),
-    "backends": ("3. mLSTM forms, forward pass (B=1, NH=4, DH=64)", [
+    "backends": ("3. mLSTM forms, forward pass (B=1, NH=4, DH=64, 1 thread)", [
         ("context", lambda r: r["context"]), ("form", lambda r: r["form"]),
         ("time", lambda r: r.get("skipped") or f"{1000 * r['seconds']:.1f} ms"),
         ("peak memory", lambda r: "" if "skipped" in r else fmt_bytes(r["peak_bytes"]))]),
-    "generation": ("4. Generation after a prompt of `context` tokens (batch 1, greedy)", [
+    "generation": ("4. Generation after a prompt of `context` tokens (batch 1, 1 thread)", [
         ("context", lambda r: r["context"]), ("model", lambda r: r["model"]),
         ("params", lambda r: f"{r['params']:,}"),
         ("prefill", lambda r: f"{1000 * r['prefill_s']:.0f} ms"),
@@ -134,24 +135,30 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def run_section(name: str, sizes: Sizes, args: argparse.Namespace) -> tuple[list, dict]:
+    """Measures and prints one section; returns its rows and how long it took under what load."""
+    start, load = time.perf_counter(), os.getloadavg()[0]
+    rows = measure(name, sizes, args)
+    seconds = time.perf_counter() - start
+    title, columns = COLUMNS[name]
+    print(table(title, columns, rows))
+    print(f"({seconds:.0f} s; 1-minute load average {load:.1f} before)", flush=True)
+    return rows, {"seconds": seconds, "load_before": load, "load_after": os.getloadavg()[0]}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    info, sizes, results = machine(), QUICK if args.quick else Sizes(), {}
+    info, sizes, results, timing = machine(), QUICK if args.quick else Sizes(), {}, {}
     print(f"machine: {info['processor']}, {info['cpus']} CPUs, torch {info['torch']}")
     try:
         for name in args.sections:
-            start = time.perf_counter()
-            results[name] = measure(name, sizes, args)
-            title, columns = COLUMNS[name]
-            print(table(title, columns, results[name]))
-            print(f"({time.perf_counter() - start:.0f} s)", flush=True)
+            results[name], timing[name] = run_section(name, sizes, args)
     except ModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    atomic_write_json(
-        out / "bench.json", {"machine": info, "quick": args.quick, "results": results}
-    )
+    report = {"machine": info, "quick": args.quick, "sections": timing, "results": results}
+    atomic_write_json(out / "bench.json", report)
     print(f"\nwrote {out / 'bench.json'}")
     return 0
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -16,7 +14,8 @@ import torch
 from xlstm_model.bench_models import OfficialLM, gpt_lm, gpt_matching, num_params, state_bytes
 
 
-def median_seconds(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
+def best_seconds(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
+    """Fastest of `repeats` timed calls after `warmup` calls (robust to other processes)."""
     for _ in range(warmup):
         fn()
     times = []
@@ -24,14 +23,14 @@ def median_seconds(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) 
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 def peak_matmul_flops(n: int = 1024, repeats: int = 5) -> float:
     """Best fp32 matmul rate (FLOP/s) of this machine: 2 n^3 per n x n product."""
     a, b = torch.randn(n, n), torch.randn(n, n)
     best = min(
-        median_seconds(lambda: a @ b, repeats=1, warmup=1 if i == 0 else 0) for i in range(repeats)
+        best_seconds(lambda: a @ b, repeats=1, warmup=1 if i == 0 else 0) for i in range(repeats)
     )
     return 2 * n**3 / best
 
@@ -50,7 +49,7 @@ def train_tokens_per_s(
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    return batch * ctx / median_seconds(step, repeats=steps)
+    return batch * ctx / best_seconds(step, repeats=steps)
 
 
 def default_mfu(steps: int, quick: bool) -> dict:
@@ -116,18 +115,31 @@ def _backend_fn(form: str) -> Callable:
     }[form]
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * resource.getpagesize()
+def _proc_status_bytes(field: str) -> int:
+    """VmRSS / VmHWM (peak RSS of this process image) from /proc/self/status."""
+    with open("/proc/self/status") as fh:
+        line = next(line for line in fh if line.startswith(field + ":"))
+    return int(line.split()[1]) * 1024  # kB
+
+
+def _reset_peak_rss() -> None:
+    """Resets VmHWM to the current RSS where the kernel allows it (clear_refs 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
 
 
 def backend_worker(form: str, S: int, repeats: int) -> dict:
-    """Forward time and peak-RSS growth of one backend call (run in a fresh process)."""
+    """Forward time and peak-RSS growth (VmHWM - VmRSS before) of one backend call."""
+    torch.set_num_threads(1)  # the forms' algorithms, not threading; decode-like small ops
     inputs, fn = _backend_inputs(S), _backend_fn(form)
-    before = _rss_bytes()
+    _reset_peak_rss()
+    before = _proc_status_bytes("VmRSS")
     with torch.no_grad():
-        seconds = median_seconds(lambda: fn(*inputs), repeats=repeats)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+        seconds = best_seconds(lambda: fn(*inputs), repeats=repeats)
+    peak = _proc_status_bytes("VmHWM")
     return {"form": form, "context": S, "seconds": seconds, "peak_bytes": max(0, peak - before)}
 
 
@@ -177,7 +189,11 @@ def _decode_rate(model: torch.nn.Module, prompt: torch.Tensor, new_tokens: int) 
 
 
 def generation(contexts: list[int], new_tokens: int, quick: bool) -> list:
-    """Section 4: decode tokens/s and state/KV-cache size after prompts of growing length."""
+    """Section 4: decode tokens/s and state/KV-cache size after prompts of growing length.
+
+    Runs on one thread: batch-1 decoding is bound by per-operation overhead, and on a loaded
+    2-core machine two threads make it about 10x slower.
+    """
     from xlstm_model.config import config_from_preset
     from xlstm_model.model import XLSTMLM
 
@@ -187,12 +203,16 @@ def generation(contexts: list[int], new_tokens: int, quick: bool) -> list:
     models["GPT + KV cache"] = gpt_matching(
         num_params(models["xLSTM"]), config.vocab_size, config.num_blocks, config.context_length
     )
-    rows = []
-    for ctx in contexts:
-        prompt = torch.randint(0, config.vocab_size, (1, ctx))
-        for name, model in models.items():
-            row = _decode_rate(model, prompt, new_tokens)
-            rows.append({"model": name, "params": num_params(model), "context": ctx, **row})
+    rows, threads = [], torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for ctx in contexts:
+            prompt = torch.randint(0, config.vocab_size, (1, ctx))
+            for name, model in models.items():
+                row = _decode_rate(model, prompt, new_tokens)
+                rows.append({"model": name, "params": num_params(model), "context": ctx, **row})
+    finally:
+        torch.set_num_threads(threads)
     return rows
 
 

@@ -13,7 +13,7 @@ def serve(files: dict[str, bytes]) -> Iterator[str]:
     """Serves `files` ({"/pdf/x": b"..."}); yields the base URL "http://127.0.0.1:PORT"."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = files.get(self.path)
             if body is None:
                 self.send_error(404, "Not Found")

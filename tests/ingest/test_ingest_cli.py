@@ -22,7 +22,7 @@ def _summary(out: str) -> str:
     return next(line for line in out.splitlines() if line.startswith("ingest: "))
 
 
-def test_ingest_list_remove(tmp_path, data_dir, fake_models, capsys) -> None:  # noqa: ANN001
+def test_ingest_list_remove(tmp_path, data_dir, fake_models, capsys) -> None:
     pdf = make_text_pdf(
         tmp_path / "zebra-2301.01234v1.pdf", paper_pages("zebras"), title="Zebra Stripes Explained"
     )
@@ -46,7 +46,7 @@ def test_ingest_list_remove(tmp_path, data_dir, fake_models, capsys) -> None:  #
     assert "no papers" in capsys.readouterr().out
 
 
-def test_bad_inputs_fail_alone(tmp_path, data_dir, fake_models, capsys) -> None:  # noqa: ANN001
+def test_bad_inputs_fail_alone(tmp_path, data_dir, fake_models, capsys) -> None:
     settings = IngestSettings(chunk_size=300, chunk_overlap=50)
     kept = make_text_pdf(tmp_path / "kept.pdf", paper_pages("glaciers"), title="Glacier Ice Cores")
     assert cli.main([str(kept), "-q", "--chunk-size", "300", "--chunk-overlap", "50"]) == 0
@@ -93,14 +93,14 @@ def test_bad_inputs_fail_alone(tmp_path, data_dir, fake_models, capsys) -> None:
         assert [d for d in store.all_documents() if d.metadata["source"] == "kept.pdf"] == before
 
 
-def test_progress_bar_per_paper(tmp_path, data_dir, fake_models, capsys) -> None:  # noqa: ANN001
+def test_progress_bar_per_paper(tmp_path, data_dir, fake_models, capsys) -> None:
     pdf = make_text_pdf(tmp_path / "zebras.pdf", paper_pages("zebras"), title="Zebra Stripes")
     assert cli.main([str(pdf)]) == 0
     err = capsys.readouterr().err
     assert "zebras.pdf" in err and "chunk" in err  # tqdm's bar on stderr
 
 
-def test_invalid_options_are_usage_errors(data_dir, capsys) -> None:  # noqa: ANN001
+def test_invalid_options_are_usage_errors(data_dir, capsys) -> None:
     with pytest.raises(SystemExit) as info:
         cli.main(["--chunk-size", "100", "--chunk-overlap", "100"])
     assert info.value.code == 2
@@ -109,10 +109,10 @@ def test_invalid_options_are_usage_errors(data_dir, capsys) -> None:  # noqa: AN
         cli.main(["--collection", "ab"])
 
 
-def test_store_busy_is_one_line_error(tmp_path, data_dir, fake_models, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_store_busy_is_one_line_error(tmp_path, data_dir, fake_models, capsys, monkeypatch) -> None:
     from ingest.errors import StoreBusyError
 
-    def busy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def busy(*args, **kwargs):
         raise StoreBusyError("the store at X is in use by PID 1; stop it or use the Chroma server")
 
     monkeypatch.setattr(cli, "open_store", busy)

@@ -68,7 +68,7 @@ def fake_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
     return data
 
 
-def test_data_papers_first_then_mirrors(tmp_path, data_dir, fake_manifest, monkeypatch) -> None:  # noqa: ANN001
+def test_data_papers_first_then_mirrors(tmp_path, data_dir, fake_manifest, monkeypatch) -> None:
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     (mirror / "tiny-2301.00001v1.pdf").write_bytes(fake_manifest)
@@ -85,7 +85,7 @@ def test_data_papers_first_then_mirrors(tmp_path, data_dir, fake_manifest, monke
 def test_cli_without_sources_ingests_the_store_papers(
     tmp_path,
     data_dir,
-    fake_manifest,  # noqa: ANN001
+    fake_manifest,
     fake_models,
     monkeypatch,
     capsys,
@@ -100,7 +100,7 @@ def test_cli_without_sources_ingests_the_store_papers(
     assert "2301.00001v1" in capsys.readouterr().out
 
 
-def test_download_verifies_sha_and_saves(data_dir, fake_manifest, monkeypatch) -> None:  # noqa: ANN001
+def test_download_verifies_sha_and_saves(data_dir, fake_manifest, monkeypatch) -> None:
     with serve({"/pdf/2301.00001v1": fake_manifest}) as base:
         monkeypatch.setenv("XRAG_ARXIV_URL", f"{base}/pdf")
         [path] = fetch.resolve_default_papers("store")
@@ -109,7 +109,7 @@ def test_download_verifies_sha_and_saves(data_dir, fake_manifest, monkeypatch) -
     assert list(path.parent.iterdir()) == [path]  # no partial files left
 
 
-def test_download_with_wrong_sha_is_rejected(data_dir, fake_manifest, monkeypatch) -> None:  # noqa: ANN001
+def test_download_with_wrong_sha_is_rejected(data_dir, fake_manifest, monkeypatch) -> None:
     other = make_text_pdf(data_dir.parent / "other.pdf", ["Different text."]).read_bytes()
     with serve({"/pdf/2301.00001v1": other}) as base:
         monkeypatch.setenv("XRAG_ARXIV_URL", f"{base}/pdf")
@@ -127,7 +127,7 @@ def test_download_with_wrong_sha_is_rejected(data_dir, fake_manifest, monkeypatc
     ],
     ids=["404", "html"],
 )
-def test_download_errors_are_clean(data_dir, fake_manifest, monkeypatch, files, reason) -> None:  # noqa: ANN001
+def test_download_errors_are_clean(data_dir, fake_manifest, monkeypatch, files, reason) -> None:
     with serve(files) as base:
         monkeypatch.setenv("XRAG_ARXIV_URL", f"{base}/pdf")
         with pytest.raises(FetchError, match=reason) as info:
@@ -135,7 +135,7 @@ def test_download_errors_are_clean(data_dir, fake_manifest, monkeypatch, files, 
     assert "\n" not in str(info.value)
 
 
-def test_offline_without_mirror_says_where_to_put_the_file(data_dir, fake_manifest, capsys) -> None:  # noqa: ANN001
+def test_offline_without_mirror_says_where_to_put_the_file(data_dir, fake_manifest, capsys) -> None:
     # XRAG_ARXIV_URL points at a closed port (see conftest): like having no network.
     assert cli.main([]) == 1
     err = capsys.readouterr().err.strip()
@@ -144,7 +144,7 @@ def test_offline_without_mirror_says_where_to_put_the_file(data_dir, fake_manife
     assert "XRAG_PAPER_MIRRORS" in err and "tiny-2301.00001v1.pdf" in err
 
 
-def test_sources_by_url_and_arxiv_id(tmp_path, data_dir, monkeypatch) -> None:  # noqa: ANN001
+def test_sources_by_url_and_arxiv_id(tmp_path, data_dir, monkeypatch) -> None:
     monkeypatch.setenv("XRAG_PAPER_MIRRORS", "")
     data = make_text_pdf(tmp_path / "x.pdf", ["Served paper."]).read_bytes()
     with serve({"/files/My%20Paper.pdf": data, "/pdf/2301.99999": data}) as base:
@@ -155,7 +155,7 @@ def test_sources_by_url_and_arxiv_id(tmp_path, data_dir, monkeypatch) -> None:  
     assert by_id == data_dir / "papers" / "2301.99999.pdf" and by_id.read_bytes() == data
 
 
-def test_bad_sources(data_dir) -> None:  # noqa: ANN001
+def test_bad_sources(data_dir) -> None:
     with pytest.raises(IngestError, match="'2405.0451x' is not a valid arXiv id"):
         fetch.resolve_source("2405.0451x")
     with pytest.raises(IngestError, match="nothere.pdf: no such file"):

@@ -60,7 +60,7 @@ def test_pages_without_text_are_skipped_but_keep_physical_numbers(tmp_path: Path
     ],
     ids=["missing", "folder", "not-pdf", "empty", "truncated", "encrypted", "scanned"],
 )
-def test_bad_files_raise_one_line_errors_naming_the_file(tmp_path: Path, make, reason) -> None:  # noqa: ANN001
+def test_bad_files_raise_one_line_errors_naming_the_file(tmp_path: Path, make, reason) -> None:
     path = make(tmp_path)
     with pytest.raises(IngestError, match=reason) as info:
         extract_pages(path)

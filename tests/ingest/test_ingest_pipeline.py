@@ -13,7 +13,7 @@ from tests.ingest.fakes import paper_pages
 from tests.ingest.pdf_factory import make_text_pdf
 
 
-def test_progress_is_reported_with_keywords(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_progress_is_reported_with_keywords(tmp_path: Path, store) -> None:
     pdf = make_text_pdf(tmp_path / "a.pdf", paper_pages("zebras", 4), title="Zebra Stripes")
     calls: list[dict] = []
     report = ingest_sources([str(pdf)], store, progress=lambda **kw: calls.append(kw))
@@ -26,7 +26,7 @@ def test_progress_is_reported_with_keywords(tmp_path: Path, store) -> None:  # n
 def test_failure_while_writing_keeps_the_old_version(
     tmp_path: Path,
     store,
-    fake_embeddings,  # noqa: ANN001
+    fake_embeddings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     v1 = make_text_pdf(
@@ -54,7 +54,7 @@ def test_failure_while_writing_keeps_the_old_version(
     assert store.count_chunks() == len(before)  # the partial new version was cleaned up
 
 
-def test_report_summary_and_errors(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_report_summary_and_errors(tmp_path: Path, store) -> None:
     pdf = make_text_pdf(tmp_path / "a.pdf", paper_pages("zebras"), title="Zebra Stripes")
     report = ingest_sources([str(pdf), str(tmp_path / "gone.pdf"), str(pdf)], store)
     assert [r.status for r in report.results] == ["added", "failed", "duplicate"]

@@ -42,7 +42,7 @@ def _ask(proc: subprocess.Popen, command: str) -> str:
 
 def test_second_process_is_refused_and_first_keeps_working(
     tmp_path: Path, data_dir: Path, fake_embeddings
-) -> None:  # noqa: ANN001
+) -> None:
     first = make_text_pdf(tmp_path / "zebras.pdf", paper_pages("zebras"), title="Zebra Stripes")
     with open_store(SETTINGS, fake_embeddings) as store:
         assert ingest_sources([str(first)], store).ok
@@ -71,7 +71,7 @@ def test_second_process_is_refused_and_first_keeps_working(
 
 def test_killed_ingest_leaves_no_half_paper(
     tmp_path: Path, data_dir: Path, fake_embeddings
-) -> None:  # noqa: ANN001
+) -> None:
     keep = make_text_pdf(tmp_path / "keep.pdf", paper_pages("glaciers"), title="Glacier Ice Cores")
     with open_store(SETTINGS, fake_embeddings) as store:
         assert ingest_sources([str(keep)], store).ok

@@ -15,7 +15,7 @@ from tests.ingest.conftest import XLSTM_V1, XLSTM_V2, mirror_paper
 pytestmark = pytest.mark.integration
 
 
-def test_xlstm_text_is_clean(xlstm_content) -> None:  # noqa: ANN001
+def test_xlstm_text_is_clean(xlstm_content) -> None:
     content = xlstm_content
     assert content.num_pages == 55 and len(content.pages) == 55
     assert content.arxiv_id == "2405.04517v2"  # from the margin stamp, which is removed
@@ -28,7 +28,7 @@ def test_xlstm_text_is_clean(xlstm_content) -> None:  # noqa: ANN001
     assert not any(re.fullmatch(r"\d{1,2}", p.text.rsplit("\n", 1)[-1]) for p in content.pages)
 
 
-def test_xlstm_sections_and_ablation_page(xlstm_content) -> None:  # noqa: ANN001
+def test_xlstm_sections_and_ablation_page(xlstm_content) -> None:
     pages = {p.page: p for p in xlstm_content.pages}
     assert pages[2].heading == "1 Introduction"
     assert "2.4 xLSTM Architecture" in [h for _, h in pages[5].sections]
@@ -41,7 +41,7 @@ def test_xlstm_sections_and_ablation_page(xlstm_content) -> None:  # noqa: ANN00
     assert all(len(c.page_content) <= 500 for c in chunks)
 
 
-def test_new_version_of_the_xlstm_paper_replaces_the_old(store) -> None:  # noqa: ANN001
+def test_new_version_of_the_xlstm_paper_replaces_the_old(store) -> None:
     v1, v2 = mirror_paper(XLSTM_V1), mirror_paper(XLSTM_V2)
     first = ingest_sources([str(v1)], store)
     assert first.ok and first.results[0].status == "added"

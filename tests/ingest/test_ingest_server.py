@@ -72,7 +72,7 @@ def chroma_server(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatc
         log.close()
 
 
-def test_two_stores_share_the_server(tmp_path, chroma_server, settings, fake_embeddings) -> None:  # noqa: ANN001
+def test_two_stores_share_the_server(tmp_path, chroma_server, settings, fake_embeddings) -> None:
     pdf = make_text_pdf(tmp_path / "zebras.pdf", paper_pages("zebras"), title="Zebra Stripes")
     with (
         open_store(settings, fake_embeddings) as writer,
@@ -92,7 +92,7 @@ def test_two_stores_share_the_server(tmp_path, chroma_server, settings, fake_emb
 
 def test_unreachable_server_is_a_clear_error(
     data_dir, settings, fake_embeddings, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     from ingest.errors import StoreError
 
     monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")

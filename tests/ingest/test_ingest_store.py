@@ -21,7 +21,7 @@ def _paper(tmp_path: Path, name: str, topic: str, title: str, pages: int = 3) ->
     return make_text_pdf(tmp_path / name, paper_pages(topic, pages), title=title)
 
 
-def test_ingest_list_and_documents(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_ingest_list_and_documents(tmp_path: Path, store) -> None:
     pdf = _paper(tmp_path, "zebra-2301.01234v1.pdf", "zebras", "Zebra Stripes Explained")
     report = ingest_sources([str(pdf)], store)
     assert report.ok, report.errors
@@ -53,7 +53,7 @@ def test_ingest_list_and_documents(tmp_path: Path, store) -> None:  # noqa: ANN0
     assert all(len(d.page_content) <= 300 for d in docs)
 
 
-def test_similarity_search_returns_whole_metadata(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_similarity_search_returns_whole_metadata(tmp_path: Path, store) -> None:
     ingest_sources([str(_paper(tmp_path, "a.pdf", "zebras", "Zebra Stripes Explained"))], store)
     ingest_sources([str(_paper(tmp_path, "b.pdf", "glaciers", "Glacier Ice Cores"))], store)
     [(doc, score)] = store.vectorstore.similarity_search_with_relevance_scores("glaciers", k=1)
@@ -64,7 +64,7 @@ def test_similarity_search_returns_whole_metadata(tmp_path: Path, store) -> None
     )
 
 
-def test_reingest_same_file_adds_nothing(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_reingest_same_file_adds_nothing(tmp_path: Path, store) -> None:
     pdf = _paper(tmp_path, "a.pdf", "zebras", "Zebra Stripes Explained")
     first = ingest_sources([str(pdf)], store)
     version = store.version()
@@ -75,7 +75,7 @@ def test_reingest_same_file_adds_nothing(tmp_path: Path, store) -> None:  # noqa
     assert store.version() == version and store.count_chunks() == result.chunks_skipped
 
 
-def test_new_version_replaces_old(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_new_version_replaces_old(tmp_path: Path, store) -> None:
     v1 = _paper(tmp_path, "zebra-2301.01234v1.pdf", "zebras", "Zebra Stripes Explained")
     v2 = _paper(tmp_path, "zebra-2301.01234v2.pdf", "striped horses", "Zebra Stripes Explained", 4)
     ingest_sources([str(v1)], store)
@@ -90,13 +90,13 @@ def test_new_version_replaces_old(tmp_path: Path, store) -> None:  # noqa: ANN00
     assert store.version() != old_version
 
 
-def test_same_title_without_arxiv_id_replaces(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_same_title_without_arxiv_id_replaces(tmp_path: Path, store) -> None:
     ingest_sources([str(_paper(tmp_path, "draft.pdf", "zebras", "Zebra Stripes Explained"))], store)
     ingest_sources([str(_paper(tmp_path, "final.pdf", "horses", "Zebra Stripes Explained"))], store)
     assert [p.source for p in store.list_papers()] == ["final.pdf"]
 
 
-def test_other_chunking_of_same_file_replaces(tmp_path: Path, store, settings) -> None:  # noqa: ANN001
+def test_other_chunking_of_same_file_replaces(tmp_path: Path, store, settings) -> None:
     pdf = _paper(tmp_path, "a.pdf", "zebras", "Zebra Stripes Explained")
     ingest_sources([str(pdf)], store)
     finer = IngestSettings(chunk_size=150, chunk_overlap=20, batch_size=16)
@@ -117,7 +117,7 @@ def test_other_chunking_of_same_file_replaces(tmp_path: Path, store, settings) -
         "zebra stripes explained",
     ],
 )
-def test_remove_paper_by_any_name(tmp_path: Path, store, query: str) -> None:  # noqa: ANN001
+def test_remove_paper_by_any_name(tmp_path: Path, store, query: str) -> None:
     pdf = _paper(tmp_path, "a-2301.01234v1.pdf", "zebras", "Zebra Stripes Explained")
     ingest_sources(
         [str(pdf), str(_paper(tmp_path, "keep.pdf", "glaciers", "Glacier Ice Cores"))], store
@@ -134,7 +134,7 @@ def test_remove_paper_by_any_name(tmp_path: Path, store, query: str) -> None:  #
 def test_pending_papers_are_invisible_and_purged_on_reopen(
     tmp_path,
     data_dir,
-    settings,  # noqa: ANN001
+    settings,
     fake_embeddings,
 ) -> None:
     with open_store(settings, fake_embeddings) as store:
@@ -158,7 +158,7 @@ def test_pending_papers_are_invisible_and_purged_on_reopen(
         assert store._registry.get("deadbeef") is None
 
 
-def test_vectorstore_is_read_only(store) -> None:  # noqa: ANN001
+def test_vectorstore_is_read_only(store) -> None:
     with pytest.raises(StoreError, match="read-only"):
         store.vectorstore.add_texts(["sneaky"])
     with pytest.raises(StoreError, match="read-only"):
@@ -168,7 +168,7 @@ def test_vectorstore_is_read_only(store) -> None:  # noqa: ANN001
 def test_other_embedding_model_is_a_clear_error(
     tmp_path,
     data_dir,
-    settings,  # noqa: ANN001
+    settings,
     fake_embeddings,
 ) -> None:
     with open_store(settings, fake_embeddings) as store:
@@ -179,13 +179,13 @@ def test_other_embedding_model_is_a_clear_error(
         assert len(store.list_papers()) == 1
 
 
-def test_collection_metadata_records_model_and_space(store) -> None:  # noqa: ANN001
+def test_collection_metadata_records_model_and_space(store) -> None:
     meta = store._chunks.metadata
     assert meta["embedding_model"] == "fake-hash-64" and meta["embedding_dim"] == 64
     assert meta["hnsw:space"] == "cosine"
 
 
-def test_threads_can_share_one_store(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_threads_can_share_one_store(tmp_path: Path, store) -> None:
     pdfs = [_paper(tmp_path, f"p{i}.pdf", f"topic{i}", f"Paper Number {i} Title") for i in range(4)]
     errors: list[BaseException] = []
 
@@ -194,7 +194,7 @@ def test_threads_can_share_one_store(tmp_path: Path, store) -> None:  # noqa: AN
             assert ingest_sources([str(pdf)], store).ok
             store.vectorstore.similarity_search("topic1", k=3)
             store.all_documents()
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=work, args=(p,)) for p in pdfs]
@@ -207,7 +207,7 @@ def test_threads_can_share_one_store(tmp_path: Path, store) -> None:  # noqa: AN
     assert store.count_chunks() == sum(p.chunks for p in store.list_papers())
 
 
-def test_same_process_may_reopen_while_open(data_dir, settings, fake_embeddings) -> None:  # noqa: ANN001
+def test_same_process_may_reopen_while_open(data_dir, settings, fake_embeddings) -> None:
     with (
         open_store(settings, fake_embeddings) as first,
         open_store(settings, fake_embeddings) as second,
