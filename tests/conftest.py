@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.tiny_model import train_tiny, write_corpus
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_PAPERS = (REPO.parent / "shared" / "papers").resolve()
 
@@ -57,3 +59,26 @@ def xlstm_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
         assert main([str(pdf)]) == 0
     return data
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="session")
+def tiny_run_dir(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
+    """A run directory trained for 8 steps on the synthetic corpus (do not modify it)."""
+    data = tmp_path_factory.mktemp("data")
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XRAG_DATA_DIR", str(data))
+        assert train_tiny(out, corpus_dir, "--max-steps", "8") == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_run_dir: Path):
+    from xlstm_model.checkpoint import load_run
+
+    return load_run(tiny_run_dir)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.xlstm_model.conftest import write_corpus
+from tests.helpers.tiny_model import write_corpus
 from xlstm_model.bench import main
 
 

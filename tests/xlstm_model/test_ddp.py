@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.xlstm_model.conftest import write_corpus
+from tests.helpers.tiny_model import write_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.xlstm_model.conftest import train_tiny, write_corpus
+from tests.helpers.tiny_model import train_tiny, write_corpus
 from xlstm_model.checkpoint import load_tensors
 from xlstm_model.data import BlockSampler, resolve_corpus, split_tokens
 from xlstm_model.errors import ModelError
