@@ -189,3 +189,13 @@ def test_finetune_continues_a_trained_run(tiny_run_dir: Path, tmp_path: Path) ->
     summary = json.loads((run / "metrics.json").read_text())["summary"]
     assert summary["step"] == 10 and summary["stage"] == "qa" and summary["val_ppl"] is not None
     assert main(["--run", str(run), "--qa", "auto", "--max-steps", "1"]) == 2
+
+
+def test_resume_from_a_corrupt_checkpoint_is_error_2(tiny_run_dir, corpus_dir, tmp_path, capsys):
+    import shutil
+
+    run = Path(shutil.copytree(tiny_run_dir, tmp_path / "run"))
+    (run / "last" / "optimizer.safetensors").write_bytes(b"\x00" * 10)
+    assert train_tiny(run, corpus_dir, "--resume", "--max-steps", "12") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: corrupt checkpoint") and err.count("\n") == 1
