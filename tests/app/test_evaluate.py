@@ -316,18 +316,23 @@ def test_main_end_to_end_with_memory_resources(tmp_path, monkeypatch, capsys):
 
     loaded = []
 
-    def fake_load_resources(model_dir=None, embedding_model=None):
+    def fake_load_resources(model_dir=None, embedding_model=None, settings=None):
         loaded.append((model_dir, embedding_model))
-        return memory_resources(tmp_path / "no-model")
+        resources = memory_resources(tmp_path / "no-model")
+        resources.settings = settings
+        return resources
 
     monkeypatch.setattr(app.resources, "load_resources", fake_load_resources)
     path = write_lines(tmp_path, *(json.dumps(q) for q in MEMORY_QUESTIONS))
     out = tmp_path / "out"
     argv = ["--questions", str(path), "--out", str(out), "--retrievers", "hybrid", "--limit", "1"]
-    assert main([*argv, "--k", "2", "--model-dir", "m", "--no-progress"]) == 0
+    overrides = ["--set", "max_sentences=2", "--set", "lexical_weight=0.25"]
+    assert main([*argv, "--k", "2", "--model-dir", "m", "--no-progress", *overrides]) == 0
     assert loaded == [("m", None)]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["k"] == 2 and metrics["config"]["n_questions"] == 1
+    assert metrics["config"]["settings"]["max_sentences"] == 2
+    assert metrics["config"]["settings"]["lexical_weight"] == 0.25
     assert metrics["config"]["questions_file"] == str(path)
     assert list(metrics["retrievers"]) == ["hybrid"] and len(metrics["questions"]) == 1
     printed = capsys.readouterr().out
@@ -367,3 +372,11 @@ def test_real_pipeline_three_questions(tmp_path, monkeypatch):
         assert not math.isnan(metrics["latency_ms_p50"])
     paths = write_outputs(result, tmp_path / "out")
     assert paths["report"].exists()
+
+
+@pytest.mark.parametrize("bad", ["max_sentences", "colour=blue", "max_sentences=two"])
+def test_bad_setting_override_is_a_one_line_error(tmp_path, capsys, bad):
+    path = write_lines(tmp_path, *(json.dumps(q) for q in MEMORY_QUESTIONS))
+    assert main(["--questions", str(path), "--out", str(tmp_path / "o"), "--set", bad]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --set") and err.count("\n") == 1
