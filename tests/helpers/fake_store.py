@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
 import uuid
 
 import chromadb
 from chromadb.config import Settings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
-from langchain_core.embeddings import Embeddings
 
-DIM = 256
-STOPWORDS = frozenset("a an the of in is are what which it its and or to by with".split())
+from tests.ingest.fakes import FakeEmbeddings
 
 
-class HashEmbeddings(Embeddings):
-    """Bag of hashed words, L2-normalised: texts sharing words are close. Deterministic."""
+class HashEmbeddings(FakeEmbeddings):
+    """Hashed bag of words without stop words, 256 dimensions: texts sharing words are close."""
 
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def _embed(self, text: str) -> list[float]:
-        vector = [0.0] * DIM
-        for word in re.findall(r"[a-z0-9]+", text.lower()):
-            if word in STOPWORDS:
-                continue
-            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % DIM] += 1.0
-        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-        return [v / norm for v in vector]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.calls += len(texts)
-        return [self._embed(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._embed(text)
+    xrag_model_name = "fake-hash-256"
+    xrag_dimension = 256
+    stopwords = frozenset("a an the of in is are what which it its and or to by with".split())
 
 
 XLSTM_PAGES = {

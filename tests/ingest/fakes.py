@@ -16,17 +16,20 @@ class FakeEmbeddings(Embeddings):
 
     xrag_model_name = "fake-hash-64"
     xrag_dimension = DIM
+    stopwords: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         self.calls = 0
 
     def _embed(self, text: str) -> list[float]:
-        vector = [0.0] * DIM
+        dim = self.xrag_dimension
+        vector = [0.0] * dim
         for word in re.findall(r"[a-z0-9.]+", text.lower()):
-            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % DIM] += 1.0
+            if word not in self.stopwords:
+                vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % dim] += 1.0
         norm = math.sqrt(sum(v * v for v in vector))
         if norm == 0:
-            return [1.0] + [0.0] * (DIM - 1)
+            return [1.0] + [0.0] * (dim - 1)
         return [v / norm for v in vector]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
