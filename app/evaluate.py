@@ -221,7 +221,10 @@ def run(args: argparse.Namespace) -> dict:
 
     settings = answer_settings(args.set)
     resources = load_resources(
-        model_dir=args.model_dir, embedding_model=args.embedding_model, settings=settings
+        model_dir=args.model_dir,
+        embedding_model=args.embedding_model,
+        settings=settings,
+        require_model=settings.mode != "extractive",
     )
     try:
         resources.require_papers()

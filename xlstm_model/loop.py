@@ -11,7 +11,7 @@ from typing import Protocol
 import torch
 from tqdm.auto import tqdm
 
-from xlstm_model.distributed import any_rank
+from xlstm_model.distributed import all_reduce_sum, any_rank
 from xlstm_model.trainer import StepTimer, Trainer, lr_at
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class StagePlan:
     peak_lr: float
     deadline: float | None = None  # time.monotonic() value
     stop_at_step: int | None = None  # global step to stop at, as if interrupted
+    adaptive: bool = False  # total_steps re-estimated from the step rate to meet the deadline
 
     def stage_step(self, trainer: Trainer) -> int:
         return trainer.step - self.first_step
@@ -56,27 +57,48 @@ def _finished(trainer: Trainer, plan: StagePlan) -> bool:
     return any_rank(done or late, trainer.info, trainer.device)
 
 
-def _calibrate(trainer: Trainer, plan: StagePlan, seconds_per_step: float) -> int:
-    """Total stage steps that fit before the deadline, counting evaluation time."""
-    s = trainer.settings
-    eval_steps = s.eval_blocks / max(s.batch_size, 1) / 3  # a forward pass ~ 1/3 of a step
-    per_step = seconds_per_step * (1 + eval_steps / max(s.eval_interval, 1))
-    remaining = (plan.deadline - time.monotonic()) * (1 - DEADLINE_RESERVE)
-    return plan.stage_step(trainer) + max(1, int(remaining / per_step))
+class _Pacer:
+    """Sizes a deadline-bound stage: the step count that fits the remaining time, re-estimated
+    from the measured rate (evaluations included) after calibration and after every evaluation,
+    so the cosine schedule ends at the deadline even when the machine's load changes."""
+
+    def __init__(self, trainer: Trainer, plan: StagePlan) -> None:
+        self.trainer, self.plan = trainer, plan
+        adaptive = plan.adaptive or plan.total_steps is None
+        plan.adaptive = adaptive and plan.deadline is not None
+        self.window: tuple[float, int] | None = None  # (time, stage step) where timing began
+
+    def after_step(self, steps_here: int, evaluated: bool) -> None:
+        if not self.plan.adaptive:
+            return
+        now, step = time.monotonic(), self.plan.stage_step(self.trainer)
+        if steps_here == CALIBRATION_STEPS[0] or self.window is None:
+            self.window = (now, step)
+            return
+        first = steps_here == CALIBRATION_STEPS[1] and self.plan.total_steps is None
+        if first or (evaluated and step - self.window[1] >= 2):
+            per_step = (now - self.window[0]) / (step - self.window[1])
+            if first:  # no evaluation timed yet: add its share (a forward ~ 1/3 of a step)
+                s = self.trainer.settings
+                per_step *= 1 + s.eval_blocks / max(s.batch_size, 1) / 3 / max(s.eval_interval, 1)
+            self._resize(per_step)
+            self.window = (time.monotonic(), step)
+
+    def _resize(self, seconds_per_step: float) -> None:
+        remaining = (self.plan.deadline - time.monotonic()) * (1 - DEADLINE_RESERVE)
+        total = self.plan.stage_step(self.trainer) + max(1, int(remaining / seconds_per_step))
+        info, device = self.trainer.info, self.trainer.device
+        if info.enabled:  # every rank follows rank 0's schedule
+            total = int(all_reduce_sum([total if info.is_main else 0], info, device)[0])
+        self.plan.total_steps = total
 
 
 def run_stage(trainer: Trainer, plan: StagePlan, batches: BatchSource, hooks: StageHooks) -> None:
     """Steps until the stage's step budget, the stop step or the deadline; evaluates at the end."""
-    s = trainer.settings
-    timer, steps_here, calib_start = StepTimer(), 0, 0.0
-    bar = tqdm(
-        total=plan.total_steps,
-        initial=plan.stage_step(trainer),
-        desc=plan.name,
-        disable=not trainer.info.is_main,
-        dynamic_ncols=True,
-    )
-    last_eval = None
+    s, pacer = trainer.settings, _Pacer(trainer, plan)
+    timer, steps_here, last_eval = StepTimer(), 0, None
+    bar = tqdm(total=plan.total_steps, initial=plan.stage_step(trainer), desc=plan.name,
+               disable=not trainer.info.is_main, dynamic_ncols=True)  # fmt: skip
     while not _finished(trainer, plan):
         total = plan.total_steps or 10**9
         lr = lr_at(plan.stage_step(trainer), total, plan.peak_lr, s.warmup_steps, s.min_lr_ratio)
@@ -85,22 +107,17 @@ def run_stage(trainer: Trainer, plan: StagePlan, batches: BatchSource, hooks: St
         loss = trainer.train_step(inputs, targets, lr)
         timer.add(trainer.tokens_seen - tokens_before)
         steps_here += 1
-        if steps_here == CALIBRATION_STEPS[0]:
-            calib_start = time.perf_counter()
-        if plan.total_steps is None and steps_here == CALIBRATION_STEPS[1]:
-            seconds = (time.perf_counter() - calib_start) / (
-                CALIBRATION_STEPS[1] - CALIBRATION_STEPS[0]
-            )
-            plan.total_steps = bar.total = _calibrate(trainer, plan, seconds)
-            logger.info("%s: %d steps fit the time budget", plan.name, plan.total_steps)
         bar.update(1)
         if trainer.step % s.log_interval == 0:
             rate = timer.read()
             hooks.log(_train_record(trainer, plan, loss, lr, rate))
             bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
-        if trainer.step % s.eval_interval == 0:
+        evaluated = trainer.step % s.eval_interval == 0
+        if evaluated:
             _evaluate(trainer, plan, hooks)
             last_eval, timer = trainer.step, StepTimer()
+        pacer.after_step(steps_here, evaluated)
+        bar.total = plan.total_steps
     if last_eval != trainer.step:
         _evaluate(trainer, plan, hooks)
     bar.close()

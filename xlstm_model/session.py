@@ -48,7 +48,7 @@ class RunSession:
         self.samplers[plan.name] = sampler
         if plan.name in self.sampler_states:
             sampler.load_state_dict(self.sampler_states[plan.name])
-        self.plans[plan.name] = {"first_step": plan.first_step, "total_steps": plan.total_steps}
+        self.plans[plan.name] = _plan_record(plan)
 
     def log(self, record: dict) -> None:
         if self.metrics is not None:
@@ -56,7 +56,7 @@ class RunSession:
 
     def on_eval(self, plan: StagePlan, metrics: dict) -> None:
         """Logs a validation record, keeps the best model, writes last/ and the summary."""
-        self.plans[plan.name] = {"first_step": plan.first_step, "total_steps": plan.total_steps}
+        self.plans[plan.name] = _plan_record(plan)
         kind = "qa_val" if plan.name == "qa" else "val"
         key = "qa_val_loss" if plan.name == "qa" else "val_loss"
         lm = {k: v for k, v in self.latest.items() if k in ("val_loss", "val_ppl")}
@@ -125,3 +125,11 @@ class RunSession:
                 self.metrics.plot()
             except Exception as e:  # a plotting failure must not lose the checkpoint
                 logger.warning("could not draw loss.png: %s", e)
+
+
+def _plan_record(plan: StagePlan) -> dict:
+    return {
+        "first_step": plan.first_step,
+        "total_steps": plan.total_steps,
+        "adaptive": plan.adaptive,
+    }

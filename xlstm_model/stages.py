@@ -22,11 +22,12 @@ def make_plan(
     stop_at_step: int | None,
 ) -> StagePlan:
     """A stage plan, continuing the recorded one when resuming."""
-    prior = session.plans.get(name)
-    first = prior["first_step"] if prior else session.trainer.step
-    if total_steps is None and prior:
-        total_steps = prior["total_steps"]
-    return StagePlan(name, first, total_steps, peak_lr, deadline, stop_at_step)
+    prior = session.plans.get(name) or {}
+    first = prior.get("first_step", session.trainer.step)
+    adaptive = total_steps is None and bool(prior.get("adaptive"))
+    if total_steps is None:
+        total_steps = prior.get("total_steps")
+    return StagePlan(name, first, total_steps, peak_lr, deadline, stop_at_step, adaptive)
 
 
 def stage_finished(session: RunSession, name: str) -> bool:

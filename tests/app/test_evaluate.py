@@ -316,7 +316,7 @@ def test_main_end_to_end_with_memory_resources(tmp_path, monkeypatch, capsys):
 
     loaded = []
 
-    def fake_load_resources(model_dir=None, embedding_model=None, settings=None):
+    def fake_load_resources(model_dir=None, embedding_model=None, settings=None, **_):
         loaded.append((model_dir, embedding_model))
         resources = memory_resources(tmp_path / "no-model")
         resources.settings = settings
