@@ -9,8 +9,7 @@ from typing import Any
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.llms import LLM
 from langchain_core.outputs import GenerationChunk
-from langchain_core.prompts import PromptTemplate
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from xlstm_model.prompt import format_prompt
 
@@ -70,6 +69,6 @@ class XLSTMLLM(LLM):
 
 
 def answer_chain(llm: XLSTMLLM) -> Runnable:
-    """prompt (context + question in the model's QA format) | xLSTM."""
-    template = format_prompt("{context}", "{question}")
-    return PromptTemplate.from_template(template) | llm
+    """prompt (context + question in the model's QA format, via `format_prompt`) | xLSTM."""
+    to_prompt = RunnableLambda(lambda d: format_prompt(d["context"], d["question"]))
+    return to_prompt | llm

@@ -102,7 +102,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Unit tests and smoke runs: both block types, seconds to train.
     "tiny": dict(embedding_dim=64, num_blocks=2, num_heads=4, slstm_at=[1], context_length=128),
     # The CPU default: ~2.3M parameters with a 4096-token vocabulary, xLSTM[5:1].
-    "default": dict(embedding_dim=160, num_blocks=6, num_heads=4, slstm_at=[3], context_length=256),
+    # xLSTM[3:1], 1.49M parameters: at equal CPU time it reached val ppl 111.8 vs 154.5 for a
+    # 160-wide 6-block xLSTM[5:1] (more tokens/s beats more parameters in a 10-minute budget).
+    "default": dict(embedding_dim=128, num_blocks=4, num_heads=4, slstm_at=[1], context_length=256),
     "gpu-small": dict(
         embedding_dim=384, num_blocks=12, num_heads=4, slstm_at=[3, 9], context_length=512
     ),

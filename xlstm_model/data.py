@@ -125,36 +125,20 @@ def _read_pdf_cached(path: Path, cache_dir: Path | None) -> str:
 
 def _extractor_version() -> str:
     """Which text extractor (and cleaning version) produced a cached text."""
-    try:
-        from ingest.pdf_text import TEXT_VERSION
-    except ImportError:
-        return "pypdf-fallback"
+    from ingest.pdf_text import TEXT_VERSION
+
     return f"ingest-{TEXT_VERSION}"
 
 
 def _extract_pdf_text(path: Path) -> str:
-    try:
-        from ingest.pdf_text import extract_pages
-    except ImportError:
-        return _pypdf_fallback_extract(path)
+    from ingest.pdf_text import extract_pages
+
     try:
         pages = extract_pages(path)
     except Exception as e:  # ingest raises IngestError with a one-line message
         msg = f"cannot read {path.name}: {e}"
         raise ModelError(msg) from e
     return "\n".join(page.text for page in pages)
-
-
-def _pypdf_fallback_extract(path: Path) -> str:
-    """Temporary stand-in used only while `ingest.pdf_text` does not exist."""
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(str(path))
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
-    except Exception as e:
-        msg = f"cannot read {path.name} as a PDF ({type(e).__name__}); check the file"
-        raise ModelError(msg) from e
 
 
 @dataclass

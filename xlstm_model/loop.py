@@ -49,11 +49,13 @@ class StageHooks:
     log: Callable[[dict], None]
 
 
-def _finished(trainer: Trainer, plan: StagePlan) -> bool:
+def _finished(trainer: Trainer, plan: StagePlan, eval_seconds: float) -> bool:
+    """True on every rank once the stage is done, stopped, or due to end (its final evaluation,
+    `eval_seconds` long, must still fit before the deadline)."""
     done = plan.total_steps is not None and plan.stage_step(trainer) >= plan.total_steps
     if plan.stop_at_step is not None and trainer.step >= plan.stop_at_step:
         done = True
-    late = plan.deadline is not None and time.monotonic() >= plan.deadline
+    late = plan.deadline is not None and time.monotonic() + eval_seconds >= plan.deadline
     return any_rank(done or late, trainer.info, trainer.device)
 
 
@@ -96,10 +98,10 @@ class _Pacer:
 def run_stage(trainer: Trainer, plan: StagePlan, batches: BatchSource, hooks: StageHooks) -> None:
     """Steps until the stage's step budget, the stop step or the deadline; evaluates at the end."""
     s, pacer = trainer.settings, _Pacer(trainer, plan)
-    timer, steps_here, last_eval = StepTimer(), 0, None
+    timer, steps_here, last_eval, eval_seconds = StepTimer(), 0, None, 0.0
     bar = tqdm(total=plan.total_steps, initial=plan.stage_step(trainer), desc=plan.name,
                disable=not trainer.info.is_main, dynamic_ncols=True)  # fmt: skip
-    while not _finished(trainer, plan):
+    while not _finished(trainer, plan, eval_seconds):
         total = plan.total_steps or 10**9
         lr = lr_at(plan.stage_step(trainer), total, plan.peak_lr, s.warmup_steps, s.min_lr_ratio)
         inputs, targets = batches.next_batch()
@@ -114,7 +116,7 @@ def run_stage(trainer: Trainer, plan: StagePlan, batches: BatchSource, hooks: St
             bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
         evaluated = trainer.step % s.eval_interval == 0
         if evaluated:
-            _evaluate(trainer, plan, hooks)
+            eval_seconds = _evaluate(trainer, plan, hooks)
             last_eval, timer = trainer.step, StepTimer()
         pacer.after_step(steps_here, evaluated)
         bar.total = plan.total_steps
@@ -123,9 +125,11 @@ def run_stage(trainer: Trainer, plan: StagePlan, batches: BatchSource, hooks: St
     bar.close()
 
 
-def _evaluate(trainer: Trainer, plan: StagePlan, hooks: StageHooks) -> None:
-    metrics = hooks.evaluate()
-    hooks.on_eval(plan, metrics)
+def _evaluate(trainer: Trainer, plan: StagePlan, hooks: StageHooks) -> float:
+    """Evaluates and checkpoints; returns how long that took."""
+    start = time.monotonic()
+    hooks.on_eval(plan, hooks.evaluate())
+    return time.monotonic() - start
 
 
 def _train_record(trainer: Trainer, plan: StagePlan, loss: float, lr: float, rate: float) -> dict:

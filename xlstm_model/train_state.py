@@ -75,6 +75,7 @@ def save_last(
     """Writes last/ as a whole: a temp folder swapped in, so a crash leaves the previous one."""
     run_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".last.", dir=run_dir))
+    tmp.chmod(0o755)  # mkdtemp makes 0700
     step = trainer_state["step"]
     save_tensors(tmp / MODEL_FILE, model.state_dict(), {"step": step})
     opt_tensors, opt_rest = flatten_optimizer(optimizer)
