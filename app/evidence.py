@@ -34,14 +34,13 @@ class Candidate:
 
 
 def candidates_from(docs: Sequence[Document], max_candidates: int = 60) -> list[Candidate]:
-    """Unique sentences of the retrieved documents, in retrieval order; fragments that only
-    announce what follows ("... three main limitations:") are left out."""
+    """Unique sentences of the retrieved documents, in retrieval order."""
     seen: set[str] = set()
     out: list[Candidate] = []
     for i, doc in enumerate(docs):
         for sentence in split_sentences(doc.page_content) or [doc.page_content.strip()]:
             key = sentence.lower()
-            if sentence and not sentence.endswith(":") and key not in seen:
+            if sentence and key not in seen:
                 seen.add(key)
                 out.append(Candidate(sentence, i, doc.metadata))
     return out[:max_candidates]

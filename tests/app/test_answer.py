@@ -105,12 +105,3 @@ def test_bad_questions_are_one_line_errors(store, question, message):
 def test_unknown_mode_is_an_error(store):
     with pytest.raises(UserError, match="unknown answer mode"):
         ask(store, "What is the sLSTM?", mode="poetry")
-
-
-def test_fragments_announcing_a_list_are_not_answers():
-    from langchain_core.documents import Document
-
-    from app.evidence import candidates_from
-
-    doc = Document(page_content="LSTMs cannot revise storage. LSTMs have three main limitations:")
-    assert [c.text for c in candidates_from([doc])] == ["LSTMs cannot revise storage."]
