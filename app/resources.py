@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,6 @@ class Resources:
     bm25: BM25Index
     model_dir: Path
     model_error: str | None = None  # why no model is loaded, when loading one failed
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def retriever(self, name: str, k: int | None = None, **overrides: Any) -> BaseRetriever:
         """A retriever by name with the shared settings (`k` and any field overridden)."""

@@ -43,10 +43,15 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
     return torch.device("cuda", local_rank)
 
 
+def env_rank() -> int:
+    """This process's global rank as torchrun sets it (0 outside torchrun)."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def init_distributed(device_name: str) -> tuple[DistInfo, torch.device]:
     """Joins the torchrun process group when WORLD_SIZE > 1; returns (info, device)."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    rank, local_rank = env_rank(), int(os.environ.get("LOCAL_RANK", "0"))
     device = pick_device(device_name, local_rank)
     info = DistInfo(rank=rank, world_size=world_size, local_rank=local_rank)
     if not info.enabled:

@@ -35,7 +35,7 @@ from xlstm_model.data import (
     resolve_corpus,
     split_tokens,
 )
-from xlstm_model.distributed import barrier, init_distributed, shutdown_distributed
+from xlstm_model.distributed import barrier, env_rank, init_distributed, shutdown_distributed
 from xlstm_model.errors import ModelError
 from xlstm_model.qa_dataset import load_qa
 from xlstm_model.session import RunSession
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         shutdown_distributed()
-    if summary.get("val_ppl") is not None and int(__import__("os").environ.get("RANK", "0")) == 0:
+    if summary.get("val_ppl") is not None and env_rank() == 0:
         print(
             f"trained {summary['params']:,} parameters for {summary['step']} steps "
             f"({summary['tokens_seen']:,} tokens, {summary['train_wall_s']:.0f} s): "
