@@ -11,6 +11,7 @@ Scores combine three signals, each comparable across candidates of one question:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,12 @@ from langchain_core.embeddings import Embeddings
 
 from retrievers.hybrid import bm25_tokens
 from retrievers.sentences import split_sentences
+
+_ORDINAL = re.compile(
+    r"^(?:(?P<word>first|second|third|fourth|fifth|sixth)(?:ly)?|(?P<last>finally|lastly))\b",
+    re.IGNORECASE,
+)
+_ORDINAL_RANK = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
 
 
 @dataclass
@@ -117,3 +124,40 @@ def select(
         if all(float(vectors[i] @ vectors[j]) < redundancy for j in chosen):
             chosen.append(i)
     return chosen
+
+
+def enumeration_rank(text: str) -> int | None:
+    """1 for "Firstly, ...", 2 for "Second, ...", ..., 99 for "Finally, ..."; None otherwise."""
+    match = _ORDINAL.match(text)
+    if match is None:
+        return None
+    return 99 if match["last"] else _ORDINAL_RANK[match["word"].lower()]
+
+
+def with_enumeration_siblings(
+    candidates: list[Candidate], picked: list[int], limit: int
+) -> list[int]:
+    """`picked` where every chosen enumeration item ("Secondly, ...") brings the other items of
+    its enumeration (same paper and page: "Firstly, ...", "Finally, ...") next to it, in order.
+
+    Papers list their contributions across sentences; a list answer that quotes only the second
+    item misses the first. At most `limit` indices are returned.
+    """
+    out: list[int] = []
+    for i in picked:
+        if i in out:
+            continue
+        rank = enumeration_rank(candidates[i].text)
+        if rank is None:
+            out.append(i)
+            continue
+        group = [j for j, c in enumerate(candidates) if _same_page(c, candidates[i])]
+        group = [j for j in group if enumeration_rank(candidates[j].text) is not None]
+        group.sort(key=lambda j: enumeration_rank(candidates[j].text))
+        out.extend(j for j in group if j not in out)
+    return out[:limit]
+
+
+def _same_page(a: Candidate, b: Candidate) -> bool:
+    keys = ("source", "page")
+    return all(a.metadata.get(k) == b.metadata.get(k) for k in keys)

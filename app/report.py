@@ -24,7 +24,13 @@ RETRIEVER_METRICS = (
     "false_refusal_rate",
     "latency_ms_p50",
     "latency_ms_p95",
+    "retrieve_ms_p50",
+    "retrieve_ms_p95",
+    "generate_ms_p50",
+    "generate_ms_p95",
 )
+STAGES = {"latency_ms": "total", "retrieve_ms": "retrieve", "generate_ms": "generate"}
+LATENCY_METRICS = tuple(m for m in RETRIEVER_METRICS if m.endswith(("_p50", "_p95")))
 ANSWER_METRICS = ("answer_f1", "rouge_l", "grounded")
 RETRIEVAL_METRICS = ("hit_at_k", "mrr", "refusal_accuracy", "false_refusal_rate")
 CSV_FIELDS = (
@@ -39,6 +45,8 @@ CSV_FIELDS = (
     "rouge_l",
     "grounded",
     "latency_ms",
+    "retrieve_ms",
+    "generate_ms",
     "context_tokens",
     "answer",
 )
@@ -65,7 +73,6 @@ def summarize_rows(rows: Sequence[dict]) -> dict:
     with_evidence = [r for r in rows if r["hit"] is not None]
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
-    latencies = [r["latency_ms"] for r in rows]
     return {
         "n_questions": len(rows),
         "hit_at_k": mean(r["hit"] for r in with_evidence),
@@ -76,9 +83,19 @@ def summarize_rows(rows: Sequence[dict]) -> dict:
         "grounded": mean(r["grounded"] for r in rows),
         "refusal_accuracy": mean(r["refused"] for r in unanswerable),
         "false_refusal_rate": mean(r["refused"] for r in answerable),
-        "latency_ms_p50": _rounded(percentile(latencies, 50)),
-        "latency_ms_p95": _rounded(percentile(latencies, 95)),
+        **latency_percentiles(rows),
     }
+
+
+def latency_percentiles(rows: Sequence[dict]) -> dict[str, float | None]:
+    """p50 and p95 of every timed stage (total, retrieve, generate) present in the rows."""
+    out: dict[str, float | None] = {}
+    for key in STAGES:
+        values = [r[key] for r in rows if r.get(key) is not None]
+        if values or key == "latency_ms":
+            out[f"{key}_p50"] = _rounded(percentile(values, 50))
+            out[f"{key}_p95"] = _rounded(percentile(values, 95))
+    return out
 
 
 def summarize_baselines(rows: Sequence[dict]) -> dict:
@@ -130,7 +147,7 @@ def write_charts(result: dict, out_dir: Path) -> dict[str, Path]:
     charts = {
         "answer_metrics": (systems, ANSWER_METRICS, "Answer metrics (higher is better)"),
         "retrieval_metrics": (result["retrievers"], RETRIEVAL_METRICS, "Retrieval and refusal"),
-        "latency": (result["retrievers"], ("latency_ms_p50", "latency_ms_p95"), "Latency (ms)"),
+        "latency": (result["retrievers"], LATENCY_METRICS, "Latency per stage (ms)"),
     }
     paths = {}
     for name, (groups, metrics, title) in charts.items():

@@ -157,7 +157,11 @@ class FakeResources:
         return (name, k)
 
 
+CALLS = []
+
+
 def fake_answer(question, retriever, generator, settings):
+    CALLS.append((question, retriever[0]))
     q = next(q for q in QUESTIONS if q.question == question)
     pages, text, refused, latency = PLAN[q.id]
     sources = [
@@ -165,11 +169,15 @@ def fake_answer(question, retriever, generator, settings):
         for p in pages[: settings.k]
     ]
     total = latency + (100.0 if retriever[0] == "hybrid" else 0.0)
-    return SimpleNamespace(text=text, refused=refused, sources=sources, latency_ms={"total": total})
+    timings = {"retrieve": total / 4, "generate": total * 3 / 4, "total": total}
+    if len([c for c in CALLS if c[1] == retriever[0]]) == 1:
+        timings = {"retrieve": 5000.0, "generate": 5000.0, "total": 10000.0}  # a cold first call
+    return SimpleNamespace(text=text, refused=refused, sources=sources, latency_ms=timings)
 
 
 @pytest.fixture()
 def result():
+    CALLS.clear()
     return evaluate(
         QUESTIONS,
         FakeResources(),
@@ -195,6 +203,10 @@ def test_evaluate_metrics_by_hand(result):
     )
     assert metrics["latency_ms_p50"] == 20.0 and metrics["latency_ms_p95"] == 29.0
     assert result["retrievers"]["hybrid"]["latency_ms_p50"] == 120.0
+    # per stage, over the same questions; the untimed warm-up call (cold: 10 s) is left out
+    assert metrics["retrieve_ms_p50"] == 5.0 and metrics["generate_ms_p50"] == 15.0
+    assert metrics["retrieve_ms_p95"] == pytest.approx(7.25, abs=0.06)  # rounded to 0.1 ms
+    assert [c[1] for c in CALLS].count("similarity") == len(QUESTIONS) + 1
 
 
 def test_evaluate_rows_config_and_baselines(result):
