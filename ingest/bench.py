@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from ingest import fetch
 from ingest.embeddings import load_embeddings
+from ingest.errors import IngestError
 from ingest.pipeline import SourceResult, ingest_sources
 from ingest.settings import IngestSettings
 
@@ -95,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    papers = _papers(args.all)
+    try:
+        papers = _papers(args.all)
+    except IngestError as e:  # FetchError: no mirror, no network
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     load1, load5, load15 = os.getloadavg()
     print(
         f"machine: {os.cpu_count()} CPUs, load average {load1:.1f} {load5:.1f} {load15:.1f}; "

@@ -27,3 +27,13 @@ def test_tune_chunks_scores_evidence_pages(tmp_path: Path) -> None:
     result = tune_chunks.evaluate_size(pages, questions, FakeEmbeddings(), 120, 20, k=1)
     assert result["bm25"] == {"hit": 1.0, "mrr": 1.0}
     assert result["hybrid"]["hit"] == 1.0 and result["chunks"] >= 3
+
+
+def test_bench_without_the_paper_is_a_one_line_error(data_dir: Path, monkeypatch, capsys) -> None:
+    from ingest import bench
+
+    monkeypatch.setenv("XRAG_PAPER_MIRRORS", str(data_dir / "no-mirror"))
+    assert bench.main([]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: xlstm-2405.04517v2.pdf") and "XRAG_PAPER_MIRRORS" in err
+    assert len(err.splitlines()) == 1
