@@ -23,7 +23,14 @@ from tqdm import tqdm
 
 from app.answer import extractive_baseline
 from app.errors import UserError
-from app.metrics import answer_f1, grounded, hit_and_rank, rouge_l, strip_citations
+from app.metrics import (
+    answer_f1,
+    grounded,
+    hit_and_rank,
+    key_term_recall,
+    rouge_l,
+    strip_citations,
+)
 from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
 from app.report import summarize_baselines, summarize_rows, write_outputs
 
@@ -48,11 +55,13 @@ def baseline_answer(method: str, question: str, sources: Sequence[Any], embeddin
 
 
 def answer_scores(q: Question, text: str, source_texts: list[str], refused: bool) -> dict:
-    """answer_f1 / rouge_l against the reference (answerable only), grounded (answered only)."""
+    """answer_f1 / rouge_l against the reference and key_terms recall (answerable only),
+    grounded (answered only)."""
     clean = strip_citations(text)
     return {
         "answer_f1": answer_f1(clean, q.reference_answer) if q.answerable else None,
         "rouge_l": rouge_l(clean, q.reference_answer) if q.answerable else None,
+        "key_terms": key_term_recall(clean, q.key_terms) if q.answerable else None,
         "grounded": None if refused else grounded(text, source_texts),
     }
 

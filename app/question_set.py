@@ -1,7 +1,8 @@
 """The question set: one JSON object per line, checked with line numbers on error.
 
 Fields: `id`, `question` (required), `reference_answer`, `evidence` ([{"paper", "page"}], pages
-1-based physical PDF pages), `answerable`, `type`; unknown fields (e.g. `key_terms`) are ignored.
+1-based physical PDF pages), `answerable`, `type`, `key_terms` (facts a good answer states,
+e.g. ["matrix memory"]); unknown fields are ignored.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Question:
     evidence: list[dict] = field(default_factory=list)
     answerable: bool = True
     type: str = "factoid"
+    key_terms: list[str] = field(default_factory=list)
 
 
 def _check_type(value: Any, kind: type | tuple[type, ...], name: str, where: str) -> None:
@@ -60,6 +62,10 @@ def parse_question(obj: Any, where: str, default_id: str) -> Question:
     evidence = _parse_evidence(obj.get("evidence", []), where)
     answerable = obj.get("answerable", True)
     _check_type(answerable, bool, "answerable", where)
+    key_terms = obj.get("key_terms", [])
+    _check_type(key_terms, list, "key_terms", where)
+    for term in key_terms:
+        _check_type(term, str, "key_terms[]", where)
     return Question(
         id=obj.get("id") or default_id,
         question=obj["question"],
@@ -67,6 +73,7 @@ def parse_question(obj: Any, where: str, default_id: str) -> Question:
         evidence=evidence,
         answerable=answerable,
         type=obj.get("type", "unanswerable" if not answerable else "factoid"),
+        key_terms=[t for t in key_terms if t.strip()],
     )
 
 

@@ -19,6 +19,7 @@ RETRIEVER_METRICS = (
     "context_tokens",
     "answer_f1",
     "rouge_l",
+    "key_terms",
     "grounded",
     "refusal_accuracy",
     "false_refusal_rate",
@@ -31,7 +32,7 @@ RETRIEVER_METRICS = (
 )
 STAGES = {"latency_ms": "total", "retrieve_ms": "retrieve", "generate_ms": "generate"}
 LATENCY_METRICS = tuple(m for m in RETRIEVER_METRICS if m.endswith(("_p50", "_p95")))
-ANSWER_METRICS = ("answer_f1", "rouge_l", "grounded")
+ANSWER_METRICS = ("answer_f1", "rouge_l", "key_terms", "grounded")
 RETRIEVAL_METRICS = ("hit_at_k", "mrr", "refusal_accuracy", "false_refusal_rate")
 CSV_FIELDS = (
     "id",
@@ -43,6 +44,7 @@ CSV_FIELDS = (
     "rank",
     "answer_f1",
     "rouge_l",
+    "key_terms",
     "grounded",
     "latency_ms",
     "retrieve_ms",
@@ -80,6 +82,7 @@ def summarize_rows(rows: Sequence[dict]) -> dict:
         "context_tokens": mean(r["context_tokens"] for r in rows),
         "answer_f1": mean(r["answer_f1"] for r in answerable),
         "rouge_l": mean(r["rouge_l"] for r in answerable),
+        "key_terms": mean(r.get("key_terms") for r in answerable),
         "grounded": mean(r["grounded"] for r in rows),
         "refusal_accuracy": mean(r["refused"] for r in unanswerable),
         "false_refusal_rate": mean(r["refused"] for r in answerable),

@@ -33,7 +33,9 @@ def test_loader_reads_fields_ignores_unknown_and_blank_lines(tmp_path):
     extra = {**GOOD, "key_terms": ["scalar"], "colour": "blue", "reference_answer": "A cell."}
     path = write_lines(tmp_path, json.dumps(extra), "", json.dumps({"question": "Why?"}))
     first, second = load_questions(path)
-    assert first == Question("q1", "What is the sLSTM?", "A cell.", [{"paper": XLSTM, "page": 4}])
+    assert first == Question(
+        "q1", "What is the sLSTM?", "A cell.", [{"paper": XLSTM, "page": 4}], key_terms=["scalar"]
+    )
     assert second.id == "line-3" and second.answerable and second.evidence == []
 
 
@@ -58,6 +60,8 @@ def test_loader_reads_fields_ignores_unknown_and_blank_lines(tmp_path):
             "line 2: field 'evidence.page' must be int",
         ),
         ('{"id": "q1", "question": "Again?"}', "line 2: duplicate id 'q1'"),
+        ('{"question": "Why?", "key_terms": "scalar"}', "line 2: field 'key_terms' must be list"),
+        ('{"question": "Why?", "key_terms": [1]}', "line 2: field 'key_terms[]' must be str"),
     ],
 )
 def test_loader_errors_name_the_line(tmp_path, bad_line, message):
@@ -122,7 +126,11 @@ PAGES = {
 }
 QUESTIONS = [
     Question(
-        "q1", "What memory does the sLSTM have?", "A scalar memory.", [{"paper": XLSTM, "page": 4}]
+        "q1",
+        "What memory does the sLSTM have?",
+        "A scalar memory.",
+        [{"paper": XLSTM, "page": 4}],
+        key_terms=["scalar memory", "memory mixing", "exponential gating"],
     ),
     Question(
         "q2",
@@ -197,6 +205,8 @@ def test_evaluate_metrics_by_hand(result):
     # pred 7 tokens, ref 2, overlap 2 -> F1 = 2 * (2/7) * 1 / (2/7 + 1) = 4/9; q2: 0.
     assert metrics["answer_f1"] == pytest.approx(round((4 / 9 + 0) / 2, 4))
     assert metrics["grounded"] == 1.0  # both answered questions quote a retrieved page
+    # q1 states 2 of its 3 key terms; q2 has none (not counted)
+    assert metrics["key_terms"] == pytest.approx(round(2 / 3, 4))
     tokens = [len((PAGES[7] + " " + PAGES[4]).split()), len((PAGES[5] + " " + PAGES[7]).split())]
     assert metrics["context_tokens"] == pytest.approx(
         round((sum(tokens) + len(PAGES[7].split())) / 3, 4)

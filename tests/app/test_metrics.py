@@ -10,6 +10,7 @@ from app.metrics import (
     answer_sentences,
     grounded,
     hit_and_rank,
+    key_term_recall,
     mrr,
     normalize_answer,
     percentile,
@@ -189,3 +190,11 @@ def test_percentile_empty_and_out_of_range():
     assert percentile([], 50) is None
     with pytest.raises(ValueError, match="percentile q"):
         percentile([1.0], 101)
+
+
+def test_key_term_recall_matches_whole_normalised_phrases():
+    answer = "The mLSTM has a matrix memory and the covariance update. [xLSTM, p. 5]"
+    assert key_term_recall(answer, ["matrix memory", "covariance update rule"]) == 0.5
+    assert key_term_recall("memory mixing", ["memory mix"]) == 0.0  # whole words only
+    assert key_term_recall("xLSTM[7:1] wins", ["xLSTM[7:1]"]) == 1.0
+    assert key_term_recall("anything", []) is None
