@@ -74,6 +74,7 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     fetch_k: int = 20
     rrf_k: int = 60
+    max_overlap: float = 0.5  # word-type Jaccard above which a lower-ranked chunk is a near-copy
 
     @classmethod
     def from_settings(
@@ -86,6 +87,7 @@ class HybridRetriever(BaseRetriever):
             k=settings.k,
             fetch_k=settings.fetch_k,
             rrf_k=settings.rrf_k,
+            max_overlap=settings.hybrid_max_overlap,
         )
 
     def _get_relevant_documents(
@@ -100,5 +102,28 @@ class HybridRetriever(BaseRetriever):
                 key = _key(doc)
                 fused[key] = fused.get(key, 0.0) + 1.0 / (self.rrf_k + rank)
                 first_seen.setdefault(key, doc)
-        best = sorted(fused, key=lambda key: -fused[key])[: self.k]
+        ranked = sorted(fused, key=lambda key: -fused[key])
+        best = _without_near_duplicates(ranked, first_seen, self.k, self.max_overlap)
         return [with_score(first_seen[key], fused[key], i + 1) for i, key in enumerate(best)]
+
+
+def _without_near_duplicates(
+    ranked: list[str], docs: dict[str, Document], k: int, max_overlap: float
+) -> list[str]:
+    """The first `k` keys whose documents share at most `max_overlap` of their word types
+    (Jaccard) with every document kept before them: papers repeat a paragraph across appendix
+    sections, and three copies of it would crowd other evidence out of the top k."""
+    kept: list[str] = []
+    kept_words: list[set[str]] = []
+    for key in ranked:
+        words = set(bm25_tokens(docs[key].page_content))
+        if all(_jaccard(words, other) <= max_overlap for other in kept_words):
+            kept.append(key)
+            kept_words.append(words)
+            if len(kept) == k:
+                break
+    return kept
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0

@@ -15,3 +15,4 @@ class RetrieverSettings:
     redundancy_threshold: float = 0.95  # EmbeddingsRedundantFilter: drop near-duplicates
     fallback_sentences: int = 3  # compression: best sentences kept when the filter empties
     rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al., 2009)
+    hybrid_max_overlap: float = 0.5  # hybrid: skip chunks sharing more word types (Jaccard)

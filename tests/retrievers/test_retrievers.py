@@ -67,6 +67,19 @@ def test_hybrid_finds_numbers_lexically(store):
     assert docs[0].metadata["page"] == 10
 
 
+def test_hybrid_skips_near_copies_of_a_chunk_it_already_returns(store):
+    copy = "LSTM (Block) refers to an architecture where a vanilla LSTM replaces attention."
+    store.add_pages({31: copy, 35: copy.replace("replaces", "is used instead of"), 36: copy})
+    question = "Which architecture uses a vanilla LSTM block instead of attention?"
+    pages = [d.metadata["page"] for d in build_retriever("hybrid", store).invoke(question)]
+    assert sum(p in (31, 35, 36) for p in pages) == 1 and len(pages) == 5
+    keep_all = RetrieverSettings(hybrid_max_overlap=1.0)
+    pages = [
+        d.metadata["page"] for d in build_retriever("hybrid", store, keep_all).invoke(question)
+    ]
+    assert sum(p in (31, 35, 36) for p in pages) == 3
+
+
 def test_bm25_tokens_keep_numbers_and_ratios():
     assert bm25_tokens("xLSTM[7:1] reaches 2417.86 on the 1.3B model") == [
         "xlstm",
