@@ -40,6 +40,29 @@ _LIST_CUES = re.compile(
 )
 
 
+# How the answer should look, not what it is about: kept out of retrieval and evidence scoring.
+_FORMAT_SENTENCE = re.compile(
+    r"^(please\s+)?(answer|respond|reply|write|use|give|format|keep)\b.*"
+    r"\b(bullets?|bullet[- ]points?|list|briefly|brief|short|sentences?|words|format)\b",
+    re.IGNORECASE,
+)
+_FORMAT_PHRASE = re.compile(
+    r",?\s*\b(in|as|with|using)\s+(a\s+)?"
+    r"(bulleted\s+list|bullet[- ]points?|bullets|list\s+form|list)(?=\s*[.?!]?$)",
+    re.IGNORECASE,
+)
+
+
+def content_query(question: str) -> str:
+    """The question without answer-format instructions ("Answer in bullet points."), which
+    would otherwise pull format words into BM25 and the embeddings; unchanged if nothing else
+    would remain."""
+    sentences = re.split(r"(?<=[.?!])\s+", question.strip())
+    kept = [_FORMAT_PHRASE.sub("", x) for x in sentences if not _FORMAT_SENTENCE.match(x)]
+    query = " ".join(x.strip() for x in kept if x.strip())
+    return query or question
+
+
 @dataclass
 class AnswerSettings:
     k: int = 5  # documents retrieved
@@ -141,7 +164,7 @@ def stream_answer(
     if settings.mode != "extractive":
         generator.require_model()
     t0 = time.perf_counter()
-    docs = retriever.invoke(question)
+    docs = retriever.invoke(content_query(question))
     t1 = time.perf_counter()
     answer = Answer(question=question, text="", refused=False, mode=settings.mode)
     answer.sources = sources_from(docs)
@@ -178,7 +201,7 @@ def _extractive(
         return
     use_model = settings.mode == "extractive-xlstm"
     vectors = score_candidates(
-        answer.question,
+        content_query(answer.question),
         candidates,
         generator.embeddings,
         settings.lexical_weight,

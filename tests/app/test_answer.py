@@ -2,7 +2,14 @@ import re
 
 import pytest
 
-from app.answer import REFUSAL, Answer, AnswerSettings, answer_question, stream_answer
+from app.answer import (
+    REFUSAL,
+    Answer,
+    AnswerSettings,
+    answer_question,
+    content_query,
+    stream_answer,
+)
 from app.errors import UserError
 from app.generator import AnswerGenerator
 from retrievers import RetrieverSettings, build_retriever
@@ -43,6 +50,44 @@ def test_list_questions_get_bullets(store):
     lines = answer.text.splitlines()
     assert len(lines) >= 2 and all(line.startswith("- ") for line in lines)
     assert all(CITATION.search(line) for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("question", "query"),
+    [
+        (
+            "What are the major improvements? Answer in bullet points.",
+            "What are the major improvements?",
+        ),
+        ("List the improvements in bullet points.", "List the improvements."),
+        ("What is sLSTM? Please answer briefly.", "What is sLSTM?"),
+        ("Which tasks, as a list?", "Which tasks?"),
+        ("What is in a list of results?", "What is in a list of results?"),
+        ("Why is the list short?", "Why is the list short?"),
+        ("Answer in bullet points.", "Answer in bullet points."),  # nothing else to search for
+    ],
+)
+def test_format_instructions_stay_out_of_the_search(question, query):
+    assert content_query(question) == query
+
+
+def test_the_retriever_gets_the_question_without_its_format_instruction(store):
+    seen = []
+    inner = build_retriever("hybrid", store, RetrieverSettings(k=4))
+
+    class Spy:
+        def invoke(self, query):
+            seen.append(query)
+            return inner.invoke(query)
+
+    generator = AnswerGenerator(embeddings=store.embeddings)
+    settings = AnswerSettings(mode="extractive", refusal_threshold=0.3)
+    answer = answer_question(
+        "What is the mLSTM? Answer in bullet points.", Spy(), generator, settings
+    )
+    assert seen == ["What is the mLSTM?"]
+    assert answer.question == "What is the mLSTM? Answer in bullet points."
+    assert answer.text.startswith("- ")  # still a list answer
 
 
 def test_weak_evidence_is_refused(store):
