@@ -29,10 +29,11 @@ def _batch_tensors(pairs: list[tuple[list[int], list[int]]], pad_id: int):
 
 
 @torch.no_grad()
-def score_token_pairs(
+def token_logprobs(
     run: LoadedRun, pairs: list[tuple[list[int], list[int]]], batch_size: int = 16
-) -> list[float]:
-    """Mean log-probability of every target given its context, for token-id pairs.
+) -> list[torch.Tensor]:
+    """log p(target token | context, earlier target tokens) for every target token of every
+    token-id pair: one (len(target),) tensor per pair.
 
     Pairs are sorted by length and scored a padded batch at a time (one forward per batch).
     """
@@ -42,7 +43,7 @@ def score_token_pairs(
     pairs = [(ctx or [run.tokenizer.eot_id], tgt) for ctx, tgt in pairs]
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
     device = next(run.model.parameters()).device
-    scores = [0.0] * len(pairs)
+    out: list[torch.Tensor] = [torch.empty(0)] * len(pairs)
     for start in range(0, len(order), max(1, batch_size)):
         chosen = order[start : start + batch_size]
         inputs, labels = _batch_tensors([pairs[i] for i in chosen], run.tokenizer.pad_id)
@@ -50,11 +51,16 @@ def score_token_pairs(
         logits, _ = run.model(inputs)  # (B, T, V)
         logp = F.log_softmax(logits.float(), dim=-1)
         picked = logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (B, T)
-        mask = labels != -100
-        means = (picked * mask).sum(1) / mask.sum(1)
-        for i, value in zip(chosen, means.tolist(), strict=True):
-            scores[i] = value
-    return scores
+        for row, i in enumerate(chosen):
+            out[i] = picked[row][labels[row] != -100].cpu()  # (len(target),)
+    return out
+
+
+def score_token_pairs(
+    run: LoadedRun, pairs: list[tuple[list[int], list[int]]], batch_size: int = 16
+) -> list[float]:
+    """Mean log-probability of every target given its context, for token-id pairs."""
+    return [float(t.mean()) for t in token_logprobs(run, pairs, batch_size)]
 
 
 def sequence_logprob(

@@ -1,0 +1,162 @@
+"""Does the xLSTM's re-ranking beat chance? `python -m app.rerank_study [--retriever hybrid]`.
+
+Answers every answerable question of the question set through the product's own answer path
+(`answer_question`, mode "extractive-xlstm") while swapping the re-ranking signal the xLSTM
+provides, at each weight:
+- `upr`: mean log p(question | sentence) per question token — what the app uses (UPR);
+- `upr-pmi`: per question token, log p(q_t | sentence, q_<t) - log p(q_t | no sentence, q_<t),
+  summed where positive (the tokens the sentence makes likelier);
+- `reverse-pmi`: the same contrast for the sentence's tokens given the question;
+- `random-N`: Gaussian noise (seed N), the noise floor any signal must beat;
+and the same without re-ranking. Prints answer F1 and key-term recall per signal and weight.
+Retrievals are computed once per question and reused, so every row sees the same evidence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from app.answer import answer_question
+from app.errors import UserError
+from app.metrics import answer_f1, key_term_recall, strip_citations
+from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
+
+Signal = Callable[[str, list[str]], list[float]]
+
+
+def model_signals(run) -> dict[str, Signal]:
+    """The xLSTM-derived signals, each (question, passages) -> one score per passage."""
+    from xlstm_model.prompt import CONTEXT, QUESTION
+    from xlstm_model.scoring import token_logprobs, upr_context_ids, upr_scores
+
+    tok = run.tokenizer
+    empty = [tok.token_id(CONTEXT), tok.token_id(QUESTION)]
+
+    def upr_pmi(question: str, passages: list[str]) -> list[float]:
+        target = tok.encode(f" {question}")
+        pairs = [(upr_context_ids(run, p), target) for p in passages] + [(empty, target)]
+        *with_passage, without = token_logprobs(run, pairs)
+        return [float((lp - without).clamp(min=0).sum()) for lp in with_passage]
+
+    def reverse_pmi(question: str, passages: list[str]) -> list[float]:
+        asked = [tok.token_id(CONTEXT), *tok.encode(f" {question}")[-48:], tok.token_id(QUESTION)]
+        targets = [tok.encode(f" {p}")[:64] or [tok.eot_id] for p in passages]
+        given = token_logprobs(run, [(asked, t) for t in targets])
+        alone = token_logprobs(run, [(empty, t) for t in targets])
+        return [float((a - b).clamp(min=0).sum()) for a, b in zip(given, alone, strict=True)]
+
+    return {
+        "upr": lambda q, passages: upr_scores(run, q, passages),
+        "upr-pmi": upr_pmi,
+        "reverse-pmi": reverse_pmi,
+    }
+
+
+def random_signal(seed: int) -> Signal:
+    def scores(question: str, passages: list[str]) -> list[float]:
+        rng = np.random.default_rng([seed, len(question), len(passages)])
+        return rng.standard_normal(len(passages)).tolist()
+
+    return scores
+
+
+class _FixedRetriever:
+    """Replays one retrieval per query, so every signal re-ranks the same evidence."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.cache = inner, {}
+
+    def invoke(self, query: str):
+        if query not in self.cache:
+            self.cache[query] = self.inner.invoke(query)
+        return self.cache[query]
+
+
+def score_answers(questions: Sequence[Question], answer_fn: Callable[[str], str]) -> dict:
+    """Mean answer F1 and key-term recall of `answer_fn` over answerable questions."""
+    f1, terms = [], []
+    for q in questions:
+        text = strip_citations(answer_fn(q.question))
+        f1.append(answer_f1(text, q.reference_answer))
+        recall = key_term_recall(text, q.key_terms)
+        if recall is not None:
+            terms.append(recall)
+    return {"answer_f1": float(np.mean(f1)), "key_terms": float(np.mean(terms)) if terms else None}
+
+
+def study(resources, questions, retriever_name: str, weights, seeds: int) -> list[dict]:
+    """One row per (signal, weight): its answer F1 and key-term recall."""
+    generator = dataclasses.replace(resources.generator)
+    generator.require_model()
+    retriever = _FixedRetriever(resources.retriever(retriever_name))
+    signals = {
+        **model_signals(generator.run),
+        **{f"random-{s}": random_signal(s) for s in range(seeds)},
+    }
+    runs = [("none", 0.0)] + [(name, w) for name in signals for w in weights]
+    rows = []
+    for name, weight in runs:
+        settings = dataclasses.replace(
+            resources.settings, mode="extractive-xlstm", upr_weight=weight
+        )
+        if name != "none":
+            generator.upr_scores = signals[name]  # type: ignore[method-assign]
+
+        def answer(question: str, settings=settings) -> str:
+            return answer_question(question, retriever, generator, settings).text
+
+        rows.append({"signal": name, "weight": weight, **score_answers(questions, answer)})
+        print(_row(rows[-1]), flush=True)
+    return rows
+
+
+def _row(r: dict) -> str:
+    terms = "–" if r["key_terms"] is None else f"{r['key_terms']:.3f}"
+    return f"| {r['signal']} | {r['weight']:g} | {r['answer_f1']:.3f} | {terms} |"
+
+
+def _weights(text: str) -> list[float]:
+    try:
+        return [float(w) for w in text.split(",") if w.strip()]
+    except ValueError as e:
+        raise UserError(f"--weights {text!r}: use comma-separated numbers, e.g. 0.1,0.3") from e
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.rerank_study", description=__doc__)
+    parser.add_argument("--questions", default=str(DEFAULT_QUESTIONS))
+    parser.add_argument("--retriever", default="hybrid")
+    parser.add_argument("--weights", default="0.1,0.3", help="comma-separated re-ranking weights")
+    parser.add_argument("--random-seeds", type=int, default=6)
+    parser.add_argument("--limit", type=int, default=None, help="first N answerable questions")
+    parser.add_argument("--model-dir", default=None)
+    parser.add_argument("--out", default=None, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    try:
+        from app.resources import load_resources
+
+        weights = _weights(args.weights)
+        questions = [q for q in load_questions(args.questions) if q.answerable][: args.limit]
+        resources = load_resources(model_dir=args.model_dir)
+        try:
+            print("| signal | weight | answer F1 | key terms |\n|---|---|---|---|")
+            rows = study(resources, questions, args.retriever, weights, args.random_seeds)
+        finally:
+            resources.close()
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
