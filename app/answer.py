@@ -163,15 +163,16 @@ def stream_answer(
     question = check_question(question)
     if settings.mode != "extractive":
         generator.require_model()
+    query = content_query(question)
     t0 = time.perf_counter()
-    docs = retriever.invoke(content_query(question))
+    docs = retriever.invoke(query)
     t1 = time.perf_counter()
     answer = Answer(question=question, text="", refused=False, mode=settings.mode)
     answer.sources = sources_from(docs)
     if settings.mode == "free-generation":
         yield from _free_generation(answer, docs, generator, settings)
     else:
-        yield from _extractive(answer, docs, generator, settings)
+        yield from _extractive(answer, query, docs, generator, settings)
     t2 = time.perf_counter()
     answer.latency_ms = {
         "retrieve": round((t1 - t0) * 1000, 1),
@@ -192,8 +193,14 @@ def answer_question(
 
 
 def _extractive(
-    answer: Answer, docs: list[Document], generator: AnswerGenerator, settings: AnswerSettings
+    answer: Answer,
+    query: str,
+    docs: list[Document],
+    generator: AnswerGenerator,
+    settings: AnswerSettings,
 ) -> Iterator[str]:
+    """Evidence sentences scored against `query` (the question without format instructions);
+    the full question still decides whether the answer is a list."""
     candidates = candidates_from(docs)
     if not candidates:
         answer.text, answer.refused = REFUSAL, True
@@ -201,7 +208,7 @@ def _extractive(
         return
     use_model = settings.mode == "extractive-xlstm"
     vectors = score_candidates(
-        content_query(answer.question),
+        query,
         candidates,
         generator.embeddings,
         settings.lexical_weight,

@@ -147,14 +147,15 @@ def with_enumeration_siblings(
     for i in picked:
         if i in out:
             continue
-        rank = enumeration_rank(candidates[i].text)
-        if rank is None:
+        if enumeration_rank(candidates[i].text) is None:
             out.append(i)
             continue
-        group = [j for j, c in enumerate(candidates) if _same_page(c, candidates[i])]
-        group = [j for j in group if enumeration_rank(candidates[j].text) is not None]
-        group.sort(key=lambda j: enumeration_rank(candidates[j].text))
-        out.extend(j for j in group if j not in out)
+        ranks = {
+            j: r
+            for j, c in enumerate(candidates)
+            if _same_page(c, candidates[i]) and (r := enumeration_rank(c.text)) is not None
+        }
+        out.extend(j for j in sorted(ranks, key=ranks.get) if j not in out)
     return out[:limit]
 
 

@@ -20,12 +20,13 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from app.answer import answer_question
+from app.answer import Answer, answer_question
 from app.errors import UserError
-from app.metrics import answer_f1, key_term_recall, strip_citations
+from app.evaluate import answer_scores
 from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
 
 Signal = Callable[[str, list[str]], list[float]]
@@ -33,20 +34,20 @@ Signal = Callable[[str, list[str]], list[float]]
 
 def model_signals(run) -> dict[str, Signal]:
     """The xLSTM-derived signals, each (question, passages) -> one score per passage."""
-    from xlstm_model.prompt import CONTEXT, QUESTION
+    from xlstm_model.prompt import CONTEXT, QUESTION, format_question_for_upr
     from xlstm_model.scoring import token_logprobs, upr_context_ids, upr_scores
 
     tok = run.tokenizer
     empty = [tok.token_id(CONTEXT), tok.token_id(QUESTION)]
 
     def upr_pmi(question: str, passages: list[str]) -> list[float]:
-        target = tok.encode(f" {question}")
+        target = tok.encode(format_question_for_upr(question))
         pairs = [(upr_context_ids(run, p), target) for p in passages] + [(empty, target)]
         *with_passage, without = token_logprobs(run, pairs)
         return [float((lp - without).clamp(min=0).sum()) for lp in with_passage]
 
     def reverse_pmi(question: str, passages: list[str]) -> list[float]:
-        asked = [tok.token_id(CONTEXT), *tok.encode(f" {question}")[-48:], tok.token_id(QUESTION)]
+        asked = upr_context_ids(run, question, max_tokens=48)  # the question as the context
         targets = [tok.encode(f" {p}")[:64] or [tok.eot_id] for p in passages]
         given = token_logprobs(run, [(asked, t) for t in targets])
         alone = token_logprobs(run, [(empty, t) for t in targets])
@@ -79,16 +80,19 @@ class _FixedRetriever:
         return self.cache[query]
 
 
-def score_answers(questions: Sequence[Question], answer_fn: Callable[[str], str]) -> dict:
-    """Mean answer F1 and key-term recall of `answer_fn` over answerable questions."""
-    f1, terms = [], []
+def score_answers(questions: Sequence[Question], answer_fn: Callable[[str], Any]) -> dict:
+    """Mean answer F1 and key-term recall of `answer_fn`'s answers, scored as the evaluation
+    scores them (`app.evaluate.answer_scores`)."""
+    scores = []
     for q in questions:
-        text = strip_citations(answer_fn(q.question))
-        f1.append(answer_f1(text, q.reference_answer))
-        recall = key_term_recall(text, q.key_terms)
-        if recall is not None:
-            terms.append(recall)
-    return {"answer_f1": float(np.mean(f1)), "key_terms": float(np.mean(terms)) if terms else None}
+        answer = answer_fn(q.question)
+        texts = [source.text for source in answer.sources]
+        scores.append(answer_scores(q, answer.text, texts, bool(answer.refused)))
+    terms = [s["key_terms"] for s in scores if s["key_terms"] is not None]
+    return {
+        "answer_f1": float(np.mean([s["answer_f1"] for s in scores])),
+        "key_terms": float(np.mean(terms)) if terms else None,
+    }
 
 
 def study(resources, questions, retriever_name: str, weights, seeds: int) -> list[dict]:
@@ -109,8 +113,8 @@ def study(resources, questions, retriever_name: str, weights, seeds: int) -> lis
         if name != "none":
             generator.upr_scores = signals[name]  # type: ignore[method-assign]
 
-        def answer(question: str, settings=settings) -> str:
-            return answer_question(question, retriever, generator, settings).text
+        def answer(question: str, settings=settings) -> Answer:
+            return answer_question(question, retriever, generator, settings)
 
         rows.append({"signal": name, "weight": weight, **score_answers(questions, answer)})
         print(_row(rows[-1]), flush=True)

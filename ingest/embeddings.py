@@ -117,12 +117,11 @@ class LazyEmbeddings(Embeddings):
 
     def __init__(self, name_or_path: str | None = None) -> None:
         self.name_or_path = name_or_path
-        folder = _default_model_path() if name_or_path in (None, *_DEFAULT_ALIASES) else None
+        packaged = name_or_path in (None, *_DEFAULT_ALIASES)
+        folder = _default_model_path() if packaged else None
         if folder is None and name_or_path and Path(name_or_path).expanduser().is_dir():
             folder = Path(name_or_path).expanduser()
-        self.xrag_model_name = (
-            DEFAULT_MODEL_NAME if name_or_path in (None, *_DEFAULT_ALIASES) else name_or_path
-        )
+        self.xrag_model_name = DEFAULT_MODEL_NAME if packaged else name_or_path
         self.xrag_dimension = _pooling_dimension(folder) if folder else None
 
     def _model(self) -> Embeddings:
