@@ -16,8 +16,9 @@ from xlstm_model.checkpoint import load_run
 from xlstm_model.distributed import init_distributed, shutdown_distributed
 from xlstm_model.errors import ModelError
 from xlstm_model.qa_dataset import load_qa
+from xlstm_model.rank_dataset import RankData
 from xlstm_model.session import RunSession
-from xlstm_model.stages import QA, make_plan, run_qa
+from xlstm_model.stages import QA, make_plan, run_qa, run_rank
 from xlstm_model.train import resolve_run_dir, resolve_spec
 from xlstm_model.trainer import Trainer
 
@@ -27,7 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("--run", default="default", help='run directory, or "default"')
     p.add_argument(
-        "--qa", required=True, help='QA JSONL, or "auto" (inverse-cloze, needs --corpus)'
+        "--qa",
+        required=True,
+        help='QA JSONL; "auto": inverse-cloze examples from --corpus; "rank": the UPR '
+        "re-ranker, listwise, on question-shaped groups built from --corpus",
     )
     p.add_argument("--corpus", nargs="+", help='documents for "auto" and for validation perplexity')
     p.add_argument(
@@ -56,8 +60,8 @@ def finetune(args: argparse.Namespace) -> dict:
     run = load_run(run_dir)
     spec = resolve_spec("", run_dir, resume=True)
     texts, ctx = _corpus_texts(args.corpus), spec.model_config.context_length
-    if args.qa == "auto" and not texts:
-        msg = '--qa auto builds examples from the corpus; pass --corpus (e.g. "default")'
+    if args.qa in ("auto", "rank") and not texts:
+        msg = f'--qa {args.qa} builds examples from the corpus; pass --corpus (e.g. "default")'
         raise ModelError(msg)
     qa = load_qa(args.qa, run.tokenizer, texts, spec.settings, ctx)
     if qa is None:
@@ -75,7 +79,8 @@ def finetune(args: argparse.Namespace) -> dict:
     deadline = started + minutes * 60 if minutes else None
     s = spec.settings
     plan = make_plan(session, QA, args.max_steps, s.lr * s.qa_lr_ratio, deadline, None)
-    run_qa(session, plan, qa, run.tokenizer.pad_id, split, ctx)
+    stage = run_rank if isinstance(qa, RankData) else run_qa
+    stage(session, plan, qa, run.tokenizer.pad_id, split, ctx)
     session.write_summary()
     return {**session.meta(), "run_dir": str(run_dir)}
 

@@ -95,8 +95,12 @@ class _Pacer:
         self.plan.total_steps = total
 
 
-def run_stage(trainer: Trainer, plan: StagePlan, batches: BatchSource, hooks: StageHooks) -> None:
-    """Steps until the stage's step budget, the stop step or the deadline; evaluates at the end."""
+def run_stage(
+    trainer: Trainer, plan: StagePlan, batches: BatchSource, hooks: StageHooks, loss_fn=None
+) -> None:
+    """Steps until the stage's step budget, the stop step or the deadline; evaluates at the end.
+
+    `loss_fn(logits, targets)` replaces the token cross-entropy when given."""
     s, pacer = trainer.settings, _Pacer(trainer, plan)
     timer, steps_here, last_eval, eval_seconds = StepTimer(), 0, None, 0.0
     bar = tqdm(total=plan.total_steps, initial=plan.stage_step(trainer), desc=plan.name,
@@ -106,7 +110,7 @@ def run_stage(trainer: Trainer, plan: StagePlan, batches: BatchSource, hooks: St
         lr = lr_at(plan.stage_step(trainer), total, plan.peak_lr, s.warmup_steps, s.min_lr_ratio)
         inputs, targets = batches.next_batch()
         tokens_before = trainer.tokens_seen
-        loss = trainer.train_step(inputs, targets, lr)
+        loss = trainer.train_step(inputs, targets, lr, loss_fn)
         timer.add(trainer.tokens_seen - tokens_before)
         steps_here += 1
         bar.update(1)

@@ -126,8 +126,11 @@ class QASampler:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        collate=pad_batch,
     ) -> None:
+        """`examples` may be any items `collate(items, pad_id)` turns into a batch."""
         self.examples, self.batch_size, self.pad_id = examples, batch_size, pad_id
+        self.collate = collate
         self.seed, self.rank, self.world_size = seed, rank, world_size
         self.epoch, self.cursor = 0, 0
         self._order = self._epoch_order(0)
@@ -144,7 +147,7 @@ class QASampler:
         first = self.cursor + self.rank * self.batch_size
         chosen = self._order[first : first + self.batch_size]
         self.cursor += global_batch
-        return pad_batch([self.examples[i] for i in chosen], self.pad_id)
+        return self.collate([self.examples[i] for i in chosen], self.pad_id)
 
     def state_dict(self) -> dict:
         return {"epoch": self.epoch, "cursor": self.cursor}
@@ -166,13 +169,21 @@ def qa_val_batches(examples: list[Example], batch_size: int, pad_id: int, rank: 
 
 
 def load_qa(source: str, tokenizer: Tokenizer, texts: list[str], settings, max_len: int):
-    """(train, val) QA examples from a JSONL file, or for "auto" built from the corpus texts.
+    """What the QA stage trains on: for a JSONL file, and for "auto" (inverse-cloze examples
+    built from the corpus texts), (train, val) QA examples; for "rank", ranking groups built
+    from the corpus texts (`rank_dataset.RankData`).
 
-    None for "none", or for "auto" when the corpus has too few sentences to build examples.
+    None for "none", or when the corpus has too few sentences to build examples.
     `settings` is the run's TrainSettings (batch size, validation share, seed).
     """
     if source == "none":
         return None
+    if source == "rank":
+        from xlstm_model.rank_dataset import build_rank_data
+
+        return build_rank_data(
+            tokenizer, texts, settings.rank_groups, settings.seed, settings.val_fraction
+        )
     if source != "auto":
         examples = encode_examples(tokenizer, read_qa_jsonl(source), max_len)
         return split_examples(examples, settings.batch_size, settings.val_fraction)

@@ -86,13 +86,17 @@ def sequence_logprob(
     return score_token_pairs(run, list(zip(ctx_ids, tgt_ids, strict=True)), batch_size)
 
 
+def upr_context_tokens(tok, passage: str, max_tokens: int = UPR_PASSAGE_TOKENS) -> list[int]:
+    """Token ids of `format_passage_for_upr(passage)`, the passage cut to its last max_tokens."""
+    body = tok.encode(f" {clean_text(passage)} ")[-max_tokens:]
+    return [tok.token_id(CONTEXT), *body, tok.token_id(QUESTION)]
+
+
 def upr_context_ids(
     run: LoadedRun, passage: str, max_tokens: int = UPR_PASSAGE_TOKENS
 ) -> list[int]:
-    """Token ids of `format_passage_for_upr(passage)`, the passage cut to its last max_tokens."""
-    tok = run.tokenizer
-    body = tok.encode(f" {clean_text(passage)} ")[-max_tokens:]
-    return [tok.token_id(CONTEXT), *body, tok.token_id(QUESTION)]
+    """`upr_context_tokens` with the run's tokenizer."""
+    return upr_context_tokens(run.tokenizer, passage, max_tokens)
 
 
 def upr_scores(

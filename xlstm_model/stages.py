@@ -7,6 +7,7 @@ import math
 from xlstm_model.data import BlockSampler, TokenSplit, val_blocks
 from xlstm_model.loop import StageHooks, StagePlan, run_stage
 from xlstm_model.qa_dataset import Example, QASampler, qa_val_batches
+from xlstm_model.rank_dataset import RankData, collate_groups, evaluate_ranking, make_loss_fn
 from xlstm_model.session import RunSession
 from xlstm_model.trainer import shard_batches
 
@@ -81,3 +82,31 @@ def run_qa(
         return {**metrics, **(lm_evaluate() if lm_evaluate else {})}
 
     run_stage(trainer, plan, sampler, StageHooks(evaluate, session.on_eval, session.log))
+
+
+def run_rank(
+    session: RunSession,
+    plan: StagePlan,
+    data: RankData,
+    pad_id: int,
+    lm_split: TokenSplit | None = None,
+    context_length: int = 0,
+) -> None:
+    """The QA stage as re-ranker training: listwise loss over ranking groups (`rank_dataset`).
+
+    Validation reports the listwise loss as `qa_val_loss` (the stage's best-model key), the
+    share of held-out groups ranked right, and LM perplexity if `lm_split` is given."""
+    trainer, s, info = session.trainer, session.trainer.settings, session.trainer.info
+    sampler = QASampler(
+        data.train, s.rank_groups, pad_id, s.seed, info.rank, info.world_size, collate_groups
+    )
+    session.register(plan, sampler)
+    lm_evaluate = _lm_evaluator(session, lm_split, context_length) if lm_split else None
+
+    def evaluate() -> dict:
+        ranking = evaluate_ranking(trainer.model, data.val, pad_id, trainer.device)
+        metrics = {"qa_val_loss": ranking["rank_val_loss"], **ranking}
+        return {**metrics, **(lm_evaluate() if lm_evaluate else {})}
+
+    hooks = StageHooks(evaluate, session.on_eval, session.log)
+    run_stage(trainer, plan, sampler, hooks, make_loss_fn(data.group_size))

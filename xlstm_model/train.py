@@ -38,8 +38,17 @@ from xlstm_model.data import (
 from xlstm_model.distributed import barrier, env_rank, init_distributed, shutdown_distributed
 from xlstm_model.errors import ModelError
 from xlstm_model.qa_dataset import load_qa
+from xlstm_model.rank_dataset import RankData
 from xlstm_model.session import RunSession
-from xlstm_model.stages import PRETRAIN, QA, make_plan, run_pretrain, run_qa, stage_finished
+from xlstm_model.stages import (
+    PRETRAIN,
+    QA,
+    make_plan,
+    run_pretrain,
+    run_qa,
+    run_rank,
+    stage_finished,
+)
 from xlstm_model.tokenizer import Tokenizer, tokenizer_fingerprint, train_tokenizer
 from xlstm_model.train_state import load_last
 from xlstm_model.trainer import TRAIN_PRESETS, Trainer, TrainSettings
@@ -69,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--qa",
-        help='QA JSONL for the fine-tuning stage; "auto" (default): inverse-cloze examples '
-        'from the corpus; "none": pre-training only',
+        help='what the fine-tuning stage trains on: "auto" (default): inverse-cloze examples '
+        'from the corpus; "rank": the UPR re-ranker, listwise, on question-shaped groups built '
+        'from the corpus; a QA JSONL file; "none": pre-training only',
     )
     p.add_argument("--stop-at-step", type=int, help="stop at this step as if interrupted (testing)")
     return p
@@ -184,7 +194,7 @@ class RunData:
     texts: list[str]
     tokenizer: Tokenizer
     split: TokenSplit
-    qa: tuple | None  # (train, val) QA examples, or None
+    qa: tuple | RankData | None  # (train, val) QA examples, ranking groups, or None
 
 
 def prepare_data(args: argparse.Namespace, spec: RunSpec, run_dir: Path, info) -> RunData:
@@ -252,7 +262,8 @@ def _run_stages(session, args, spec: RunSpec, data: RunData, plan_budget: dict) 
             s.lr * s.qa_lr_ratio,
         )
         plan = make_plan(session, QA, steps, lr, deadline, args.stop_at_step)
-        run_qa(session, plan, data.qa, data.tokenizer.pad_id, data.split, ctx)
+        run = run_rank if isinstance(data.qa, RankData) else run_qa
+        run(session, plan, data.qa, data.tokenizer.pad_id, data.split, ctx)
     session.write_summary()
 
 

@@ -40,6 +40,7 @@ class TrainSettings:
     val_fraction: float = 0.05  # tail of every document held out
     qa_fraction: float = 0.2  # share of the step/time budget given to --qa fine-tuning
     qa_lr_ratio: float = 0.3  # QA peak lr relative to lr
+    rank_groups: int = 4  # ranking groups (question + 8 passages) per step and rank
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,7 +53,13 @@ class TrainSettings:
 
 TRAIN_PRESETS: dict[str, TrainSettings] = {
     "tiny": TrainSettings(
-        batch_size=4, warmup_steps=2, eval_interval=4, eval_blocks=4, log_interval=1, vocab_size=384
+        batch_size=4,
+        warmup_steps=2,
+        eval_interval=4,
+        eval_blocks=4,
+        log_interval=1,
+        vocab_size=384,
+        rank_groups=1,
     ),
     "default": TrainSettings(),
     "gpu-small": TrainSettings(batch_size=32, lr=2e-3, eval_interval=100, vocab_size=8192),
@@ -100,14 +107,22 @@ class Trainer:
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return nullcontext()
 
-    def train_step(self, inputs: torch.Tensor, targets: torch.Tensor, lr: float) -> float:
-        """One AdamW step on a batch; returns the loss averaged over ranks."""
+    def train_step(
+        self, inputs: torch.Tensor, targets: torch.Tensor, lr: float, loss_fn=None
+    ) -> float:
+        """One AdamW step on a batch; returns the loss averaged over ranks.
+
+        `loss_fn(logits, targets)` replaces the token cross-entropy when given."""
         self.wrapped.train()
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         inputs, targets = inputs.to(self.device), targets.to(self.device)
         with self._autocast():
-            _, loss = self.wrapped(inputs, targets)
+            if loss_fn is None:
+                _, loss = self.wrapped(inputs, targets)
+            else:
+                logits, _ = self.wrapped(inputs)
+                loss = loss_fn(logits, targets)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
         self.optimizer.step()
