@@ -12,6 +12,7 @@ all call. Modes:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import time
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from app.generator import AnswerGenerator
 from app.validation import check_question
 
 MODES = ("extractive-xlstm", "extractive", "free-generation")
+UPR_SIGNALS = ("upr-pmi", "upr")
 REFUSAL = "The ingested papers do not answer this question."
 _LIST_CUES = re.compile(
     r"\b(bullet|list|enumerate|which (are|were)|what are|name (the|all)|improvements|"
@@ -71,7 +73,8 @@ class AnswerSettings:
     list_items: int = 4  # bullets in a list answer
     margin: float = 0.04  # prose: later sentences must score within this of the best one
     lexical_weight: float = 0.5  # weight of question-word overlap next to the dense cosine
-    upr_weight: float = 0.1  # xLSTM re-ranking (z-score x base spread); 0.3+ measured worse
+    upr_weight: float = 0.3  # xLSTM re-ranking (z-score x base spread), see app.rerank_study
+    upr_signal: str = "upr-pmi"  # or "upr": which xLSTM score re-ranks (AnswerGenerator)
     refusal_threshold: float = 0.68  # refuse when the best dense + lexical score is below
     compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
     max_new_tokens: int = 96  # free-generation mode
@@ -160,6 +163,9 @@ def stream_answer(
     """Yields the answer text in pieces as it is produced, then the finished `Answer`."""
     if settings.mode not in MODES:
         raise UserError(f"unknown answer mode {settings.mode!r}; choose one of {', '.join(MODES)}")
+    if settings.upr_signal not in UPR_SIGNALS:
+        msg = f"unknown upr_signal {settings.upr_signal!r}; choose one of {', '.join(UPR_SIGNALS)}"
+        raise UserError(msg)
     question = check_question(question)
     if settings.mode != "extractive":
         generator.require_model()
@@ -212,7 +218,9 @@ def _extractive(
         candidates,
         generator.embeddings,
         settings.lexical_weight,
-        upr_fn=generator.upr_scores if use_model else None,
+        upr_fn=functools.partial(generator.upr_scores, signal=settings.upr_signal)
+        if use_model
+        else None,
         upr_weight=settings.upr_weight,
     )
     best = max(c.dense + settings.lexical_weight * c.lexical for c in candidates)

@@ -4,8 +4,9 @@ Scores combine three signals, each comparable across candidates of one question:
 - dense: cosine(question, sentence) with the store's sentence embeddings (MiniLM);
 - lexical: idf-weighted share of the question's content words the sentence contains (numbers
   and names such as "xLSTM[7:1]" are lexical);
-- xLSTM: the locally trained model's mean log p(question | sentence) — UPR re-ranking
-  (Sachan et al., 2022, arXiv 2204.07496), z-normalised over the top candidates.
+- xLSTM: how much the sentence raises the locally trained model's log-probability of the
+  question's tokens (UPR re-ranking, Sachan et al., 2022, arXiv 2204.07496, as pointwise mutual
+  information; see `AnswerGenerator.upr_scores`), z-normalised over the top candidates.
 """
 
 from __future__ import annotations

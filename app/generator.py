@@ -36,13 +36,18 @@ class AnswerGenerator:
             raise UserError(msg)
         return self.run
 
-    def upr_scores(self, question: str, passages: list[str]) -> list[float]:
-        """Mean log p(question | passage) per question token, one score per passage."""
+    def upr_scores(
+        self, question: str, passages: list[str], signal: str = "upr-pmi"
+    ) -> list[float]:
+        """The xLSTM's re-ranking score of each passage for the question: "upr-pmi" sums the
+        question tokens' gain in log-probability from the passage; "upr" is the mean
+        log p(question | passage) per question token."""
         run = self.require_model()
-        from xlstm_model.scoring import upr_scores
+        from xlstm_model.scoring import upr_pmi_scores, upr_scores
 
+        score = upr_pmi_scores if signal == "upr-pmi" else upr_scores
         with self._lock:
-            return upr_scores(run, question, passages)
+            return score(run, question, passages)
 
     def generate(self, question: str, docs: list[Document], max_new_tokens: int) -> Iterator[str]:
         """Free generation from the evidence (exploratory), streamed through the LangChain LLM."""

@@ -30,21 +30,16 @@ from app.evaluate import answer_scores
 from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
 
 Signal = Callable[[str, list[str]], list[float]]
+SIGNALS = "upr, upr-pmi, reverse-pmi"  # what model_signals returns
 
 
 def model_signals(run) -> dict[str, Signal]:
     """The xLSTM-derived signals, each (question, passages) -> one score per passage."""
-    from xlstm_model.prompt import CONTEXT, QUESTION, format_question_for_upr
-    from xlstm_model.scoring import token_logprobs, upr_context_ids, upr_scores
+    from xlstm_model.prompt import CONTEXT, QUESTION
+    from xlstm_model.scoring import token_logprobs, upr_context_ids, upr_pmi_scores, upr_scores
 
     tok = run.tokenizer
     empty = [tok.token_id(CONTEXT), tok.token_id(QUESTION)]
-
-    def upr_pmi(question: str, passages: list[str]) -> list[float]:
-        target = tok.encode(format_question_for_upr(question))
-        pairs = [(upr_context_ids(run, p), target) for p in passages] + [(empty, target)]
-        *with_passage, without = token_logprobs(run, pairs)
-        return [float((lp - without).clamp(min=0).sum()) for lp in with_passage]
 
     def reverse_pmi(question: str, passages: list[str]) -> list[float]:
         asked = upr_context_ids(run, question, max_tokens=48)  # the question as the context
@@ -55,7 +50,7 @@ def model_signals(run) -> dict[str, Signal]:
 
     return {
         "upr": lambda q, passages: upr_scores(run, q, passages),
-        "upr-pmi": upr_pmi,
+        "upr-pmi": lambda q, passages: upr_pmi_scores(run, q, passages),
         "reverse-pmi": reverse_pmi,
     }
 
@@ -95,15 +90,17 @@ def score_answers(questions: Sequence[Question], answer_fn: Callable[[str], Any]
     }
 
 
-def study(resources, questions, retriever_name: str, weights, seeds: int) -> list[dict]:
-    """One row per (signal, weight): its answer F1 and key-term recall."""
+def study(
+    resources, questions, retriever_name: str, weights, seeds: int, only: Sequence[str] = ()
+) -> list[dict]:
+    """One row per (signal, weight): its answer F1 and key-term recall.
+
+    `only` limits the model signals to those names (all of them when empty)."""
     generator = dataclasses.replace(resources.generator)
     generator.require_model()
     retriever = _FixedRetriever(resources.retriever(retriever_name))
-    signals = {
-        **model_signals(generator.run),
-        **{f"random-{s}": random_signal(s) for s in range(seeds)},
-    }
+    model = {k: v for k, v in model_signals(generator.run).items() if not only or k in only}
+    signals = {**model, **{f"random-{s}": random_signal(s) for s in range(seeds)}}
     runs = [("none", 0.0)] + [(name, w) for name in signals for w in weights]
     rows = []
     for name, weight in runs:
@@ -111,7 +108,8 @@ def study(resources, questions, retriever_name: str, weights, seeds: int) -> lis
             resources.settings, mode="extractive-xlstm", upr_weight=weight
         )
         if name != "none":
-            generator.upr_scores = signals[name]  # type: ignore[method-assign]
+            fn = signals[name]  # the answer path also passes `signal=`, ignored here
+            generator.upr_scores = lambda q, p, fn=fn, **_: fn(q, p)  # type: ignore[method-assign]
 
         def answer(question: str, settings=settings) -> Answer:
             return answer_question(question, retriever, generator, settings)
@@ -139,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retriever", default="hybrid")
     parser.add_argument("--weights", default="0.1,0.3", help="comma-separated re-ranking weights")
     parser.add_argument("--random-seeds", type=int, default=6)
+    parser.add_argument(
+        "--signals", default="", help="comma-separated model signals (default: all): " + SIGNALS
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N answerable questions")
     parser.add_argument("--model-dir", default=None)
     parser.add_argument("--out", default=None, help="also write the rows as JSON here")
@@ -147,11 +148,14 @@ def main(argv: list[str] | None = None) -> int:
         from app.resources import load_resources
 
         weights = _weights(args.weights)
+        only = [s.strip() for s in args.signals.split(",") if s.strip()]
+        if unknown := set(only) - set(SIGNALS.split(", ")):
+            raise UserError(f"unknown --signals {', '.join(sorted(unknown))}; use {SIGNALS}")
         questions = [q for q in load_questions(args.questions) if q.answerable][: args.limit]
         resources = load_resources(model_dir=args.model_dir)
         try:
             print("| signal | weight | answer F1 | key terms |\n|---|---|---|---|")
-            rows = study(resources, questions, args.retriever, weights, args.random_seeds)
+            rows = study(resources, questions, args.retriever, weights, args.random_seeds, only)
         finally:
             resources.close()
     except UserError as e:

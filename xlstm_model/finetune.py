@@ -33,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         help='QA JSONL; "auto": inverse-cloze examples from --corpus; "rank": the UPR '
         "re-ranker, listwise, on question-shaped groups built from --corpus",
     )
-    p.add_argument("--corpus", nargs="+", help='documents for "auto" and for validation perplexity')
+    p.add_argument(
+        "--corpus", nargs="+", help='documents for "auto"/"rank" and validation perplexity'
+    )
     p.add_argument(
         "--max-minutes", type=float, help="wall-clock budget (default 2 without --max-steps)"
     )

@@ -112,3 +112,26 @@ def upr_scores(
     target = run.tokenizer.encode(format_question_for_upr(question))
     pairs = [(upr_context_ids(run, p, max_passage_tokens), target) for p in passages]
     return score_token_pairs(run, pairs, batch_size)
+
+
+def upr_pmi_scores(
+    run: LoadedRun,
+    question: str,
+    passages: list[str],
+    batch_size: int = 16,
+    max_passage_tokens: int = UPR_PASSAGE_TOKENS,
+) -> list[float]:
+    """UPR as pointwise mutual information: per question token,
+    log p(q_t | passage, q_<t) - log p(q_t | no passage, q_<t), summed where positive.
+
+    Only the tokens a passage makes likelier count, so a question's generic words (the
+    wh-opening, frequent words) add nothing, and neither does a passage lowering them.
+    """
+    if not passages:
+        return []
+    tok = run.tokenizer
+    target = tok.encode(format_question_for_upr(question))
+    empty = [tok.token_id(CONTEXT), tok.token_id(QUESTION)]
+    pairs = [(upr_context_ids(run, p, max_passage_tokens), target) for p in passages]
+    *with_passage, without = token_logprobs(run, [*pairs, (empty, target)], batch_size)
+    return [float((lp - without).clamp(min=0).sum()) for lp in with_passage]

@@ -1,7 +1,8 @@
 """Train the xLSTM language model: `python -m xlstm_model.train --corpus default --out default`.
 
-Pre-trains on the papers (PDF or text), optionally fine-tunes on QA examples (`--qa`), and writes a
-run directory (see `xlstm_model.checkpoint`). Runs data-parallel under `torchrun`.
+Pre-trains on the papers (PDF or text), then trains the UPR re-ranker on ranking groups built from
+them (`--qa rank`, the default; see `rank_data`) or fine-tunes on QA examples (`--qa FILE`), and
+writes a run directory (see `xlstm_model.checkpoint`). Runs data-parallel under `torchrun`.
 """
 
 from __future__ import annotations
@@ -78,9 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--qa",
-        help='what the fine-tuning stage trains on: "auto" (default): inverse-cloze examples '
-        'from the corpus; "rank": the UPR re-ranker, listwise, on question-shaped groups built '
-        'from the corpus; a QA JSONL file; "none": pre-training only',
+        help='what the fine-tuning stage trains on: "rank" (default): the UPR re-ranker, '
+        'listwise, on question-shaped groups built from the corpus; "auto": inverse-cloze '
+        'examples from the corpus; a QA JSONL file; "none": pre-training only',
     )
     p.add_argument("--stop-at-step", type=int, help="stop at this step as if interrupted (testing)")
     return p
@@ -101,7 +102,7 @@ class RunSpec:
     preset: str
     model_config: object
     settings: TrainSettings
-    qa: str = "auto"  # the --qa source; a resumed run keeps its own unless --qa is given
+    qa: str = "rank"  # the --qa source; a resumed run keeps its own unless --qa is given
 
 
 def resolve_spec(preset: str, run_dir: Path, resume: bool) -> RunSpec:

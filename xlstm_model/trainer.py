@@ -38,7 +38,7 @@ class TrainSettings:
     seed: int = 1337
     vocab_size: int = 4096  # BPE vocabulary trained on the corpus
     val_fraction: float = 0.05  # tail of every document held out
-    qa_fraction: float = 0.2  # share of the step/time budget given to --qa fine-tuning
+    qa_fraction: float = 0.4  # share of the step/time budget given to --qa fine-tuning
     qa_lr_ratio: float = 0.3  # QA peak lr relative to lr
     rank_groups: int = 4  # ranking groups (question + 8 passages) per step and rank
 

@@ -110,19 +110,27 @@ def test_stream_yields_text_then_the_answer(store):
     assert "".join(pieces[:-1]) == pieces[-1].text
 
 
-def test_xlstm_mode_uses_the_model_scores(store):
+@pytest.mark.parametrize("signal", ["upr-pmi", "upr"])
+def test_xlstm_mode_uses_the_model_scores(store, signal):
     calls = []
 
-    def fake_upr(question, passages):
-        calls.append(passages)
+    def fake_upr(question, passages, signal):
+        calls.append(signal)
         return [10.0 if "parallelizable" in p else 0.0 for p in passages]
 
     generator = AnswerGenerator(embeddings=store.embeddings, run=object())
     generator.upr_scores = fake_upr  # type: ignore[method-assign]
     r = build_retriever("similarity", store, RetrieverSettings(k=4))
-    settings = AnswerSettings(mode="extractive-xlstm", max_sentences=1, upr_weight=5.0)
+    settings = AnswerSettings(
+        mode="extractive-xlstm", max_sentences=1, upr_weight=5.0, upr_signal=signal
+    )
     answer = answer_question("What does the mLSTM memory do?", r, generator, settings)
-    assert calls and "parallelizable" in answer.text
+    assert calls == [signal] and "parallelizable" in answer.text
+
+
+def test_unknown_upr_signal_is_an_error(store):
+    with pytest.raises(UserError, match="unknown upr_signal"):
+        ask(store, "What is the sLSTM?", upr_signal="vibes")
 
 
 def test_xlstm_mode_without_a_model_says_how_to_train(store):

@@ -63,6 +63,16 @@ def test_study_rows_cover_every_signal_and_weight(resources, capsys):
     assert capsys.readouterr().out.count("| upr |") == 2
 
 
+def test_signals_can_be_limited(resources, capsys):
+    rows = study(resources, QUESTIONS, "similarity", weights=[0.5], seeds=1, only=["upr-pmi"])
+    assert [r["signal"] for r in rows] == ["none", "upr-pmi", "random-0"]
+
+
+def test_unknown_signals_are_a_one_line_error(capsys):
+    assert main(["--signals", "upr,magic"]) == 2
+    assert capsys.readouterr().err.startswith("error: unknown --signals magic; use upr, ")
+
+
 def test_bad_weights_are_a_one_line_error(capsys):
     assert main(["--weights", "0.1,heavy"]) == 2
     assert capsys.readouterr().err == (

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 
 import pytest
 import torch
 
-from tests.helpers.tiny_model import train_tiny
 from xlstm_model.errors import ModelError
 from xlstm_model.rank_data import asked_words, content_words, is_prose, ranking_groups
 from xlstm_model.rank_dataset import (
@@ -99,12 +96,3 @@ def test_the_listwise_loss_learns_to_rank_the_positive_first(tiny_run) -> None:
     after = evaluate_ranking(model, groups, tok.pad_id, "cpu")
     assert after["rank_val_loss"] < before["rank_val_loss"]
     assert after["rank_val_acc"] == 1.0
-
-
-def test_training_with_qa_rank_runs_the_ranking_stage(corpus_dir: Path, tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    assert train_tiny(run, corpus_dir, "--max-steps", "6", "--qa", "rank") == 0
-    lines = (run / "metrics.jsonl").read_text().splitlines()
-    qa = [r for r in map(json.loads, lines) if r["kind"] == "qa_val"]
-    assert qa and {"rank_val_acc", "rank_val_loss", "val_ppl"} <= set(qa[-1])
-    assert qa[-1]["qa_val_loss"] == qa[-1]["rank_val_loss"]

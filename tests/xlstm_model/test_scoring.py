@@ -6,7 +6,13 @@ import torch.nn.functional as F
 
 from xlstm_model.errors import ModelError
 from xlstm_model.prompt import format_passage_for_upr, format_question_for_upr
-from xlstm_model.scoring import sequence_logprob, upr_scores
+from xlstm_model.scoring import (
+    sequence_logprob,
+    token_logprobs,
+    upr_context_ids,
+    upr_pmi_scores,
+    upr_scores,
+)
 
 
 def _reference(run, context: str, target: str) -> float:
@@ -54,3 +60,17 @@ def test_bad_scoring_input_is_a_model_error(tiny_run) -> None:
     with pytest.raises(ModelError, match="empty target"):
         sequence_logprob(tiny_run, ["a"], [""])
     assert sequence_logprob(tiny_run, [], []) == []
+
+
+def test_upr_pmi_counts_only_the_tokens_a_passage_makes_likelier(tiny_run) -> None:
+    question, passages = "What memory does the model keep?", ["Memory cells keep a state.", "Gates"]
+    scores = upr_pmi_scores(tiny_run, question, passages)
+    tok = tiny_run.tokenizer
+    target = tok.encode(format_question_for_upr(question))
+    empty = [tok.token_id("<|context|>"), tok.token_id("<|question|>")]
+    (without,) = token_logprobs(tiny_run, [(empty, target)])
+    for passage, score in zip(passages, scores, strict=True):
+        (given,) = token_logprobs(tiny_run, [(upr_context_ids(tiny_run, passage), target)])
+        assert score == pytest.approx(float((given - without).clamp(min=0).sum()), abs=1e-4)
+        assert score >= 0
+    assert upr_pmi_scores(tiny_run, question, []) == []

@@ -25,8 +25,9 @@ def test_training_writes_metrics_plot_and_config(tiny_run_dir: Path) -> None:
     for key in ("train_loss", "val_ppl", "tokens_seen", "tokens_per_s", "params", "train_wall_s"):
         assert summary[key] is not None, key
     assert [r["step"] for r in _records(tiny_run_dir, "train")] == list(range(1, 9))
-    assert _records(tiny_run_dir, "val")[-1]["step"] == 6  # pre-training: 8 - 20% QA steps
-    assert _records(tiny_run_dir, "qa_val")[-1]["step"] == 8  # "--qa auto" is the default
+    assert _records(tiny_run_dir, "val")[-1]["step"] == 5  # pre-training: 8 - 40% QA steps
+    qa = _records(tiny_run_dir, "qa_val")[-1]
+    assert qa["step"] == 8 and "rank_val_acc" in qa  # "--qa rank" is the default
     assert (tiny_run_dir / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     config = json.loads((tiny_run_dir / "config.json").read_text())
     assert (
@@ -73,6 +74,12 @@ def test_qa_stage_runs_after_pretraining(corpus_dir, tmp_path) -> None:
     qa_records = _records(tmp_path / "run", "qa_val")
     assert qa_records and qa_records[-1]["step"] == 6 and "val_ppl" in qa_records[-1]
     assert {r["stage"] for r in _records(tmp_path / "run", "train")} == {"pretrain", "qa"}
+
+
+def test_qa_auto_fine_tunes_on_inverse_cloze_examples(corpus_dir, tmp_path) -> None:
+    assert train_tiny(tmp_path / "run", corpus_dir, "--max-steps", "6", "--qa", "auto") == 0
+    qa = _records(tmp_path / "run", "qa_val")[-1]
+    assert qa["step"] == 6 and "rank_val_acc" not in qa and qa["qa_val_loss"] > 0
 
 
 def test_qa_examples_put_the_loss_on_the_answer_only() -> None:
