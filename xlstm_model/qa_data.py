@@ -4,9 +4,9 @@ The answer generator re-ranks evidence sentences by the xLSTM's log p(question |
 A model pre-trained only on running text is a poor zero-shot scorer of that. `--qa auto`
 fine-tunes it on inverse-cloze examples (Lee et al., 2019, "Latent Retrieval for Weakly
 Supervised Open Domain QA"): a sentence of a paper plays the question, a neighbouring sentence
-the evidence. The model learns which statements a passage makes likely — the relevance signal UPR reads out. Measured,
-this left the scores at chance on the question set; the default is now the listwise re-ranker
-training of `xlstm_model.rank_data`.
+the evidence. The model learns which statements a passage makes likely — the relevance signal
+UPR reads out. Measured, this left the scores at chance on the question set; the default is now
+the listwise re-ranker training of `xlstm_model.rank_data`.
 """
 
 from __future__ import annotations
