@@ -95,16 +95,25 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Document]:
         lexical = [doc for doc, _ in self.index.search(query, self.fetch_k)]
         dense = self.dense.invoke(query)
-        fused: dict[str, float] = {}
-        first_seen: dict[str, Document] = {}
-        for ranking in (lexical, dense):
-            for rank, doc in enumerate(ranking, start=1):
-                key = _key(doc)
-                fused[key] = fused.get(key, 0.0) + 1.0 / (self.rrf_k + rank)
-                first_seen.setdefault(key, doc)
+        fused, first_seen = reciprocal_rank_fusion([lexical, dense], self.rrf_k)
         ranked = sorted(fused, key=lambda key: -fused[key])
         best = _without_near_duplicates(ranked, first_seen, self.k, self.max_overlap)
         return [with_score(first_seen[key], fused[key], i + 1) for i, key in enumerate(best)]
+
+
+def reciprocal_rank_fusion(
+    rankings: list[list[Document]], rrf_k: int
+) -> tuple[dict[str, float], dict[str, Document]]:
+    """RRF (Cormack et al., 2009): each document scores sum 1 / (rrf_k + rank) over the rankings
+    it appears in. Returns (score by chunk key, first document seen per key)."""
+    fused: dict[str, float] = {}
+    first_seen: dict[str, Document] = {}
+    for ranking in rankings:
+        for rank, doc in enumerate(ranking, start=1):
+            key = _key(doc)
+            fused[key] = fused.get(key, 0.0) + 1.0 / (rrf_k + rank)
+            first_seen.setdefault(key, doc)
+    return fused, first_seen
 
 
 def _without_near_duplicates(

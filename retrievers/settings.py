@@ -14,5 +14,8 @@ class RetrieverSettings:
     compression_threshold: float = 0.35  # EmbeddingsFilter: min cosine(question, sentence)
     redundancy_threshold: float = 0.95  # EmbeddingsRedundantFilter: drop near-duplicates
     fallback_sentences: int = 3  # compression: best sentences kept when the filter empties
-    rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al., 2009)
+    # reciprocal-rank fusion constant (Cormack et al., 2009). 60 suits fusing many deep lists;
+    # for two 20-deep lists it let chunks in the middle of both outrank the 2nd of one, and 5
+    # measured better on the question set (hybrid answer F1 0.304 -> 0.313, MRR 0.780 -> 0.789).
+    rrf_k: int = 5
     hybrid_max_overlap: float = 0.5  # hybrid: skip chunks sharing more word types (Jaccard)

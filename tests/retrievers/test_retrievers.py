@@ -1,8 +1,9 @@
 import pytest
+from langchain_core.documents import Document
 
 from retrievers import RETRIEVER_NAMES, RetrieverSettings, build_retriever
 from retrievers.cache import CachedEmbeddings
-from retrievers.hybrid import BM25Index, bm25_tokens
+from retrievers.hybrid import BM25Index, bm25_tokens, reciprocal_rank_fusion
 from retrievers.sentences import split_sentences
 from tests.helpers.fake_store import FakePaperStore
 
@@ -78,6 +79,22 @@ def test_hybrid_skips_near_copies_of_a_chunk_it_already_returns(store):
         d.metadata["page"] for d in build_retriever("hybrid", store, keep_all).invoke(question)
     ]
     assert sum(p in (31, 35, 36) for p in pages) == 3
+
+
+def _docs(*names: str) -> list[Document]:
+    return [Document(page_content=n, metadata={"chunk_id": n}) for n in names]
+
+
+def test_fusion_puts_the_top_of_one_ranking_above_the_middle_of_both():
+    """2nd in one 20-deep list beats 10th in both with the default constant, unlike with 60."""
+    fillers = [f"f{i}" for i in range(9)]
+    lexical = _docs(*fillers, "both")
+    dense = _docs("x", "dense-only", *fillers[:7], "both")
+    scores, docs = reciprocal_rank_fusion([lexical, dense], RetrieverSettings().rrf_k)
+    assert scores["dense-only"] > scores["both"] and docs["both"].page_content == "both"
+    scores, _ = reciprocal_rank_fusion([lexical, dense], 60)
+    assert scores["dense-only"] < scores["both"]
+    assert scores["f0"] == pytest.approx(1 / (60 + 1) + 1 / (60 + 3))
 
 
 def test_bm25_tokens_keep_numbers_and_ratios():
