@@ -71,6 +71,7 @@ class AnswerSettings:
     mode: str = "extractive-xlstm"
     max_sentences: int = 3  # sentences in a prose answer
     list_items: int = 4  # bullets in a list answer
+    list_margin: float = 0.2  # list: items must score within this of the best one
     margin: float = 0.04  # prose: later sentences must score within this of the best one
     lexical_weight: float = 0.5  # weight of question-word overlap next to the dense cosine
     upr_weight: float = 0.3  # xLSTM re-ranking (z-score x base spread), see app.rerank_study
@@ -230,7 +231,7 @@ def _extractive(
         return
     if is_list_question(answer.question):  # a list needs its items, however they score
         items = [c if not c.text.endswith(":") else _demoted(c) for c in candidates]
-        picked = select(items, vectors, settings.list_items)
+        picked = select(items, vectors, settings.list_items, settings.list_margin)
         picked = with_enumeration_siblings(candidates, picked, settings.list_items + 2)
     else:
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)

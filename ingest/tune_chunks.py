@@ -64,6 +64,8 @@ def _ranks(scores: np.ndarray) -> list[int]:
 
 
 def _rrf(*rankings: list[int], k: int = 60, depth: int = 20) -> list[int]:
+    # k = 60: the constant the README's chunk-size table was measured with; the hybrid
+    # retriever now fuses with RetrieverSettings.rrf_k (5), which ingest does not import.
     fused: dict[int, float] = {}
     for ranking in rankings:
         for rank, idx in enumerate(ranking[:depth], start=1):

@@ -1,6 +1,8 @@
 """Evidence selection helpers: enumeration items travel together in list answers."""
 
-from app.evidence import Candidate, enumeration_rank, with_enumeration_siblings
+import numpy as np
+
+from app.evidence import Candidate, enumeration_rank, select, with_enumeration_siblings
 
 
 def _candidate(text: str, page: int = 1, source: str = "xlstm.pdf") -> Candidate:
@@ -31,3 +33,12 @@ def test_a_chosen_item_brings_its_siblings_in_order():
 def test_answers_without_enumerations_are_unchanged():
     candidates = [_candidate("One."), _candidate("Two."), _candidate("Firstly, three.", page=2)]
     assert with_enumeration_siblings(candidates, [1, 0], limit=5) == [1, 0]
+
+
+def test_select_keeps_items_within_the_margin_and_skips_near_duplicates():
+    scores = [0.9, 0.85, 0.84, 0.5]
+    candidates = [Candidate(f"s{i}", 0, {}, score=x) for i, x in enumerate(scores)]
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.6, -0.8]])  # s1 repeats s0
+    assert select(candidates, vectors, 4) == [0, 2, 3]
+    assert select(candidates, vectors, 4, margin=0.2) == [0, 2]  # s3 is 0.4 below the best
+    assert select(candidates, vectors, 1) == [0]
