@@ -27,6 +27,7 @@ from app.evidence import (
     candidates_from,
     score_candidates,
     select,
+    with_announced_items,
     with_enumeration_siblings,
 )
 from app.generator import AnswerGenerator
@@ -235,7 +236,7 @@ def _extractive(
         picked = with_enumeration_siblings(candidates, picked, settings.list_items + 2)
     else:
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)
-    chosen = [candidates[i] for i in picked]
+    chosen = with_announced_items([candidates[i] for i in picked], generator.chunk)
     answer.text, answer.citations = compose(answer.question, chosen)
     answer.groundedness = 1.0  # every sentence is quoted from the retrieved evidence
     yield from answer.text.splitlines(keepends=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,9 @@ class AnswerGenerator:
     embeddings: Embeddings
     run: Any = None  # xlstm_model.checkpoint.LoadedRun
     run_dir: str | None = None
+    # (source, chunk_index) -> the stored chunk; completes answers that quote a sentence
+    # announcing a list (see app.evidence.announced_items). None: no completion.
+    chunk: Callable[[str, int], Document | None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def require_model(self) -> Any:

@@ -119,13 +119,16 @@ def load_resources(
     except IngestError as e:
         raise UserError(str(e)) from e
     embeddings = CachedEmbeddings(store.embeddings)
-    generator = AnswerGenerator(embeddings=embeddings, run=run, run_dir=str(model_path))
+    bm25 = BM25Index(store)  # also the in-memory view of the stored chunks
+    generator = AnswerGenerator(
+        embeddings=embeddings, run=run, run_dir=str(model_path), chunk=bm25.chunk
+    )
     return Resources(
         store=store,
         generator=generator,
         settings=settings,
         retriever_settings=retriever_settings,
-        bm25=BM25Index(store),
+        bm25=bm25,
         model_dir=model_path,
         model_error=model_error,
     )

@@ -41,6 +41,7 @@ class BM25Index:
         self._version: str | None = None
         self._docs: list[Document] = []
         self._bm25: BM25Okapi | None = None
+        self._by_position: dict[tuple[str, int], Document] = {}
 
     def search(self, query: str, k: int) -> list[tuple[Document, float]]:
         docs, bm25 = self._current()
@@ -51,6 +52,11 @@ class BM25Index:
         order = sorted(range(len(docs)), key=lambda i: -scores[i])[:k]
         return [(docs[i], float(scores[i])) for i in order if scores[i] > 0]
 
+    def chunk(self, source: str, chunk_index: int) -> Document | None:
+        """The stored chunk at `chunk_index` of the paper file `source`, if any."""
+        self._current()
+        return self._by_position.get((source, chunk_index))
+
     def _current(self) -> tuple[list[Document], BM25Okapi | None]:
         with self._lock:
             version = self._store.version()
@@ -58,6 +64,10 @@ class BM25Index:
                 self._docs = self._store.all_documents()
                 corpus = [bm25_tokens(d.page_content) for d in self._docs]
                 self._bm25 = BM25Okapi(corpus) if corpus else None
+                self._by_position = {
+                    (str(d.metadata.get("source")), int(d.metadata.get("chunk_index", -1))): d
+                    for d in self._docs
+                }
                 self._version = version
             return self._docs, self._bm25
 

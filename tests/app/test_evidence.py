@@ -1,8 +1,17 @@
 """Evidence selection helpers: enumeration items travel together in list answers."""
 
 import numpy as np
+from langchain_core.documents import Document
 
-from app.evidence import Candidate, enumeration_rank, select, with_enumeration_siblings
+from app.evidence import (
+    Candidate,
+    after_overlap,
+    announced_items,
+    enumeration_rank,
+    select,
+    with_announced_items,
+    with_enumeration_siblings,
+)
 
 
 def _candidate(text: str, page: int = 1, source: str = "xlstm.pdf") -> Candidate:
@@ -42,3 +51,72 @@ def test_select_keeps_items_within_the_margin_and_skips_near_duplicates():
     assert select(candidates, vectors, 4) == [0, 2, 3]
     assert select(candidates, vectors, 4, margin=0.2) == [0, 2]  # s3 is 0.4 below the best
     assert select(candidates, vectors, 1) == [0]
+
+
+CHUNKS = {
+    20: "LSTMs shine on many tasks. Despite their tremendous successes, LSTMs have three main "
+    "limitations:",
+    21: "LSTMs have three main limitations: (i) Inability to revise storage decisions. (ii) "
+    "Limited storage capacities. (iii) Lack of parallelizability. Transformers followed.",
+}
+
+
+def _lookup(source: str, index: int) -> Document | None:
+    text = CHUNKS.get(index) if source == "p.pdf" else None
+    return None if text is None else Document(text, metadata={"page": index // 10, "i": index})
+
+
+def _announcer(index: int = 20) -> Candidate:
+    text = "Despite their tremendous successes, LSTMs have three main limitations:"
+    return Candidate(text, 0, {"source": "p.pdf", "chunk_index": index})
+
+
+def test_an_announced_list_is_completed_from_the_next_chunk_without_the_overlap():
+    items = announced_items(_announcer(), _lookup)
+    assert [c.text for c in items] == [
+        "(i) Inability to revise storage decisions.",
+        "(ii) Limited storage capacities.",
+        "(iii) Lack of parallelizability.",
+    ]  # "three": not the fourth sentence
+    assert all(c.metadata["i"] == 21 for c in items)  # cited from the chunk they come from
+
+
+def test_items_after_the_announcement_in_its_own_chunk_come_first():
+    CHUNKS[30] = "Intro. It has two parts: The first part. The second part. More."
+    c = Candidate("It has two parts:", 1, {"source": "p.pdf", "chunk_index": 30})
+    assert [x.text for x in announced_items(c, _lookup)] == ["The first part.", "The second part."]
+    del CHUNKS[30]
+
+
+def test_sentences_that_announce_nothing_are_left_alone():
+    plain = Candidate("The mLSTM is parallelizable.", 0, {"source": "p.pdf", "chunk_index": 20})
+    assert announced_items(plain, _lookup) == []
+    assert announced_items(_announcer(99), _lookup) == []  # no stored chunk
+    chosen = [plain, _announcer()]
+    assert [c.text for c in with_announced_items(chosen, None)] == [c.text for c in chosen]
+    assert len(with_announced_items(chosen, _lookup)) == 5
+
+
+def test_after_overlap_strips_the_shared_text():
+    assert after_overlap("abc def ghi", "def ghi jkl") == " jkl"
+    assert after_overlap("abc", "xyz") == "xyz"
+
+
+def test_marked_items_skip_the_explanations_between_them():
+    CHUNKS.update(
+        {
+            40: "Intro. Our method has three limitations:",
+            41: "(i) Slow decoding. We show this in Figure 2. It matters at scale.",
+            42: "It matters at scale. (ii) Small memory, i.e., scalar states. See Table 3.",
+            43: "(iii) No parallel training. Done.",
+        }
+    )
+    c = Candidate("Our method has three limitations:", 0, {"source": "p.pdf", "chunk_index": 40})
+    assert [x.text for x in announced_items(c, _lookup)] == [
+        "(i) Slow decoding.",
+        "(ii) Small memory, i.e., scalar states.",
+        "(iii) No parallel training.",
+    ]
+    assert [x.metadata["i"] for x in announced_items(c, _lookup)] == [41, 42, 43]
+    for i in (40, 41, 42, 43):
+        del CHUNKS[i]

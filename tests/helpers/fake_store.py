@@ -59,7 +59,7 @@ class FakePaperStore:
                     "title": "xLSTM: Extended Long Short-Term Memory",
                     "arxiv_id": "2405.04517v2",
                     "page": page,
-                    "chunk_index": 0,
+                    "chunk_index": page,  # one chunk per page: the next chunk is the next page
                     "chunk_id": f"{source}:{page}",
                 },
                 id=f"{source}:{page}",

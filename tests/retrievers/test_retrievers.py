@@ -108,6 +108,13 @@ def test_bm25_tokens_keep_numbers_and_ratios():
     ]
 
 
+def test_bm25_index_looks_chunks_up_by_position(store):
+    index = BM25Index(store)
+    assert index.chunk("xlstm-2405.04517v2.pdf", 10).metadata["page"] == 10  # fake: index = page
+    assert index.chunk("xlstm-2405.04517v2.pdf", 999) is None
+    assert index.chunk("other.pdf", 10) is None
+
+
 def test_bm25_index_rebuilds_when_store_changes(store):
     index = BM25Index(store)
     assert not index.search("zebra giraffe", 3)
