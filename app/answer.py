@@ -238,7 +238,8 @@ def _extractive(
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)
     chosen = with_announced_items([candidates[i] for i in picked], generator.chunk)
     answer.text, answer.citations = compose(answer.question, chosen)
-    answer.groundedness = 1.0  # every sentence is quoted from the retrieved evidence
+    answer.groundedness = 1.0  # every sentence is quoted from the papers (retrieved evidence, or
+    # the stored chunks completing an announced list)
     yield from answer.text.splitlines(keepends=True)
 
 

@@ -35,11 +35,16 @@ SIGNALS = "upr, upr-pmi, reverse-pmi"  # what model_signals returns
 
 def model_signals(run) -> dict[str, Signal]:
     """The xLSTM-derived signals, each (question, passages) -> one score per passage."""
-    from xlstm_model.prompt import CONTEXT, QUESTION
-    from xlstm_model.scoring import token_logprobs, upr_context_ids, upr_pmi_scores, upr_scores
+    from xlstm_model.scoring import (
+        no_passage_ids,
+        token_logprobs,
+        upr_context_ids,
+        upr_pmi_scores,
+        upr_scores,
+    )
 
     tok = run.tokenizer
-    empty = [tok.token_id(CONTEXT), tok.token_id(QUESTION)]
+    empty = no_passage_ids(tok)
 
     def reverse_pmi(question: str, passages: list[str]) -> list[float]:
         asked = upr_context_ids(run, question, max_tokens=48)  # the question as the context

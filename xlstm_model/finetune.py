@@ -16,9 +16,8 @@ from xlstm_model.checkpoint import load_run
 from xlstm_model.distributed import init_distributed, shutdown_distributed
 from xlstm_model.errors import ModelError
 from xlstm_model.qa_dataset import load_qa
-from xlstm_model.rank_dataset import RankData
 from xlstm_model.session import RunSession
-from xlstm_model.stages import QA, make_plan, run_qa, run_rank
+from xlstm_model.stages import QA, make_plan, run_finetune
 from xlstm_model.train import resolve_run_dir, resolve_spec
 from xlstm_model.trainer import Trainer
 
@@ -81,8 +80,7 @@ def finetune(args: argparse.Namespace) -> dict:
     deadline = started + minutes * 60 if minutes else None
     s = spec.settings
     plan = make_plan(session, QA, args.max_steps, s.lr * s.qa_lr_ratio, deadline, None)
-    stage = run_rank if isinstance(qa, RankData) else run_qa
-    stage(session, plan, qa, run.tokenizer.pad_id, split, ctx)
+    run_finetune(session, plan, qa, run.tokenizer.pad_id, split, ctx)
     session.write_summary()
     return {**session.meta(), "run_dir": str(run_dir)}
 

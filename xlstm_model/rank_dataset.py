@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from xlstm_model.errors import ModelError
 from xlstm_model.prompt import format_question_for_upr
 from xlstm_model.qa_dataset import Example, pad_batch
-from xlstm_model.scoring import UPR_PASSAGE_TOKENS, upr_context_tokens
+from xlstm_model.scoring import UPR_PASSAGE_TOKENS, label_logprobs, upr_context_tokens
 from xlstm_model.tokenizer import Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -78,8 +78,7 @@ def group_scores(logits: torch.Tensor, labels: torch.Tensor, group_size: int) ->
     if labels.shape[0] % group_size:
         msg = f"a batch of {labels.shape[0]} rows is not whole groups of {group_size}"
         raise ModelError(msg)
-    logp = F.log_softmax(logits.float(), dim=-1)
-    picked = logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (B, T)
+    picked = label_logprobs(logits, labels)  # (B, T)
     sums = (picked * (labels != -100)).sum(dim=1)  # (B,)
     return sums.view(-1, group_size)  # (G, n)
 

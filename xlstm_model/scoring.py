@@ -28,6 +28,13 @@ def _batch_tensors(pairs: list[tuple[list[int], list[int]]], pad_id: int):
     return inputs, labels
 
 
+def label_logprobs(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """logits (B, T, V), labels (B, T) -> log p of each label, (B, T); positions labelled
+    -100 hold the log p of token 0 and are for the caller to mask."""
+    logp = F.log_softmax(logits.float(), dim=-1)
+    return logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+
+
 @torch.no_grad()
 def token_logprobs(
     run: LoadedRun, pairs: list[tuple[list[int], list[int]]], batch_size: int = 16
@@ -49,8 +56,7 @@ def token_logprobs(
         inputs, labels = _batch_tensors([pairs[i] for i in chosen], run.tokenizer.pad_id)
         inputs, labels = inputs.to(device), labels.to(device)
         logits, _ = run.model(inputs)  # (B, T, V)
-        logp = F.log_softmax(logits.float(), dim=-1)
-        picked = logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (B, T)
+        picked = label_logprobs(logits, labels)  # (B, T)
         for row, i in enumerate(chosen):
             out[i] = picked[row][labels[row] != -100].cpu()  # (len(target),)
     return out
@@ -109,9 +115,9 @@ def upr_scores(
     """Mean log p(question | passage) per question token, one per passage (higher = better)."""
     if not passages:
         return []
-    target = run.tokenizer.encode(format_question_for_upr(question))
-    pairs = [(upr_context_ids(run, p, max_passage_tokens), target) for p in passages]
-    return score_token_pairs(run, pairs, batch_size)
+    return score_token_pairs(
+        run, _upr_pairs(run, question, passages, max_passage_tokens), batch_size
+    )
 
 
 def upr_pmi_scores(
@@ -129,9 +135,20 @@ def upr_pmi_scores(
     """
     if not passages:
         return []
-    tok = run.tokenizer
-    target = tok.encode(format_question_for_upr(question))
-    empty = [tok.token_id(CONTEXT), tok.token_id(QUESTION)]
-    pairs = [(upr_context_ids(run, p, max_passage_tokens), target) for p in passages]
-    *with_passage, without = token_logprobs(run, [*pairs, (empty, target)], batch_size)
+    pairs = _upr_pairs(run, question, passages, max_passage_tokens)
+    no_passage = (no_passage_ids(run.tokenizer), pairs[0][1])
+    *with_passage, without = token_logprobs(run, [*pairs, no_passage], batch_size)
     return [float((lp - without).clamp(min=0).sum()) for lp in with_passage]
+
+
+def no_passage_ids(tok) -> list[int]:
+    """The UPR scoring context with an empty passage: the baseline of the PMI scores."""
+    return [tok.token_id(CONTEXT), tok.token_id(QUESTION)]
+
+
+def _upr_pairs(
+    run: LoadedRun, question: str, passages: list[str], max_passage_tokens: int
+) -> list[tuple[list[int], list[int]]]:
+    """(passage context ids, question ids) per passage, as UPR scores them."""
+    target = run.tokenizer.encode(format_question_for_upr(question))
+    return [(upr_context_ids(run, p, max_passage_tokens), target) for p in passages]

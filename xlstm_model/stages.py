@@ -110,3 +110,16 @@ def run_rank(
 
     hooks = StageHooks(evaluate, session.on_eval, session.log)
     run_stage(trainer, plan, sampler, hooks, make_loss_fn(data.group_size))
+
+
+def run_finetune(
+    session: RunSession,
+    plan: StagePlan,
+    data: RankData | tuple[list[Example], list[Example]],
+    pad_id: int,
+    lm_split: TokenSplit | None = None,
+    context_length: int = 0,
+) -> None:
+    """The QA stage for what `qa_dataset.load_qa` built: ranking groups or QA examples."""
+    stage = run_rank if isinstance(data, RankData) else run_qa
+    stage(session, plan, data, pad_id, lm_split, context_length)

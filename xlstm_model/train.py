@@ -45,9 +45,8 @@ from xlstm_model.stages import (
     PRETRAIN,
     QA,
     make_plan,
+    run_finetune,
     run_pretrain,
-    run_qa,
-    run_rank,
     stage_finished,
 )
 from xlstm_model.tokenizer import Tokenizer, tokenizer_fingerprint, train_tokenizer
@@ -263,8 +262,7 @@ def _run_stages(session, args, spec: RunSpec, data: RunData, plan_budget: dict) 
             s.lr * s.qa_lr_ratio,
         )
         plan = make_plan(session, QA, steps, lr, deadline, args.stop_at_step)
-        run = run_rank if isinstance(data.qa, RankData) else run_qa
-        run(session, plan, data.qa, data.tokenizer.pad_id, data.split, ctx)
+        run_finetune(session, plan, data.qa, data.tokenizer.pad_id, data.split, ctx)
     session.write_summary()
 
 
