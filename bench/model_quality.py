@@ -11,7 +11,7 @@ import time
 
 import torch
 
-from xlstm_model.bench_models import gpt_matching, num_params, xlstm_lm
+from bench.model_baselines import gpt_matching, num_params, xlstm_lm
 from xlstm_model.data import BlockSampler, load_documents, resolve_corpus, split_tokens, val_blocks
 from xlstm_model.distributed import DistInfo
 from xlstm_model.tokenizer import train_tokenizer

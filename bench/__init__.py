@@ -1,0 +1,1 @@
+"""Measurement tools: benchmarks, baselines and studies (not imported by the library)."""
