@@ -27,8 +27,8 @@ import torch
 
 from bench import model_quality, model_speed
 from bench.model_speed import fmt_bytes
-from xlstm_model.checkpoint import atomic_write_json
 from xlstm_model.errors import ModelError
+from xlstm_model.files import atomic_write_json
 
 SECTIONS = ("mfu", "stacks", "backends", "generation", "quality")
 

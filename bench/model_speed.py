@@ -55,8 +55,8 @@ def train_tokens_per_s(
 def default_mfu(steps: int, quick: bool) -> dict:
     """Section 1: the default config's training tokens/s and model-FLOPs utilisation."""
     from xlstm_model.config import config_from_preset, flops_per_token
+    from xlstm_model.loop import TRAIN_PRESETS
     from xlstm_model.model import XLSTMLM
-    from xlstm_model.trainer import TRAIN_PRESETS
 
     overrides = {"context_length": 64} if quick else {}
     config = config_from_preset("tiny" if quick else "default", **overrides)
