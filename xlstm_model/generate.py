@@ -143,11 +143,6 @@ def stream(
         yield tail
 
 
-def generate_text(run: LoadedRun, prompt: str, **kwargs) -> str:
-    """The whole continuation as one string (see `stream` for the arguments)."""
-    return "".join(stream(run, prompt, **kwargs))
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m xlstm_model.generate", description=__doc__.split("\n")[0]
