@@ -75,7 +75,7 @@ class AnswerSettings:
     list_margin: float = 0.2  # list: items must score within this of the best one
     margin: float = 0.04  # prose: later sentences must score within this of the best one
     lexical_weight: float = 0.5  # weight of question-word overlap next to the dense cosine
-    upr_weight: float = 0.3  # xLSTM re-ranking (z-score x base spread), see app.rerank_study
+    upr_weight: float = 0.3  # xLSTM re-ranking (z-score x base spread), see bench.rerank_study
     upr_signal: str = "upr-pmi"  # or "upr": which xLSTM score re-ranks (AnswerGenerator)
     refusal_threshold: float = 0.68  # refuse when the best dense + lexical score is below
     compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
