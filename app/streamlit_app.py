@@ -7,7 +7,6 @@ functions the CLI (`python -m app.ask`) and the evaluation call.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ import streamlit as st  # noqa: E402
 from app import ui_sidebar  # noqa: E402
 from app.answer import Answer, stream_answer  # noqa: E402
 from app.errors import UserError  # noqa: E402
+from app.settings import answer_settings  # noqa: E402
 from app.ui_evidence import (  # noqa: E402
     answer_markdown,
     chip,
@@ -130,15 +130,15 @@ def question_form() -> str | None:
     return st.session_state.get("question", "") if submitted else None
 
 
-def answer_settings(resources: Any, options: ui_sidebar.UiOptions) -> Any:
-    return dataclasses.replace(
-        resources.settings,
-        k=options.k,
-        mode=options.mode,
-        max_sentences=options.max_sentences,
-        list_items=max(options.max_sentences, 2),
-        compression_threshold=options.compression_threshold,
-    )
+def ui_overrides(options: ui_sidebar.UiOptions) -> dict[str, Any]:
+    """The sidebar's choices as answer-setting overrides (one slider sets prose and list length)."""
+    return {
+        "k": options.k,
+        "mode": options.mode,
+        "max_sentences": options.max_sentences,
+        "list_items": max(options.max_sentences, 2),
+        "compression_threshold": options.compression_threshold,
+    }
 
 
 def stream_into(placeholder: Any, question: str, name: str, resources: Any, settings: Any) -> Any:
@@ -302,7 +302,7 @@ def main() -> None:
         except UserError as e:
             st.error(str(e), icon=":material/edit:")
             return
-        ask(question, names, resources, answer_settings(resources, options))
+        ask(question, names, resources, answer_settings(ui_overrides(options), resources.settings))
     elif question is not None:
         st.error(blocker, icon=":material/block:")
     elif "results" in st.session_state:
