@@ -16,7 +16,7 @@ import functools
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.documents import Document
@@ -110,9 +110,6 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     groundedness: float = 0.0
     latency_ms: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def paper_label(metadata: dict) -> str:

@@ -41,20 +41,6 @@ DEFAULT_RETRIEVERS = ("similarity", "compression", "hybrid")
 BASELINES = ("first", "embedding")
 
 
-def first_sentence_baseline(sources: Sequence[Any]) -> str:
-    """Baseline: the first sentence of the top retrieved source."""
-    return extractive_baseline("", list(sources[:1]), "first", None)
-
-
-def embedding_baseline(question: str, sources: Sequence[Any], embeddings: Any) -> str:
-    """Baseline: the retrieved sentence closest to the question by embedding cosine."""
-    return extractive_baseline(question, list(sources), "embedding", embeddings)
-
-
-def baseline_answer(method: str, question: str, sources: Sequence[Any], embeddings: Any) -> str:
-    return extractive_baseline(question, list(sources), method, embeddings)
-
-
 def answer_scores(q: Question, text: str, source_texts: list[str], refused: bool) -> dict:
     """answer_f1 / rouge_l against the reference and key_terms recall (answerable only),
     grounded (answered only)."""
@@ -92,7 +78,7 @@ def baseline_rows(q: Question, retriever: str, answer: Any, embeddings: Any) -> 
     texts = [s.text for s in answer.sources]
     rows = []
     for method in BASELINES:
-        text = baseline_answer(method, q.question, answer.sources, embeddings)
+        text = extractive_baseline(q.question, answer.sources, method, embeddings)
         row = {"id": q.id, "system": f"{retriever}/{method}", "answerable": q.answerable}
         rows.append({**row, **answer_scores(q, text, texts, refused=False)})
     return rows

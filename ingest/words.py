@@ -56,10 +56,6 @@ class Lexicon:
         word = word.lower()
         return word in self.ranks or word in self.doc_words
 
-    def is_word(self, word: str) -> bool:
-        """A real word by itself (single letters other than a/I are not)."""
-        return (len(word) > 1 or word.lower() in ("a", "i")) and word in self
-
     def cost(self, word: str) -> float:
         """Zipf-like cost: -log p(word); unknown strings cost a lot more than any known word."""
         rank = self.ranks.get(word)
