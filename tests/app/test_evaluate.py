@@ -364,12 +364,11 @@ def test_main_end_to_end_with_memory_resources(tmp_path, monkeypatch, capsys):
 @pytest.mark.slow
 @pytest.mark.integration
 def test_real_pipeline_three_questions(tmp_path, monkeypatch):
-    pytest.importorskip("app.resources", reason="app.resources (the lead's module) is missing")
-    store_module = pytest.importorskip("ingest.store", reason="ingest.store is not written yet")
-    settings_module = pytest.importorskip("ingest.settings", reason="ingest.settings is missing")
-    pipeline = pytest.importorskip("ingest.pipeline", reason="ingest.pipeline is not written yet")
     from app.question_set import DEFAULT_QUESTIONS
     from app.resources import load_resources
+    from ingest import pipeline
+    from ingest import settings as settings_module
+    from ingest import store as store_module
     from tests.conftest import mirror_pdf
 
     paper = mirror_pdf(XLSTM)
