@@ -1,7 +1,7 @@
 """Answer a question from retrieved evidence, every sentence citing its page.
 
-`answer_question` and `stream_answer` are the plain functions the CLI, the UI and the evaluation
-all call. Modes:
+`answer_question` is the plain function the CLI, the UI (which streams the text through
+`on_text`) and the evaluation all call. Modes:
 - "extractive-xlstm" (default): evidence sentences chosen by dense + lexical scores re-ranked by
   the locally trained xLSTM (UPR), composed into an answer that cites "[xLSTM, p. 9]";
 - "extractive": the same without the language model (a baseline, and the fallback of the
@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,10 +156,15 @@ def compose(question: str, chosen: list[Candidate]) -> tuple[str, list[Citation]
     return " ".join(f"{c.text} {cite(c.metadata)}" for c in chosen), citations
 
 
-def stream_answer(
-    question: str, retriever: Any, generator: AnswerGenerator, settings: AnswerSettings
-) -> Iterator[str | Answer]:
-    """Yields the answer text in pieces as it is produced, then the finished `Answer`."""
+def answer_question(
+    question: str,
+    retriever: Any,
+    generator: AnswerGenerator,
+    settings: AnswerSettings,
+    on_text: Callable[[str], None] | None = None,
+) -> Answer:
+    """The answer to `question` from what `retriever` finds; `on_text` (if given) receives the
+    answer text in pieces as it is produced, e.g. to stream it into a UI."""
     if settings.mode not in MODES:
         raise UserError(f"unknown answer mode {settings.mode!r}; choose one of {', '.join(MODES)}")
     if settings.upr_signal not in UPR_SIGNALS:
@@ -175,26 +180,19 @@ def stream_answer(
     answer = Answer(question=question, text="", refused=False, mode=settings.mode)
     answer.sources = sources_from(docs)
     if settings.mode == "free-generation":
-        yield from _free_generation(answer, docs, generator, settings)
+        pieces = _free_generation(answer, docs, generator, settings)
     else:
-        yield from _extractive(answer, query, docs, generator, settings)
+        pieces = _extractive(answer, query, docs, generator, settings)
+    for piece in pieces:
+        if on_text is not None:
+            on_text(piece)
     t2 = time.perf_counter()
     answer.latency_ms = {
         "retrieve": round((t1 - t0) * 1000, 1),
         "generate": round((t2 - t1) * 1000, 1),
         "total": round((t2 - t0) * 1000, 1),
     }
-    yield answer
-
-
-def answer_question(
-    question: str, retriever: Any, generator: AnswerGenerator, settings: AnswerSettings
-) -> Answer:
-    """The whole answer at once (see `stream_answer`)."""
-    for piece in stream_answer(question, retriever, generator, settings):
-        if isinstance(piece, Answer):
-            return piece
-    raise RuntimeError("stream_answer ended without an Answer")  # unreachable
+    return answer
 
 
 def _extractive(

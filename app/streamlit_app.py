@@ -1,7 +1,7 @@
 """xLSTM-RAG in the browser: one question, answered side by side by each retriever.
 
 `streamlit run app/streamlit_app.py` from the repo root. UI only: answers come from
-`app.answer.stream_answer`, resources from `app.resources.load_resources` — the same plain
+`app.answer.answer_question`, resources from `app.resources.load_resources` — the same plain
 functions the CLI (`python -m app.ask`) and the evaluation call.
 """
 
@@ -19,7 +19,7 @@ if str(REPO_ROOT) not in sys.path:  # streamlit runs this file as a script
 import streamlit as st  # noqa: E402
 
 from app import ui_sidebar  # noqa: E402
-from app.answer import Answer, stream_answer  # noqa: E402
+from app.answer import Answer, answer_question  # noqa: E402
 from app.errors import UserError  # noqa: E402
 from app.settings import answer_settings  # noqa: E402
 from app.ui_evidence import (  # noqa: E402
@@ -144,15 +144,17 @@ def ui_overrides(options: ui_sidebar.UiOptions) -> dict[str, Any]:
 def stream_into(placeholder: Any, question: str, name: str, resources: Any, settings: Any) -> Any:
     """Streams one retriever's answer into `placeholder`; the Answer, or None after an error."""
     text = ""
+
+    def show(piece: str) -> None:
+        nonlocal text
+        text += piece
+        placeholder.markdown(answer_markdown(text) + " ▌")
+
     try:
         retriever = resources.retriever(
             name, settings.k, compression_threshold=settings.compression_threshold
         )
-        for piece in stream_answer(question, retriever, resources.generator, settings):
-            if isinstance(piece, Answer):
-                return piece
-            text += piece
-            placeholder.markdown(answer_markdown(text) + " ▌")
+        return answer_question(question, retriever, resources.generator, settings, on_text=show)
     except UserError as e:
         placeholder.error(str(e))
     except Exception as e:  # shown as one line; the traceback goes to the server log
