@@ -1,8 +1,9 @@
 """Training corpus: find documents, extract text, split train/validation, sample token blocks.
 
 This is the model package's one seam to `ingest`: the paper files and data folders
-(`ingest.paths`, `ingest.manifest`) and the PDF text extractor (`ingest.pdf_text`). No other module
-of `xlstm_model` imports `ingest`.
+(`ingest.paths`, `ingest.fetch`), the PDF text extractor (`ingest.pdf_text`), and the project's one
+sentence splitter and stop-word set (`split_sentences`, `STOP_WORDS`, used by `qa_data`). No other
+module of `xlstm_model` imports `ingest`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from pathlib import Path
 
 import torch
 
+from ingest.sentences import split_sentences
+from ingest.words import STOP_WORDS
 from xlstm_model.errors import ModelError
 from xlstm_model.files import atomic_write_text
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["STOP_WORDS", "split_sentences"]  # for qa_data; the rest is public by name
 
 TEXT_SUFFIXES = (".txt", ".md")
 CORPUS_SUFFIXES = (".pdf", *TEXT_SUFFIXES)

@@ -36,6 +36,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from xlstm_model.data import STOP_WORDS, split_sentences
 from xlstm_model.errors import ModelError
 from xlstm_model.prompt import (
     format_answer,
@@ -53,13 +54,12 @@ Group = list[Example]  # one ranking group: the positive passage's example first
 
 # -- sentences of the corpus
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 MIN_WORDS, MAX_QUERY_WORDS, MAX_CONTEXT_WORDS = 6, 24, 60
 
 
 def _sentences(text: str) -> list[str]:
     out = []
-    for s in _SENTENCE_END.split(" ".join(text.split())):
+    for s in split_sentences(text, min_chars=1):
         words = s.split()
         if len(words) >= MIN_WORDS and sum(w.isalpha() for w in words) >= len(words) // 2:
             out.append(s)
@@ -261,13 +261,6 @@ def load_qa_examples(
 # -- ranking groups
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-\[\]:.]*[A-Za-z0-9\]]|[0-9]+(?:\.[0-9]+)?%?")
-_STOPWORDS = frozenset(
-    "a an the of in on for to and or is are was were be been by with as at from that this these "
-    "those it its which what how why when who whom does do did can could would should than then "
-    "there their they we our us you your into over under about also such both each more most "
-    "other some only not all any has have had may might will shall while where here see fig "
-    "figure table section appendix et al eq".split()
-)
 _OPENINGS = (
     "What",
     "What is",
@@ -298,7 +291,7 @@ def is_prose(sentence: str) -> bool:
 
 def content_words(sentence: str) -> list[str]:
     """The sentence's words that carry content (no stop words), in order."""
-    return [w for w in _WORD.findall(sentence) if w.lower() not in _STOPWORDS]
+    return [w for w in _WORD.findall(sentence) if w.lower() not in STOP_WORDS]
 
 
 def asked_words(question: str) -> set[str]:
