@@ -1,6 +1,6 @@
 """QA fine-tuning of a trained run: `python -m xlstm_model.finetune --run DIR --qa FILE`.
 
-The same stage `python -m xlstm_model.train` runs after pre-training (see `qa_dataset` for the
+The same stage `python -m xlstm_model.train` runs after pre-training (see `qa_data` for the
 example format and the loss mask), applied to an existing run directory: the best weights are
 loaded, fine-tuned for --max-minutes / --max-steps, and saved back (best at the root, last/).
 """
