@@ -77,20 +77,15 @@ class TrainSettings:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+# fmt: off
 TRAIN_PRESETS: dict[str, TrainSettings] = {
-    "tiny": TrainSettings(
-        batch_size=4,
-        warmup_steps=2,
-        eval_interval=4,
-        eval_blocks=4,
-        log_interval=1,
-        vocab_size=384,
-        rank_groups=1,
-    ),  # fmt: skip
+    "tiny": TrainSettings(batch_size=4, warmup_steps=2, eval_interval=4, eval_blocks=4,
+                          log_interval=1, vocab_size=384, rank_groups=1),
     "default": TrainSettings(),
     "gpu-small": TrainSettings(batch_size=32, lr=2e-3, eval_interval=100, vocab_size=8192),
     "gpu-medium": TrainSettings(batch_size=32, lr=1e-3, eval_interval=100, vocab_size=8192),
 }
+# fmt: on
 
 
 # -- data-parallel set-up
