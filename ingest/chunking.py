@@ -12,7 +12,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.pdf_text import TEXT_VERSION, PageText
 from ingest.tables import Table
-from ingest.units import page_segments, table_units
+from ingest.units import chunk_kind, page_segments, table_units
 
 # Bump when splitting changes, so re-ingesting replaces old chunks. 2: units of one kind each.
 CHUNKER_VERSION = "2"
@@ -66,8 +66,9 @@ def chunk_pages(
         for segment in page_segments(page):
             for piece in splitter.create_documents([segment.text]):
                 start = segment.start + piece.metadata.get("start_index", 0)
+                kind = chunk_kind(segment.kind, piece.page_content)
                 documents.append(
-                    _chunk(piece.page_content, page, meta, len(documents), segment.kind, start)
+                    _chunk(piece.page_content, page, meta, len(documents), kind, start)
                 )
         for table in by_page.pop(page.page, []):
             section = page.section_at(0) or ""

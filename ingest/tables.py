@@ -25,7 +25,9 @@ logger = logging.getLogger(__name__)
 
 _CAPTION = re.compile(r"^(?P<kind>Table|Figure|Fig\.)\s+(?P<num>[A-Z]?\d{1,3})[:.]\s*(?P<rest>.*)$")
 _NUMBER = r"[-+±~<>≈]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?:±\d+(?:\.\d+)?)?[%kKMBT×x]?"
-_CELL = re.compile(rf"^(?:{_NUMBER}|{_NUMBER} / {_NUMBER}|[-–—]|[✓✗✔✘×X]|NaN|N/A|n/a|\+?∞|\[.*\]|[A-Z] \(.*\))$")
+_CELL = re.compile(
+    rf"^(?:{_NUMBER}|{_NUMBER} / {_NUMBER}|[-–—]|[✓✗✔✘×X]|NaN|N/A|n/a|\+?∞|\[.*\]|[A-Z] \(.*\))$"
+)
 _SIZE = re.compile(r"^\d+(?:\.\d+)?[KMBT]$")
 _MARKS = "*†‡§¶"
 _NOT_LABEL = {"at", "in", "on", "of", "for", "to", "with", "by", "and", "or", "the", "vs", "vs."}
@@ -311,7 +313,9 @@ def _header_start(lines: list[str], start: int) -> int:
     return i
 
 
-def _caption_for(run: _Run, captions: dict[int, tuple[str, int, str]], lines: list[str]) -> int | None:
+def _caption_for(
+    run: _Run, captions: dict[int, tuple[str, int, str]], lines: list[str]
+) -> int | None:
     """The caption a run belongs to: the first one below it, else the nearest above it."""
     below = [i for i in captions if i >= run.end]
     if below:
@@ -320,9 +324,7 @@ def _caption_for(run: _Run, captions: dict[int, tuple[str, int, str]], lines: li
     return max(above) if above else None
 
 
-def extract_tables(
-    page_lines: list[list[str]], name: str
-) -> tuple[list[Table], list[list[str]]]:
+def extract_tables(page_lines: list[list[str]], name: str) -> tuple[list[Table], list[list[str]]]:
     """Tables of a whole document, and its page lines without the parsed tables' lines.
 
     A table that cannot be parsed (no rows under its caption, ragged rows, running over the

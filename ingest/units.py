@@ -42,7 +42,7 @@ def is_equation(block: str) -> bool:
     words = sum(bool(_WORD.match(t)) for t in tokens) / len(tokens)
     maths = len(_MATH.findall(block))
     numbers = len(_EQUATION_NUMBER.findall(block))
-    return words < 0.5 and (maths >= 2 or (maths >= 1 and numbers >= 1))
+    return words < 0.35 and (maths >= 2 or (maths >= 1 and numbers >= 1))
 
 
 def is_references(section: str | None) -> bool:
@@ -54,7 +54,7 @@ def page_segments(page: PageText) -> list[Segment]:
     """The page's text cut into segments of one kind each, in order.
 
     A heading joins the prose after it (so a chunk keeps its heading's words); consecutive
-    prose blocks form one segment, which the chunker then splits.
+    prose blocks form one segment, which the chunker then splits (see `chunk_kind`).
     """
     headings = {start for start, _ in page.sections}
     blocks = _blocks(page.text)
@@ -89,18 +89,26 @@ def _block_kind(page: PageText, start: int, block: str, heading: bool) -> str:
         return HEADING
     if caption_at(block.split("\n", 1)[0]):
         return CAPTION
-    if is_equation(block):
-        return EQUATION
     if is_references(page.section_at(start)):
         return REFERENCE
     return TEXT
+
+
+def chunk_kind(segment_kind: str, text: str) -> str:
+    """The kind of one chunk of a segment: prose chunks that are display maths are equations.
+
+    Decided per chunk, not per block: pypdf joins an equation and the prose around it into
+    one paragraph."""
+    return EQUATION if segment_kind == TEXT and is_equation(text) else segment_kind
 
 
 def table_units(table: Table) -> list[tuple[str, str, dict]]:
     """(kind, text, extra metadata) for the whole table and for each of its rows."""
     extra = {"table": table.number, "table_name": table.name, "caption": table.caption}
     units = [(TABLE, table.text(), dict(extra))]
-    units.extend((TABLE_ROW, table.row_text(row), {**extra, "row": _row_name(row)}) for row in table.rows)
+    units.extend(
+        (TABLE_ROW, table.row_text(row), {**extra, "row": _row_name(row)}) for row in table.rows
+    )
     return units
 
 

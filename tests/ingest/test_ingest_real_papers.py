@@ -35,7 +35,9 @@ def test_xlstm_sections_and_ablation_page(xlstm_content) -> None:
     assert pages[10].heading == "4.2 Method Comparison and Ablation Study"
     meta = PaperMeta("p", XLSTM_V2, "sha", "xLSTM", "2405.04517v2", 55)
     chunks = chunk_pages(xlstm_content.pages, meta, 500, 100, xlstm_content.tables)
-    [ablation] = [c for c in chunks if "2417.86" in c.page_content and c.metadata["kind"] != "table"]
+    [ablation] = [
+        c for c in chunks if "2417.86" in c.page_content and c.metadata["kind"] != "table"
+    ]
     assert ablation.metadata["kind"] == "table_row"
     assert ablation.metadata["page"] == 10
     assert ablation.metadata["section"] == "4.2 Method Comparison and Ablation Study"

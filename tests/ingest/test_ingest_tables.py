@@ -38,12 +38,21 @@ def test_split_row_takes_label_words_then_value_cells() -> None:
 @pytest.mark.parametrize(
     ("header", "cells", "expected"),
     [
-        ("Model #Params M SlimPajama (15B) ppl ↓", 2, ("Model", "#Params M", "SlimPajama (15B) ppl ↓")),
+        (
+            "Model #Params M SlimPajama (15B) ppl ↓",
+            2,
+            ("Model", "#Params M", "SlimPajama (15B) ppl ↓"),
+        ),
         (
             "Model Modification Exponential Gating Matrix Memory #Params M SlimPajama (15B) ppl ↓",
             4,
-            ("Model Modification", "Exponential Gating", "Matrix Memory", "#Params M",
-             "SlimPajama (15B) ppl ↓"),
+            (
+                "Model Modification",
+                "Exponential Gating",
+                "Matrix Memory",
+                "#Params M",
+                "SlimPajama (15B) ppl ↓",
+            ),
         ),  # fmt: skip
         (
             "Task #Blocks Embedding Dim Batch Size Training Steps",
@@ -74,7 +83,10 @@ def test_find_tables_builds_self_describing_rows() -> None:
     [table], failures = find_tables(TABLE_1, page=9)
     assert not failures
     assert table.name == "Table 1" and table.page == 9
-    assert table.caption == "Method comparison on next token prediction when trained on 15B tokens from SlimPajama"
+    assert (
+        table.caption
+        == "Method comparison on next token prediction when trained on 15B tokens from SlimPajama"
+    )
     assert table.row_text(table.rows[0]) == (
         "Table 1 (Method comparison on next token prediction when trained on 15B tokens from "
         "SlimPajama): Model = GPT-3; #Params M = 356; SlimPajama (15B) ppl ↓ = 14.26"
@@ -199,7 +211,8 @@ def test_xlstm_extrapolation_and_appendix_tables(xlstm_content) -> None:
 def test_xlstm_table_coverage(xlstm_content) -> None:
     tables = _tables(xlstm_content)
     assert sorted(tables, key=lambda n: (n[0], int(n.split()[1]))) == [
-        "Figure 7", *[f"Table {n}" for n in range(1, 10)]
+        "Figure 7",
+        *[f"Table {n}" for n in range(1, 10)],
     ]  # Table 10 runs over 12 pages: kept as text
     assert sum(len(t.rows) for ts in tables.values() for t in ts) == 142
     text = "\n".join(p.text for p in xlstm_content.pages)
