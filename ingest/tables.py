@@ -204,9 +204,8 @@ def _merge_tokens(tokens: list[str]) -> list[str]:
     """Joins cells that pypdf splits at spaces: "[3, 6]", "N (0, 0.1)", "16 / 96"."""
     merged: list[str] = []
     for token in tokens:
-        if merged and _open_bracket(merged[-1]):
-            merged[-1] = f"{merged[-1]} {token}"
-        elif merged and (token == "/" or merged[-1].endswith(" /")) and _numeric(merged[-1]):
+        slash = token == "/" or (merged and merged[-1].endswith(" /"))
+        if merged and (_open_bracket(merged[-1]) or (slash and _numeric(merged[-1]))):
             merged[-1] = f"{merged[-1]} {token}"
         else:
             merged.append(token)

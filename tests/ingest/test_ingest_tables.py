@@ -217,3 +217,59 @@ def test_xlstm_table_coverage(xlstm_content) -> None:
     assert sum(len(t.rows) for ts in tables.values() for t in ts) == 142
     text = "\n".join(p.text for p in xlstm_content.pages)
     assert "4chan_meta_sep_val-00000000 9.58" in text
+
+
+# Through the pipeline -------------------------------------------------------------------------
+
+GOOD_TABLE = "\n".join(
+    [
+        "We compare the models on held-out data in the table below.",
+        "Model #Params M Perplexity",
+        "Zebra-S 125 21.40",
+        "Zebra-L 350 17.35",
+        "Table 1: Zebra perplexities on held-out data. Larger is better at nothing.",
+    ]
+)
+BROKEN_TABLE = "\n".join(
+    [
+        "The second table did not survive extraction.",
+        "Table 2: Ragged rows.",
+        "Model A B C",
+        "Horse 1 2 3",
+        "Pony 4 5",
+        "Foal 6",
+        "More prose about horses closes the page.",
+    ]
+)
+
+
+def test_tables_are_stored_as_units_and_broken_ones_as_text(tmp_path, store, caplog) -> None:
+    from ingest.pipeline import ingest_sources
+    from tests.ingest.fakes import paper_pages
+    from tests.ingest.pdf_factory import make_text_pdf
+
+    pages = [*paper_pages("zebras", 2), GOOD_TABLE, BROKEN_TABLE]
+    pdf = make_text_pdf(tmp_path / "zebra-2301.01234v1.pdf", pages, title="Zebra Stripes")
+    with caplog.at_level(logging.WARNING):
+        report = ingest_sources([str(pdf)], store)
+    assert report.ok and report.results[0].status == "added"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [
+        "zebra-2301.01234v1.pdf: 1 table kept as plain text, not parsed into rows: "
+        "Table 2 p4 (no rows found)"
+    ]
+    docs = store.all_documents()
+    rows = [d for d in docs if d.metadata["kind"] == "table_row"]
+    assert [d.page_content for d in rows] == [
+        "Table 1 (Zebra perplexities on held-out data): Model = Zebra-S; #Params M = 125; "
+        "Perplexity = 21.40",
+        "Table 1 (Zebra perplexities on held-out data): Model = Zebra-L; #Params M = 350; "
+        "Perplexity = 17.35",
+    ]
+    assert rows[0].metadata["table"] == 1 and rows[0].metadata["page"] == 3
+    assert [d.metadata["kind"] for d in docs if "Zebra-S" in d.page_content] == [
+        "table",
+        "table_row",
+    ]  # the bare row left the text
+    broken = "\n".join(d.page_content for d in docs if d.metadata["page"] == 4)
+    assert "Horse 1 2 3" in broken and "Pony 4 5" in broken  # kept as text, nothing lost

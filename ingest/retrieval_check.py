@@ -1,0 +1,69 @@
+"""Key terms in the retrieved passages: does retrieval find what answers a question?
+
+    python -m ingest.retrieval_check [--questions FILE] [--split dev] [--k 5]
+        [--retrievers similarity,compression,hybrid] [--show-kinds]
+
+For each answerable question of the split, the share of its `key_terms` that appear in the
+top-k retrieved passages (joined), averaged per retriever and per question type. Measures the
+store in `$XRAG_DATA_DIR` (default `data/`); needs no trained model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from app.metrics import key_term_recall
+from app.question_set import load_questions
+
+DEFAULT_QUESTIONS = "app/questions/xlstm_v2.jsonl"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--questions", default=DEFAULT_QUESTIONS)
+    parser.add_argument("--split", default="dev", help="question split ('' for all)")
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--retrievers", default="similarity,compression,hybrid")
+    parser.add_argument("--show-kinds", action="store_true", help="count retrieved unit kinds")
+    args = parser.parse_args(argv)
+    from app.resources import load_resources
+
+    splits = _splits(args.questions)
+    questions = [
+        q
+        for q in load_questions(args.questions)
+        if q.answerable and q.key_terms and (not args.split or splits.get(q.id) == args.split)
+    ]
+    resources = load_resources(require_model=False)
+    print(f"{len(questions)} answerable {args.split or 'all'} questions, top {args.k}")
+    for name in args.retrievers.split(","):
+        retriever = resources.retriever(name, args.k)
+        by_type: dict[str, list[float]] = defaultdict(list)
+        kinds: Counter[str] = Counter()
+        for q in questions:
+            docs = retriever.invoke(q.question)[: args.k]
+            kinds.update(d.metadata.get("kind", "?") for d in docs)
+            recall = key_term_recall("\n".join(d.page_content for d in docs), q.key_terms)
+            by_type[q.type].append(recall or 0.0)
+        scores = [s for values in by_type.values() for s in values]
+        types = ", ".join(
+            f"{t} {sum(v) / len(v):.2f} (n={len(v)})" for t, v in sorted(by_type.items())
+        )
+        print(f"{name}: key terms in top {args.k} = {sum(scores) / len(scores):.3f}; {types}")
+        if args.show_kinds:
+            print(f"  kinds retrieved: {dict(kinds.most_common())}")
+    return 0
+
+
+def _splits(path: str) -> dict[str, str]:
+    """Question id → its `split` field (read from the file: not every Question carries it)."""
+    with open(path, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return {row["id"]: row.get("split", "") for row in rows}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
