@@ -1,6 +1,6 @@
 """Key terms in the retrieved passages: does retrieval find what answers a question?
 
-    python -m ingest.retrieval_check [--questions FILE] [--split dev] [--k 5]
+    python -m bench.retrieval_check [--questions FILE] [--split dev] [--k 5]
         [--retrievers similarity,compression,hybrid] [--show-kinds]
 
 For each answerable question of the split, the share of its `key_terms` that appear in the
