@@ -1,10 +1,11 @@
 """Key terms in the retrieved passages: does retrieval find what answers a question?
 
     python -m bench.retrieval_check [--questions FILE] [--split dev] [--k 5]
-        [--retrievers similarity,compression,hybrid] [--show-kinds]
+        [--retrievers similarity,compression,hybrid] [--show-kinds] [--query TEXT ...]
 
 For each answerable question of the split, the share of its `key_terms` that appear in the
-top-k retrieved passages (joined), averaged per retriever and per question type. Measures the
+top-k retrieved passages (joined), averaged per retriever and per question type; with `--query`,
+the top-k passages (kind, page, text) of each query instead. Measures the
 store in `$XRAG_DATA_DIR` (default `data/`); needs no trained model.
 """
 
@@ -28,8 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--retrievers", default="similarity,compression,hybrid")
     parser.add_argument("--show-kinds", action="store_true", help="count retrieved unit kinds")
+    parser.add_argument("--query", nargs="+", help="show the top passages of these queries")
     args = parser.parse_args(argv)
     from app.resources import load_resources
+
+    if args.query:
+        return _show(load_resources(require_model=False), args)
 
     splits = _splits(args.questions)
     questions = [
@@ -55,6 +60,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name}: key terms in top {args.k} = {sum(scores) / len(scores):.3f}; {types}")
         if args.show_kinds:
             print(f"  kinds retrieved: {dict(kinds.most_common())}")
+    return 0
+
+
+def _show(resources, args: argparse.Namespace) -> int:
+    for query in args.query:
+        for name in args.retrievers.split(","):
+            print(f"== {name}: {query}")
+            for doc in resources.retriever(name, args.k).invoke(query)[: args.k]:
+                meta = doc.metadata
+                print(f"  [{meta.get('kind', '?')} p{meta.get('page')}] {doc.page_content[:150]!r}")
     return 0
 
 

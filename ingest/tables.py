@@ -20,28 +20,13 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.table_header import split_header
+from ingest.table_rows import SIZE, Row, is_cell, is_group, shift_label, split_row
 
 logger = logging.getLogger(__name__)
 
 _CAPTION = re.compile(r"^(?P<kind>Table|Figure|Fig\.)\s+(?P<num>[A-Z]?\d{1,3})[:.]\s*(?P<rest>.*)$")
-_NUMBER = r"[-+±~<>≈]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?:±\d+(?:\.\d+)?)?[%kKMBT×x]?"
-_CELL = re.compile(
-    rf"^(?:{_NUMBER}|{_NUMBER} / {_NUMBER}|[-–—]|[✓✗✔✘×X]|NaN|N/A|n/a|\+?∞|\[.*\]|[A-Z] \(.*\))$"
-)
-_SIZE = re.compile(r"^\d+(?:\.\d+)?[KMBT]$")
-_MARKS = "*†‡§¶"
-_NOT_LABEL = {"at", "in", "on", "of", "for", "to", "with", "by", "and", "or", "the", "vs", "vs."}
 _MAX_HEADER_LINES = 16
 _MAX_CAPTION = 90
-
-
-@dataclass(frozen=True)
-class Row:
-    """One table row: its label ("GPT-3"), its value cells, and the group it sits under."""
-
-    label: str
-    cells: tuple[str, ...]
-    group: str = ""  # a size block ("125M") the row belongs to, else ""
 
 
 @dataclass(frozen=True)
@@ -139,7 +124,7 @@ def _table(
     lines: list[str], run: _Run, caption_line: int, caption: tuple[str, int, str], page: int
 ) -> Table:
     kind, number, _ = caption
-    header_lines = [ln for ln in lines[run.header_start : run.start] if not _is_group(ln)]
+    header_lines = [ln for ln in lines[run.header_start : run.start] if not is_group(ln)]
     header = " ".join(header_lines)
     columns = None
     if _plausible_header(header):
@@ -161,7 +146,7 @@ def _table(
 def _plausible_header(header: str) -> bool:
     """Column names, not rows or prose: few numbers, no sentence ends, printable text."""
     tokens = header.split()
-    numbers = sum(_is_cell(t) for t in tokens)
+    numbers = sum(is_cell(t) for t in tokens)
     printable = all(ch.isprintable() for ch in header)
     return bool(tokens) and printable and numbers <= 0.25 * len(tokens) and ". " not in header
 
@@ -180,65 +165,6 @@ def caption_summary(lines: list[str], index: int) -> str:
     return sentence
 
 
-def split_row(line: str) -> Row | None:
-    """A row: label words, then one or more value cells ("GPT-3 356 14.26"); else None."""
-    tokens = _merge_tokens(line.split())
-    cells: list[str] = []
-    while tokens and _is_cell(tokens[-1]):
-        cells.append(tokens.pop().rstrip(_MARKS))
-    label = " ".join(tokens)
-    if not cells or not any(ch.isalpha() for ch in label) or label.lower() in _NOT_LABEL:
-        return None
-    lower = sum(bool(re.fullmatch(r"[a-z]{3,}\W?", t)) for t in tokens)
-    prose = lower > 4 or any(t.endswith(":") for t in tokens)
-    if label.endswith((".", ",", ";", ":", "=")) or len(tokens) > 8 or prose:
-        return None  # prose that happens to end in numbers
-    return Row(label=label, cells=tuple(reversed(cells)))
-
-
-def _is_cell(token: str) -> bool:
-    return bool(_CELL.match(token.rstrip(_MARKS)))
-
-
-def _merge_tokens(tokens: list[str]) -> list[str]:
-    """Joins cells that pypdf splits at spaces: "[3, 6]", "N (0, 0.1)", "16 / 96"."""
-    merged: list[str] = []
-    for token in tokens:
-        slash = token == "/" or (merged and merged[-1].endswith(" /"))
-        if merged and (_open_bracket(merged[-1]) or (slash and _numeric(merged[-1]))):
-            merged[-1] = f"{merged[-1]} {token}"
-        else:
-            merged.append(token)
-    out: list[str] = []
-    for token in merged:
-        paren = token.startswith("(") and token.endswith(")")
-        if out and paren and re.fullmatch(r"[A-Z]", out[-1]):
-            out[-1] = f"{out[-1]} {token}"
-        else:
-            out.append(token)
-    return out
-
-
-def _open_bracket(text: str) -> bool:
-    return text.count("[") > text.count("]") or text.count("(") > text.count(")")
-
-
-def _numeric(text: str) -> bool:
-    return bool(re.fullmatch(rf"{_NUMBER}(?: /(?: {_NUMBER})?)?", text))
-
-
-def _is_group(line: str) -> bool:
-    """A line naming the block of rows below it: a size ("125M") or a model ("xLSTM[1:0]")."""
-    tokens = line.split()
-    if len(tokens) != 1:
-        return False
-    token = tokens[0]
-    model_like = any(ch.isdigit() or ch in "[]" for ch in token) or (
-        token.isupper() and len(token) >= 3
-    )
-    return bool(_SIZE.match(token)) or (model_like and not _is_cell(token))
-
-
 def _runs(lines: list[str]) -> list[_Run]:
     """Blocks of row lines (with group lines between them) under their header lines."""
     runs: list[_Run] = []
@@ -248,10 +174,10 @@ def _runs(lines: list[str]) -> list[_Run]:
             i += 1
             continue
         start = i
-        while start > 0 and _is_group(lines[start - 1]) and split_row(lines[start - 1]) is None:
+        while start > 0 and is_group(lines[start - 1]) and split_row(lines[start - 1]) is None:
             start -= 1
         end = i
-        while end < len(lines) and (split_row(lines[end]) or _is_group(lines[end])):
+        while end < len(lines) and (split_row(lines[end]) or is_group(lines[end])):
             end += 1
         while end > i and split_row(lines[end - 1]) is None:
             end -= 1
@@ -268,7 +194,7 @@ def _make_run(lines: list[str], start: int, end: int) -> _Run | None:
     for line in lines[start:end]:
         row = split_row(line)
         if row is None:  # a group line
-            if _SIZE.match(line.strip()):
+            if SIZE.match(line.strip()):
                 size_group, model_group = line.strip(), ""
             else:
                 model_group = line.strip()
@@ -282,22 +208,13 @@ def _make_run(lines: list[str], start: int, end: int) -> _Run | None:
         return None
     counts = [len(r.cells) for r in rows]
     cells = max(set(counts), key=counts.count)
-    rows = [_shift_label(r, cells) for r in rows]  # "Llama 1.3B": a size in the label
+    rows = [shift_label(r, cells) for r in rows]  # "Llama 1.3B": a size in the label
     if sum(len(r.cells) != cells for r in rows) * 2 > len(rows):
         return None
     header_start = _header_start(lines, start)
     if header_start == start:
         return None
     return _Run(start, end, header_start, tuple(rows), cells)
-
-
-def _shift_label(row: Row, cells: int) -> Row:
-    """Leading extra cells that are sizes belong to the label ("Llama 1.3B 1420 9.44")."""
-    extra = len(row.cells) - cells
-    if extra <= 0 or not all(_SIZE.match(c) for c in row.cells[:extra]):
-        return row
-    label = " ".join([row.label, *row.cells[:extra]])
-    return Row(label=label, cells=row.cells[extra:], group=row.group)
 
 
 def _header_start(lines: list[str], start: int) -> int:
