@@ -85,7 +85,7 @@ _REFERENCE = re.compile(
 )
 _EQUATION_NUMBER = re.compile(r"\(\d{1,3}\)")
 _MATH = re.compile(r"[=⊙∑σ∈→−+^_·×/\\⊤ϕφ∗]|^[a-zA-Z]\d?$|^[\d.]+$|^[()\[\],]+$")
-_HEADING = re.compile(r"^(\d+(\.\d+)*|[A-Z](\.\d+)+)\s+[A-Z]")
+_HEADING = re.compile(r"^(\d+(\.\d+)*|[A-Z](\.\d+)+)\s+[A-Za-z]")
 
 
 def unit_role(text: str, metadata: dict | None = None) -> str:

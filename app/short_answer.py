@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from app.reader import Unit, answer_type, content_words, numbers_in
 
 _ROW = re.compile(r"^(?P<table>Table\s*\w+)\s*(?:\((?P<caption>.*?)\))?\s*:\s*(?P<cells>.+)$", re.S)
-_SYNONYMS = {"perplexity": "ppl", "perplexities": "ppl", "accuracy": "acc", "average": "avg"}
+_SYNONYMS = {
+    "perplexity": "ppl",
+    "perplexities": "ppl",
+    "accuracy": "acc",
+    "average": "avg",
+    "parameters": "params",
+}
 _QUALIFIER = r"(?:(?:about|around|approximately|nearly|roughly|up to|over|less than|more than)\s+)?"
 _UNIT_WORDS = (
     r"(?:\s+(?:times|x)\b(?:\s+(?:slower|faster|larger|smaller|more|fewer))?"
@@ -118,13 +124,8 @@ def number_span(question: str, text: str, reach: int = 80) -> str | None:
         if m.group(1) not in asked and not _is_citation(text, m)
     ]
     if measured := _MEASURED.search(question):  # a perplexity has decimals, not a percent
-        digits = (
-            r"\d\.\d"
-            if measured.group(0).lower() in ("ppl", "loss")
-            or "perplex" in measured.group(0).lower()
-            else r"\d\.\d|%"
-        )
-        spans = [m for m in spans if re.search(digits, m.group(0))]
+        percent_ok = not re.match(r"perplex|ppl|loss", measured.group(0), re.IGNORECASE)
+        spans = [m for m in spans if _measured_value(m.group(0), percent_ok)]
     anchors = [
         m.start() for w in content_words(question) for m in re.finditer(re.escape(w), text.lower())
     ]
@@ -137,6 +138,12 @@ def number_span(question: str, text: str, reach: int = 80) -> str | None:
         (x for x in _NUMBER_LIST.finditer(text) if x.start() < best.start() < x.end()), None
     )
     return listed.group(0) if listed else best.group(0).strip()
+
+
+def _measured_value(span: str, percent_ok: bool) -> bool:
+    if "%" in span:
+        return percent_ok
+    return bool(re.search(r"\d\.\d", span))
 
 
 def _is_citation(text: str, match: re.Match) -> bool:
