@@ -24,6 +24,7 @@ from langchain_core.documents import Document
 from app.errors import UserError
 from app.evidence import (
     Candidate,
+    ReaderSignal,
     candidates_from,
     score_candidates,
     select,
@@ -31,6 +32,8 @@ from app.evidence import (
     with_enumeration_siblings,
 )
 from app.generator import AnswerGenerator
+from app.reader import ReaderWeights, heuristic_reader, upr_reader
+from app.short_answer import short_answer
 from app.validation import check_question
 
 MODES = ("extractive-xlstm", "extractive", "free-generation")
@@ -80,6 +83,12 @@ class AnswerSettings:
     refusal_threshold: float = 0.68  # refuse when the best dense + lexical score is below
     compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
     max_new_tokens: int = 96  # free-generation mode
+    # The reader (app.reader): weights of its signals next to the dense + lexical score.
+    type_weight: float = 0.15  # answer-type fit (a number for "how many", a reason for "why")
+    novelty_weight: float = 0.15  # what a unit says beyond the question's words
+    role_weight: float = 0.3  # captions, equations, references, headings do not answer
+    handoff: float = 0.05  # a pointer hands its score, less this, to what it points to
+    short_answer: bool = True  # open factoid and numeric answers with the short answer
 
 
 @dataclass
@@ -87,6 +96,9 @@ class Citation:
     paper: str
     page: int
     quote: str
+    kind: str = "text"  # the quoted unit's role: text, table_row, window, ... (app.reader.ROLES)
+    score: float = 0.0  # the unit's evidence score (dense + lexical + readers)
+    reader: float = 0.0  # the reader's part of it
 
 
 @dataclass
@@ -110,6 +122,7 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     groundedness: float = 0.0
     latency_ms: dict[str, float] = field(default_factory=dict)
+    short_answer: str | None = None  # "14.26 — GPT-3, Table 1, ...", cut from the first quote
 
 
 def paper_label(metadata: dict) -> str:
@@ -144,16 +157,38 @@ def is_list_question(question: str) -> bool:
     return bool(_LIST_CUES.search(question))
 
 
-def compose(question: str, chosen: list[Candidate]) -> tuple[str, list[Citation]]:
-    """Prose (or bullets for list questions), each sentence followed by its page citation."""
+def compose(
+    question: str, chosen: list[Candidate], short: str | None = None
+) -> tuple[str, list[Citation]]:
+    """Prose (or bullets for list questions), each sentence followed by its page citation;
+    opened by the short answer (cut from the first quote) when there is one."""
     citations = [
-        Citation(str(c.metadata.get("source", "")), int(c.metadata.get("page", 0)), c.text)
+        Citation(
+            str(c.metadata.get("source", "")),
+            int(c.metadata.get("page", 0)),
+            c.text,
+            kind=c.kind,
+            score=round(c.score, 4),
+            reader=round(c.reader, 4),
+        )
         for c in chosen
     ]
     if is_list_question(question):
-        lines = [f"- {c.text} {cite(c.metadata)}" for c in chosen]
-        return "\n".join(lines), citations
-    return " ".join(f"{c.text} {cite(c.metadata)}" for c in chosen), citations
+        body = "\n".join(f"- {c.text} {cite(c.metadata)}" for c in chosen)
+    else:
+        body = " ".join(f"{c.text} {cite(c.metadata)}" for c in chosen)
+    return (f"{short}\n\n{body}" if short else body), citations
+
+
+def reader_signals(settings: AnswerSettings, generator: AnswerGenerator) -> list[ReaderSignal]:
+    """The readers of the evidence: the heuristic reader, and the xLSTM's UPR re-ranking in
+    the "extractive-xlstm" mode (on the best 12 units, z-scored like before)."""
+    weights = ReaderWeights(settings.type_weight, settings.novelty_weight, settings.role_weight)
+    readers = [ReaderSignal(heuristic_reader(weights), 1.0, name="heuristic")]
+    if settings.mode == "extractive-xlstm":
+        upr = functools.partial(generator.upr_scores, signal=settings.upr_signal)
+        readers.append(ReaderSignal(upr_reader(upr), settings.upr_weight, 12, True, "upr"))
+    return readers
 
 
 def answer_question(
@@ -209,18 +244,18 @@ def _extractive(
         answer.text, answer.refused = REFUSAL, True
         yield REFUSAL
         return
-    use_model = settings.mode == "extractive-xlstm"
     vectors = score_candidates(
         query,
         candidates,
         generator.embeddings,
         settings.lexical_weight,
-        upr_fn=functools.partial(generator.upr_scores, signal=settings.upr_signal)
-        if use_model
-        else None,
-        upr_weight=settings.upr_weight,
+        readers=reader_signals(settings, generator),
+        handoff=settings.handoff,
     )
-    best = max(c.dense + settings.lexical_weight * c.lexical for c in candidates)
+    # refusal reads single units: a window's score repeats its sentences'
+    best = max(
+        c.dense + settings.lexical_weight * c.lexical for c in candidates if c.kind != "window"
+    )
     if best < settings.refusal_threshold:
         answer.text, answer.refused = REFUSAL, True
         yield REFUSAL
@@ -231,8 +266,13 @@ def _extractive(
         picked = with_enumeration_siblings(candidates, picked, settings.list_items + 2)
     else:
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)
+    picked = sorted(picked, key=lambda i: -candidates[i].score)
+    short = short_answer(query, [candidates[i] for i in picked]) if settings.short_answer else None
+    if short is not None:  # the unit it was cut from is quoted first
+        picked.sort(key=lambda i: candidates[i] is not short.unit)
+        answer.short_answer = short.text
     chosen = with_announced_items([candidates[i] for i in picked], generator.chunk)
-    answer.text, answer.citations = compose(answer.question, chosen)
+    answer.text, answer.citations = compose(answer.question, chosen, answer.short_answer)
     answer.groundedness = 1.0  # every sentence is quoted from the papers (retrieved evidence, or
     # the stored chunks completing an announced list)
     yield from answer.text.splitlines(keepends=True)

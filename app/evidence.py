@@ -20,6 +20,7 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from app.reader import Reader, is_announcement, pointed_table, unit_role
 from ingest.sentences import split_sentences
 from retrievers.hybrid import bm25_tokens
 
@@ -39,19 +40,53 @@ class Candidate:
     lexical: float = 0.0
     upr: float = 0.0
     score: float = 0.0
+    kind: str = "text"  # the unit's role (app.reader.ROLES)
+    position: int = 0  # sentence number inside its document
+    reader: float = 0.0  # the reader's score (app.reader), part of `score`
+
+
+_UNIT_KINDS = ("table_row", "table", "caption", "equation", "reference", "heading")
+_WINDOW_WORDS = 12  # a sentence this short is also read together with the next one
 
 
 def candidates_from(docs: Sequence[Document], max_candidates: int = 60) -> list[Candidate]:
-    """Unique sentences of the retrieved documents, in retrieval order."""
+    """Unique units of the retrieved documents, in retrieval order: sentences, whole units that
+    ingest marked (a table row stays one unit), and windows of a short sentence (a heading, an
+    announcement) with the sentence after it."""
     seen: set[str] = set()
     out: list[Candidate] = []
     for i, doc in enumerate(docs):
-        for sentence in split_sentences(doc.page_content) or [doc.page_content.strip()]:
-            key = sentence.lower()
-            if sentence and key not in seen:
+        units = _units_of(doc)
+        for position, (text, kind) in enumerate(units):
+            key = text.lower()
+            if text and key not in seen:
                 seen.add(key)
-                out.append(Candidate(sentence, i, doc.metadata))
+                out.append(Candidate(text, i, doc.metadata, kind=kind, position=position))
+        out += _windows(units, i, doc.metadata, seen)
     return out[:max_candidates]
+
+
+def _units_of(doc: Document) -> list[tuple[str, str]]:
+    """(text, role) of each unit of one retrieved document."""
+    kind = doc.metadata.get("kind")
+    text = doc.page_content.strip()
+    if kind in _UNIT_KINDS:
+        return [(" ".join(text.split()), str(kind))] if text else []
+    sentences = split_sentences(doc.page_content) or ([text] if text else [])
+    return [(s, unit_role(s, doc.metadata)) for s in sentences]
+
+
+def _windows(
+    units: list[tuple[str, str]], doc_index: int, metadata: dict, seen: set[str]
+) -> list[Candidate]:
+    out = []
+    for position, ((text, kind), (after, _)) in enumerate(zip(units, units[1:], strict=False)):
+        if kind == "text" and (len(text.split()) <= _WINDOW_WORDS or text.endswith(":")):
+            window = f"{text} {after}"
+            if window.lower() not in seen:
+                seen.add(window.lower())
+                out.append(Candidate(window, doc_index, metadata, kind="window", position=position))
+    return out
 
 
 def lexical_scores(question: str, texts: Sequence[str]) -> np.ndarray:
@@ -82,30 +117,93 @@ def zscore(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
 
 
+@dataclass(frozen=True)
+class ReaderSignal:
+    """One reader in the evidence score: its scores times `weight`. A costly reader (the xLSTM)
+    reads only the `top` units by the dense + lexical score; `zscore` puts its scores on the
+    scale of those base scores (z-score times their spread), for scorers without a fixed range."""
+
+    reader: Reader
+    weight: float
+    top: int | None = None
+    zscore: bool = False
+    name: str = "reader"
+
+
 def score_candidates(
     question: str,
     candidates: list[Candidate],
     embeddings: Embeddings,
     lexical_weight: float,
-    upr_fn: Callable[[str, list[str]], list[float]] | None = None,
-    upr_weight: float = 0.0,
-    upr_top: int = 12,
+    readers: Sequence[ReaderSignal] = (),
+    handoff: float = 0.0,
 ) -> np.ndarray:
-    """Sets each candidate's signals and combined `score`; returns the unit sentence vectors."""
+    """Sets each candidate's signals and combined `score`; returns the unit sentence vectors.
+
+    The score is dense + lexical_weight * lexical, plus each reader's weighted scores; then
+    pointers hand their score to what they point to (`hand_off`, `handoff` below their own)."""
     texts = [c.text for c in candidates]
     dense, vectors = dense_scores(question, texts, embeddings)
     lexical = lexical_scores(question, texts)
     base = dense + lexical_weight * lexical
     for c, d, lx, s in zip(candidates, dense, lexical, base, strict=True):
         c.dense, c.lexical, c.score = float(d), float(lx), float(s)
-    if upr_fn is not None and upr_weight > 0 and len(candidates) > 1:
-        top = sorted(range(len(candidates)), key=lambda i: -base[i])[:upr_top]
-        upr = np.asarray(upr_fn(question, [texts[i] for i in top]), dtype=np.float64)
-        spread = float(base[top].std()) or 1.0
-        for i, u, z in zip(top, upr, zscore(upr), strict=True):
-            candidates[i].upr = float(u)
-            candidates[i].score += upr_weight * spread * float(z)
+    for signal in readers:
+        _apply_reader(question, candidates, base, signal)
+    if handoff > 0:
+        hand_off(candidates, base, handoff)
     return vectors
+
+
+def _apply_reader(
+    question: str, candidates: list[Candidate], base: np.ndarray, signal: ReaderSignal
+) -> None:
+    if signal.weight <= 0 or (signal.zscore and len(candidates) < 2):
+        return
+    order = sorted(range(len(candidates)), key=lambda i: -base[i])
+    top = order[: signal.top] if signal.top else order
+    scores = np.asarray(signal.reader(question, [candidates[i] for i in top]), dtype=np.float64)
+    if len(scores) != len(top):
+        msg = f"reader {signal.name!r} returned {len(scores)} scores for {len(top)} units"
+        raise ValueError(msg)
+    if signal.zscore:
+        spread = float(base[top].std()) or 1.0
+        added = signal.weight * spread * zscore(scores)
+    else:
+        added = signal.weight * scores
+    for i, raw, plus in zip(top, scores, added, strict=True):
+        if signal.name == "upr":
+            candidates[i].upr = float(raw)
+        else:
+            candidates[i].reader += float(plus)
+        candidates[i].score += float(plus)
+
+
+def hand_off(candidates: list[Candidate], base: np.ndarray, below: float) -> None:
+    """A unit that points ("as shown in Table 2", "... as follows:", a heading) hands its base
+    score, less `below`, to what it points to: the rows of that table among the candidates, else
+    the next sentence of its document (the fact next door). Targets keep their own score when it
+    is higher."""
+    at = {(c.doc_index, c.position): i for i, c in enumerate(candidates) if c.kind != "window"}
+    for i, c in enumerate(candidates):
+        if c.kind == "window" or not (is_announcement(c.text) or c.kind == "heading"):
+            continue
+        table = pointed_table(c.text)
+        targets = [j for j, t in enumerate(candidates) if table and _in_table(t, table)]
+        if not targets and (c.doc_index, c.position + 1) in at:
+            targets = [at[(c.doc_index, c.position + 1)]]
+        for j in targets:
+            lifted = float(base[i]) - below + candidates[j].reader
+            candidates[j].score = max(candidates[j].score, lifted)
+
+
+def _in_table(candidate: Candidate, table: str) -> bool:
+    if candidate.kind not in ("table_row", "table"):
+        return False
+    number = str(candidate.metadata.get("table") or "")
+    if number:
+        return re.sub(r"\D", "", number) == table
+    return bool(re.match(rf"Table\s*{table}\b", candidate.text))
 
 
 def select(
@@ -122,9 +220,18 @@ def select(
     for i in order:
         if len(chosen) == n or candidates[i].score < candidates[order[0]].score - margin:
             break
-        if all(float(vectors[i] @ vectors[j]) < redundancy for j in chosen):
+        if all(_distinct(candidates[i], candidates[j], vectors, i, j, redundancy) for j in chosen):
             chosen.append(i)
     return chosen
+
+
+def _distinct(
+    a: Candidate, b: Candidate, vectors: np.ndarray, i: int, j: int, limit: float
+) -> bool:
+    """Neither unit quotes the other (a window holds its sentences) nor says nearly the same."""
+    if a.text in b.text or b.text in a.text:
+        return False
+    return float(vectors[i] @ vectors[j]) < limit
 
 
 def enumeration_rank(text: str) -> int | None:

@@ -1,0 +1,239 @@
+"""The reader: scores evidence units for whether they *answer* the question, not just match it.
+
+A unit is a sentence, a table row or a short window of adjacent sentences (`app.evidence`). The
+reader's signals, each in a fixed range so they can be measured alone and together:
+- answer-type fit: a "how many / which perplexity" question wants a number or a table value, a
+  "which dataset / model" question a name, a "why" question a reason, a "what are" question a list;
+- novelty: what the unit says beyond the question's own words (an echo of the question, a
+  question the paper asks itself, or an announcement of what a section will do scores low);
+- role: captions, equations, references and headings are not answers unless asked for;
+- neighbours (`hand_off`): a unit that only points ("as shown in Table 2", "... as follows:")
+  hands its score to what it points to: the table's rows, or the sentence after it.
+
+The scorer is one seam, `Reader`: `(question, units) -> scores`. `heuristic_reader` fills it
+today; `upr_reader` puts the xLSTM's UPR re-ranking through the same seam, and a trained xLSTM
+reader can replace either without touching the answer path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ingest.words import STOP_WORDS
+from retrievers.hybrid import bm25_tokens
+
+ROLES = ("text", "table", "table_row", "caption", "equation", "reference", "heading", "window")
+NON_ANSWER_ROLES = ("caption", "equation", "reference", "heading")
+ANSWER_TYPES = ("number", "name", "reason", "list", "other")
+
+
+class Unit(Protocol):
+    """What the reader sees of a candidate (`app.evidence.Candidate` is one)."""
+
+    text: str
+    kind: str
+    metadata: dict
+
+
+class Reader(Protocol):
+    """The seam: scores of `units` for answering `question`, one per unit, higher is better."""
+
+    def __call__(self, question: str, units: Sequence[Unit]) -> Sequence[float]: ...
+
+
+_QUANTITY = re.compile(
+    r"\b(how (many|much|long|far|large|big|fast|slow|\w+er)\b|(what|which)\s+(\S+\s+){0,3}?"
+    r"(value|number|perplexit(y|ies)|accurac(y|ies)|ppl|score|throughput|speed|size|dimensions?|"
+    r"length|rate|positions?|percentage|ratio|count)\b)",
+    re.IGNORECASE,
+)
+_REASON_Q = re.compile(r"^\s*(why|for what reason|what is the reason|how come)\b", re.IGNORECASE)
+_NAME_Q = re.compile(r"^\s*(which|what|who|on which|in which|to which|with which)\b", re.I)
+_LIST_Q = re.compile(
+    r"\b(what are|which are|which \w+s\b|list|name (the|all)|enumerate|limitations|components|"
+    r"advantages|improvements|differences|steps)\b",
+    re.IGNORECASE,
+)
+
+
+def answer_type(question: str) -> str:
+    """ "number", "reason", "list", "name" or "other": what kind of text would answer."""
+    if _REASON_Q.search(question):
+        return "reason"
+    if (
+        _QUANTITY.search(question)
+        and _NAME_Q.search(question)
+        or re.match(
+            r"^\s*(how (many|much|long|far|large|fast|slow)|at which|up to)", question, re.I
+        )
+    ):
+        return "number"
+    if _LIST_Q.search(question) and not re.search(r"\bwhich \w+ (is|does)\b", question, re.I):
+        return "list"
+    if _NAME_Q.search(question):
+        return "name"
+    return "other"
+
+
+_CAPTION = re.compile(r"^(Table|Figure|Fig\.)\s*\d+\s*[:.|]", re.IGNORECASE)
+_REFERENCE = re.compile(
+    r"(^[A-Z][A-Za-z'\-]+,\s+[A-Z]\.(\s?[A-Z]\.)*,)|(\b(19|20)\d{2}[a-z]?\.\s.*\b(In |Proceedings|"
+    r"arXiv|Conference|Journal|URL|https?://))",
+)
+_EQUATION_NUMBER = re.compile(r"\(\d{1,3}\)")
+_MATH = re.compile(r"[=⊙∑σ∈→−+^_·×/\\⊤ϕφ∗]|^[a-zA-Z]\d?$|^[\d.]+$|^[()\[\],]+$")
+_HEADING = re.compile(r"^(\d+(\.\d+)*|[A-Z](\.\d+)+)\s+[A-Za-z]")
+
+
+def unit_role(text: str, metadata: dict | None = None) -> str:
+    """The unit's role: metadata `kind` when ingest marked it, else inferred from the text."""
+    kind = (metadata or {}).get("kind")
+    if kind in ROLES:
+        return str(kind)
+    words = text.split()
+    if _CAPTION.match(text):
+        return "caption"
+    if str((metadata or {}).get("section") or "").strip().lower() in ("references", "bibliography"):
+        return "reference"
+    if _REFERENCE.search(text):
+        return "reference"
+    mathy = sum(bool(_MATH.search(w)) or len(w) <= 2 for w in words) / max(len(words), 1)
+    if len(words) >= 6 and (mathy > 0.55 or (_EQUATION_NUMBER.search(text) and mathy > 0.35)):
+        return "equation"
+    if len(words) <= 8 and (_HEADING.match(text) or _title_case(words)):
+        return "heading"
+    return "text"
+
+
+def _title_case(words: list[str]) -> bool:
+    content = [w for w in words if w.lower() not in STOP_WORDS]
+    return 0 < len(content) <= 5 and all(w[:1].isupper() for w in content)
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\s?[%×xKMB]\b|\s?%)?")
+_YEAR_CITE = re.compile(r"\b(19|20)\d{2}[a-z]?\)?")
+_WORD_NUMBER = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I
+)
+_REASON = re.compile(
+    r"\b(because|since|due to|so that|therefore|thus|hence|as a result|in order to|allows?|"
+    r"enables?|leads? to|owing to|the reason|which (makes|means|enforces?))\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"\b([A-Z][\w\-]*[A-Z0-9][\w\-]*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
+_ENUMERATION = re.compile(r"(\(i+\)|\(\d\)|,.+,.+\band\b|;|^\s*[-•])")
+
+
+def numbers_in(text: str) -> list[str]:
+    """The numbers a text states, without citation years and equation numbers."""
+    clean = _EQUATION_NUMBER.sub(" ", _YEAR_CITE.sub(" ", text))
+    return [m.group(0) for m in _NUMBER.finditer(clean)] + _WORD_NUMBER.findall(clean)
+
+
+def type_fit(kind_wanted: str, text: str, role: str, question: str = "") -> float:
+    """How well the unit's form fits the wanted answer type, in [0, 1] (0.5: no opinion)."""
+    if kind_wanted == "number":
+        if role == "table_row":
+            return 1.0
+        asked = set(numbers_in(question))
+        new = [n for n in numbers_in(text) if n not in asked]
+        return 1.0 if new else 0.0
+    if kind_wanted == "reason":
+        return 1.0 if _REASON.search(text) else 0.0
+    if kind_wanted == "name":
+        asked = {m.lower() for m in _NAME.findall(question)}
+        new = [m for m in _NAME.findall(text) if m.lower() not in asked]
+        return 1.0 if new or role == "table_row" else 0.3
+    if kind_wanted == "list":
+        return 1.0 if _ENUMERATION.search(text) else 0.3
+    return 0.5
+
+
+_ANNOUNCEMENT = re.compile(
+    r"\b(in this (section|paper|work|appendix)|in the following|we (now |first |next |then )?"
+    r"(raise|ask|address|investigate|describe|present|introduce|show|test|study|discuss|"
+    r"compare|consider|explore|report|provide|list)\b|as follows|is shown in|are shown in|"
+    r"see (table|figure|fig\.|section|appendix)|shown in (table|figure))",
+    re.IGNORECASE,
+)
+_POINTER = re.compile(r"\b(Table|Figure|Fig\.)\s*(\d+)", re.IGNORECASE)
+
+
+def content_words(text: str) -> set[str]:
+    return {t for t in bm25_tokens(text) if len(t) > 1}
+
+
+def novelty(question: str, text: str) -> float:
+    """Share of the unit's content words the question does not already say, in [0, 1]; a
+    question the paper asks itself scores 0, an announcement of what follows at most 0.3."""
+    if text.rstrip().endswith("?"):
+        return 0.0
+    words = content_words(text)
+    if not words:
+        return 0.0
+    share = len(words - content_words(question)) / len(words)
+    return min(share, 0.3) if is_announcement(text) else share
+
+
+def is_announcement(text: str) -> bool:
+    """Text that announces or points ("In Table 2 we show ...", "... as follows:")."""
+    return bool(_ANNOUNCEMENT.search(text)) or text.rstrip().endswith(":")
+
+
+def role_penalty(role: str, question: str) -> float:
+    """1 for a role that does not answer (caption, equation, reference, heading) unless the
+    question asks for it; 0.3 for a whole table (too long to quote); 0 otherwise."""
+    asks = {
+        "caption": r"\b(table|figure|caption|show)\b.*\b(show|depict|about)",
+        "equation": r"\b(equation|formula|defined|computed|compute|update rule)\b",
+        "reference": r"\b(cite|cites|reference|who wrote|published|authors of)\b",
+        "heading": r"\b(section|chapter|heading)\b",
+    }
+    if role in asks:
+        return 0.0 if re.search(asks[role], question, re.IGNORECASE) else 1.0
+    return 0.3 if role == "table" else 0.0
+
+
+def pointed_table(text: str) -> str | None:
+    """ "2" when the unit points to Table 2 without being one of its rows or its caption."""
+    if _CAPTION.match(text):
+        return None
+    match = _POINTER.search(text)
+    return match.group(2) if match and match.group(1).lower().startswith("tab") else None
+
+
+@dataclass(frozen=True)
+class ReaderWeights:
+    """Weights of the heuristic reader's signals (tuned on the dev split)."""
+
+    type_fit: float = 0.15
+    novelty: float = 0.15
+    role: float = 0.3
+
+
+def heuristic_reader(weights: ReaderWeights | None = None) -> Reader:
+    """The reader from the signals above: a weighted sum, centred so 0 means no opinion."""
+    w = weights or ReaderWeights()
+
+    def score(question: str, units: Sequence[Unit]) -> list[float]:
+        wanted = answer_type(question)
+        return [
+            w.type_fit * (type_fit(wanted, u.text, u.kind, question) - 0.5)
+            + w.novelty * (novelty(question, u.text) - 0.5)
+            - w.role * role_penalty(u.kind, question)
+            for u in units
+        ]
+
+    return score
+
+
+def upr_reader(upr_fn: Callable[[str, list[str]], Sequence[float]]) -> Reader:
+    """The xLSTM's UPR re-ranking (`AnswerGenerator.upr_scores`) as a reader."""
+
+    def score(question: str, units: Sequence[Unit]) -> Sequence[float]:
+        return upr_fn(question, [u.text for u in units])
+
+    return score

@@ -1,0 +1,194 @@
+"""The direct short answer that opens a factoid or numeric answer: "14.26 — GPT-3, Table 1,
+SlimPajama (15B) ppl ↓".
+
+The span is cut from one quoted unit (a table cell with its row and column, a number with its
+unit, a name next to the question's head noun), so every word of it stays traceable to a quote;
+nothing is generated. When a table question names a row that the best table row is not, the
+row is marked "closest row" rather than passed off as the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.reader import Unit, answer_type, content_words, numbers_in
+
+_ROW = re.compile(r"^(?P<table>Table\s*\w+)\s*(?:\((?P<caption>.*?)\))?\s*:\s*(?P<cells>.+)$", re.S)
+_SYNONYMS = {
+    "perplexity": "ppl",
+    "perplexities": "ppl",
+    "accuracy": "acc",
+    "average": "avg",
+    "parameters": "params",
+}
+_QUALIFIER = r"(?:(?:about|around|approximately|nearly|roughly|up to|over|less than|more than)\s+)?"
+_UNIT_WORDS = (
+    r"(?:\s+(?:times|x)\b(?:\s+(?:slower|faster|larger|smaller|more|fewer))?"
+    r"|\s*%|\s+(?:tokens|parameters|params|steps|nodes|GPUs?|hours|days|layers|blocks|heads|"
+    r"epochs|dimensions?|pairs|samples|sequences|bits|words|billion|million)\b)?"
+)
+_Q_NAME = re.compile(r"\b(\w[\w.\-]*\[\d+:\d+\]|[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+)\b")
+_Q_IGNORED = {"table", "figure", "what", "which", "how", "the", "in", "on", "for", "at", "to"}
+_VERB = r"(?:is|are|was|were|does|do|did|has|have|can|could|reach|reaches|achieve|use|uses)"
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The short answer and the unit it was cut from."""
+
+    text: str
+    unit: Unit
+
+
+def short_answer(question: str, units: list[Unit], max_units: int = 2) -> ShortAnswer | None:
+    """The short answer from the best of `units` (best first) that yields one; None for
+    questions that want a reason or a list, and when no unit holds a span."""
+    wanted = answer_type(question)
+    if wanted not in ("number", "name"):
+        return None
+    for unit in units[:max_units]:
+        if unit.kind == "table_row":
+            text = table_answer(question, unit.text)
+        elif unit.kind in ("caption", "equation", "reference", "heading"):
+            text = None
+        elif wanted == "number":
+            text = number_span(question, unit.text)
+        else:
+            text = name_span(question, unit.text)
+        if text:
+            return ShortAnswer(text, unit)
+    return None
+
+
+def parse_row(text: str) -> tuple[str, str, list[tuple[str, str]]] | None:
+    """("Table 1", caption, [(column, value), ...]) of a self-describing table row."""
+    match = _ROW.match(" ".join(text.split()))
+    if match is None:
+        return None
+    cells = []
+    for part in match["cells"].split(";"):
+        column, sep, value = part.partition("=")
+        if sep and value.strip():
+            cells.append((column.strip(), value.strip()))
+    return (match["table"], match["caption"] or "", cells) if cells else None
+
+
+def table_answer(question: str, row_text: str) -> str | None:
+    """ "13.70 — Mamba, Table 1, SlimPajama (15B) ppl ↓": the row's cell in the column the
+    question asks about (the last numeric column when none matches), with its row label."""
+    parsed = parse_row(row_text)
+    if parsed is None:
+        return None
+    table, _, cells = parsed
+    numeric = [(c, v) for c, v in cells[1:] if numbers_in(v)]
+    if not numeric:
+        return None
+    asked = {_SYNONYMS.get(w, w) for w in content_words(question)}
+    column, value = max(
+        enumerate(numeric), key=lambda iv: (len(content_words(iv[1][0]) & asked), iv[0])
+    )[1]
+    label = cells[0][1]
+    text = f"{value} — {label}, {table}, {column}"
+    missing = _names_missing(question, row_text)
+    return f"closest row (no row for {', '.join(missing)}): {text}" if missing else text
+
+
+def _names_missing(question: str, row_text: str) -> list[str]:
+    """Names the question gives (models like "xLSTM[1:0]", "Mamba") that the row lacks."""
+    row = row_text.lower()
+    rest = question.split(None, 1)[-1]  # the first word is capitalised anyway
+    names = [n for n in _Q_NAME.findall(rest) if n.lower() not in _Q_IGNORED]
+    return [n for n in dict.fromkeys(names) if n.lower() not in row]
+
+
+_MEASURED = re.compile(r"\b(perplexit(y|ies)|accurac(y|ies)|ppl|score|loss)\b", re.IGNORECASE)
+_NUMBER_SPAN = re.compile(
+    rf"{_QUALIFIER}(?<![\w.\[:])(\d+(?:[.,]\d+)*(?![\d:])(?:\s?[KMB]\b)?|two|three|four|five|six|seven|"
+    rf"eight|nine|ten){_UNIT_WORDS}",
+    re.IGNORECASE,
+)
+_NUMBER_LIST = re.compile(r"\[\d+(?:,\s*\d+)+\]")
+_SECTION_NUMBER = re.compile(r"^\d+(\.\d+)+\s")
+
+
+def number_span(question: str, text: str, reach: int = 80) -> str | None:
+    """The number (with its qualifier and unit, or the whole "[3, 5, 7]" list it sits in) that
+    the question does not already state, nearest to the question's words in `text` and at most
+    `reach` characters from one. A measured value (perplexity, accuracy) must have decimals."""
+    asked = set(numbers_in(question))
+    start = m.end() if (m := _SECTION_NUMBER.match(text)) else 0
+    spans = [
+        m
+        for m in _NUMBER_SPAN.finditer(text, start)
+        if m.group(1) not in asked and not _is_citation(text, m)
+    ]
+    if measured := _MEASURED.search(question):  # a perplexity has decimals, not a percent
+        percent_ok = not re.match(r"perplex|ppl|loss", measured.group(0), re.IGNORECASE)
+        spans = [m for m in spans if _measured_value(m.group(0), percent_ok)]
+    anchors = [
+        m.start() for w in content_words(question) for m in re.finditer(re.escape(w), text.lower())
+    ]
+    if not spans or not anchors:
+        return None
+    best = min(spans, key=lambda m: min(abs(m.start() - a) for a in anchors))
+    if min(abs(best.start() - a) for a in anchors) > reach:
+        return None
+    listed = next(
+        (x for x in _NUMBER_LIST.finditer(text) if x.start() < best.start() < x.end()), None
+    )
+    return listed.group(0) if listed else best.group(0).strip()
+
+
+def _measured_value(span: str, percent_ok: bool) -> bool:
+    if "%" in span:
+        return percent_ok
+    return bool(re.search(r"\d\.\d", span))
+
+
+def _is_citation(text: str, match: re.Match) -> bool:
+    """A year in "(Sun et al., 2023)" or an equation number "(34)"."""
+    value = match.group(1)
+    before, after = text[: match.start(1)], text[match.end(1) :]
+    if re.fullmatch(r"(19|20)\d{2}", value) and re.search(r"(al\.|,)\s*$", before):
+        return True
+    return before.endswith("(") and after.startswith(")")
+
+
+def name_span(question: str, text: str) -> str | None:
+    """The name next to the question's head noun ("Which tokenizer ..." → "HuggingFace GPT-2
+    tokenizer"); None when `text` does not name one there."""
+    head = head_noun(question)
+    if head is None:
+        return None
+    match = re.search(rf"\b{re.escape(head)}s?\b", text, re.IGNORECASE)
+    if match is None:
+        return None
+    before = text[: match.start()].split()
+    run = []
+    for word in reversed(before):
+        if not _name_like(word) or word.lower() in {w.lower() for w in question.split()}:
+            break
+        run.insert(0, word)
+    if run:
+        return " ".join([*run, match.group(0)])
+    after = re.match(r"\s+((?:[A-Z][\w\-]*\s*){1,4})", text[match.end() :])
+    if after and not set(after.group(1).lower().split()) & content_words(question):
+        return f"{match.group(0)} {after.group(1).strip()}"
+    return None
+
+
+def head_noun(question: str) -> str | None:
+    """ "tokenizer" of "Which tokenizer is used ...", "layer" of "Which normalization layer ..."."""
+    match = re.search(
+        rf"\b(?:which|what)\s+((?:[\w\-]+\s+){{0,3}}?[\w\-]+)\s+{_VERB}\b", question, re.I
+    )
+    if match is None:
+        return None
+    word = match.group(1).split()[-1].lower()
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def _name_like(word: str) -> bool:
+    core = word.strip("(),;:")
+    return bool(core) and (core[0].isupper() or any(ch.isdigit() for ch in core)) and core == word

@@ -1,0 +1,229 @@
+"""The reader's signals, each alone, the seam, and the pointer hand-off."""
+
+import numpy as np
+import pytest
+from langchain_core.documents import Document
+
+from app.evidence import Candidate, ReaderSignal, candidates_from, hand_off, score_candidates
+from app.reader import (
+    ReaderWeights,
+    answer_type,
+    heuristic_reader,
+    is_announcement,
+    novelty,
+    pointed_table,
+    role_penalty,
+    type_fit,
+    unit_role,
+    upr_reader,
+)
+from tests.helpers.fake_store import HashEmbeddings
+
+ROW = (
+    "Table 1 (Method comparison on SlimPajama 15B): Model = GPT-3; #Params M = 356; "
+    "SlimPajama (15B) ppl ↓ = 14.26"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("How many key-value pairs are used?", "number"),
+        ("What validation perplexity does Mamba reach in Table 1?", "number"),
+        ("Which perplexity does GPT-3 reach?", "number"),
+        ("How much slower is the sLSTM kernel?", "number"),
+        ("Why can LSTMs not be parallelized?", "reason"),
+        ("What are the limitations of LSTMs?", "list"),
+        ("Which dataset is used for training?", "name"),
+        ("Which tokenizer is used for all models?", "name"),
+        ("Explain the sLSTM.", "other"),
+    ],
+)
+def test_answer_type_reads_what_the_question_wants(question, wanted):
+    assert answer_type(question) == wanted
+
+
+@pytest.mark.parametrize(
+    ("text", "metadata", "role"),
+    [
+        ("Table 3: Validation set perplexity and downstream tasks.", {}, "caption"),
+        ("Figure 2: The sLSTM block.", {}, "caption"),
+        ("ct = ft ⊙ ct−1 + it ⊙ zt cell state (34) nt = ft ⊙ nt−1 + it (35)", {}, "equation"),
+        (
+            "Vaswani, A., Shazeer, N., and Parmar, N. Attention is all you need. 2017.",
+            {},
+            "reference",
+        ),
+        (
+            "Hochreiter, S. (1991). Untersuchungen. In Proceedings of X, 2019. URL x",
+            {},
+            "reference",
+        ),
+        ("Covariance Update Rule.", {}, "heading"),
+        ("2.2 sLSTM", {}, "heading"),
+        ("The sLSTM has a scalar memory and memory mixing.", {}, "text"),
+        ("Anything at all.", {"kind": "table_row"}, "table_row"),
+        ("Table 1: a caption", {"kind": "text"}, "text"),  # ingest's mark wins
+        ("A sentence.", {"kind": "no-such-kind"}, "text"),
+    ],
+)
+def test_unit_role_uses_the_mark_else_infers_it(text, metadata, role):
+    assert unit_role(text, metadata) == role
+
+
+def test_type_fit_wants_a_new_number_for_number_questions():
+    q = "What perplexity does the model reach after 15B tokens?"
+    assert type_fit("number", "It reaches a perplexity of 13.43.", "text", q) == 1.0
+    assert type_fit("number", "It is trained on 15B tokens.", "text", q) == 0.0  # echoed
+    assert type_fit("number", "It reaches a low perplexity (Sun et al., 2023).", "text", q) == 0
+    assert type_fit("number", ROW, "table_row", q) == 1.0
+
+
+def test_type_fit_reasons_names_lists_and_no_opinion():
+    assert type_fit("reason", "It is not parallel due to memory mixing.", "text") == 1.0
+    assert type_fit("reason", "It is not parallel.", "text") == 0.0
+    q = "Which tokenizer is used?"
+    assert type_fit("name", "We use the GPT-2 tokenizer.", "text", q) == 1.0
+    assert type_fit("name", "We use a tokenizer.", "text", q) < 0.5
+    assert type_fit("list", "It has (i) gates, (ii) memory.", "text") == 1.0
+    assert type_fit("other", "Anything.", "text") == 0.5
+
+
+def test_novelty_scores_echoes_questions_and_announcements_low():
+    q = "How far do we get in language modeling when scaling LSTMs?"
+    echo = "We ask: how far do we get in language modeling when scaling LSTMs?"
+    assert novelty(q, echo) == 0.0
+    assert novelty(q, "Scaling LSTMs in language modeling gets far.") < 0.3
+    assert novelty(q, "At least as far as Transformers, with linear cost.") >= 0.8
+    assert novelty(q, "In this section we describe the memory of xLSTM blocks.") <= 0.3
+    assert novelty(q, "") == 0.0
+
+
+def test_role_penalty_unless_asked_for():
+    assert role_penalty("caption", "What is the perplexity of Mamba?") == 1.0
+    assert role_penalty("caption", "What does Table 2 show about gates?") == 0.0
+    assert role_penalty("equation", "How is the stabilizer state computed?") == 0.0
+    assert role_penalty("reference", "Which perplexity does GPT-3 reach?") == 1.0
+    assert role_penalty("table_row", "Which perplexity does GPT-3 reach?") == 0.0
+    assert role_penalty("text", "anything") == 0.0
+
+
+def test_pointers_are_recognised():
+    assert pointed_table("As shown in Table 2, exponential gating helps.") == "2"
+    assert pointed_table("Table 2: Ablation studies.") is None  # the caption itself
+    assert pointed_table("Figure 3 shows the block.") is None
+    assert is_announcement("LSTMs have three main limitations:")
+    assert is_announcement("In this section, we introduce the sLSTM.")
+    assert not is_announcement("The sLSTM has a scalar memory.")
+
+
+def _units(*texts_kinds):
+    return [Candidate(t, 0, {}, kind=k, position=i) for i, (t, k) in enumerate(texts_kinds)]
+
+
+def test_heuristic_reader_prefers_the_answer_over_echo_caption_and_equation():
+    q = "What validation perplexity does GPT-3 reach on SlimPajama?"
+    units = _units(
+        ("Table 1: Validation perplexity on SlimPajama.", "caption"),
+        ("What validation perplexity does GPT-3 reach on SlimPajama?", "text"),
+        ("ppl = exp(-1/T sum log p) (12)", "equation"),
+        (ROW, "table_row"),
+    )
+    scores = heuristic_reader()(q, units)
+    assert int(np.argmax(scores)) == 3
+
+
+def test_each_weight_switches_its_signal_off():
+    q = "Why is the mLSTM parallelizable?"
+    units = _units(("It is parallelizable because it has no memory mixing.", "text"))
+    assert heuristic_reader(ReaderWeights(0, 0, 0))(q, units) == [0.0]
+    assert heuristic_reader(ReaderWeights(1, 0, 0))(q, units) == [0.5]
+
+
+def test_upr_goes_through_the_same_seam():
+    seen = []
+
+    def upr(question, texts):
+        seen.append((question, texts))
+        return [float(len(t)) for t in texts]
+
+    units = _units(("short", "text"), ("a longer one", "text"))
+    assert list(upr_reader(upr)("q", units)) == [5.0, 12.0]
+    assert seen == [("q", ["short", "a longer one"])]
+
+
+def test_score_candidates_adds_each_reader_and_rejects_a_wrong_length():
+    emb = HashEmbeddings()
+    cands = _units(("memory mixing in heads", "text"), ("cats sleep", "text"))
+    score_candidates("memory mixing", cands, emb, 0.5)
+    base = [c.score for c in cands]
+
+    def prefer_second(question, units):
+        return [0.0, 1.0]
+
+    cands = _units(("memory mixing in heads", "text"), ("cats sleep", "text"))
+    score_candidates("memory mixing", cands, emb, 0.5, [ReaderSignal(prefer_second, 2.0)])
+    assert cands[1].score == pytest.approx(base[1] + 2.0) and cands[1].reader == 2.0
+    assert cands[0].score == pytest.approx(base[0])
+    with pytest.raises(ValueError, match="returned 1 scores for 2 units"):
+        score_candidates("q", cands, emb, 0.5, [ReaderSignal(lambda q, u: [1.0], 1.0)])
+
+
+def test_a_pointer_hands_its_score_to_the_table_rows_it_names():
+    cands = _units(
+        ("As shown in Table 1, GPT-3 is worse.", "text"),
+        (ROW, "table_row"),
+        ("Table 2 (Ablation): Model = LSTM; ppl = 2417.86", "table_row"),
+    )
+    for c, s in zip(cands, (0.9, 0.2, 0.3), strict=True):
+        c.score = s
+    hand_off(cands, np.array([0.9, 0.2, 0.3]), below=0.05)
+    assert cands[1].score == pytest.approx(0.85)  # Table 1's row takes the pointer's score
+    assert cands[2].score == 0.3  # another table's row does not
+
+
+def test_a_row_marked_with_its_table_number_in_metadata_is_pointed_to():
+    cands = [
+        Candidate("see Table 4 for details:", 0, {}, position=0),
+        Candidate("Model = A; ppl = 3.1", 1, {"table": "Table 4"}, kind="table_row"),
+    ]
+    cands[0].score, cands[1].score = 0.8, 0.1
+    hand_off(cands, np.array([0.8, 0.1]), below=0.1)
+    assert cands[1].score == pytest.approx(0.7)
+
+
+def test_an_announcement_hands_its_score_to_the_next_sentence_not_a_higher_one():
+    cands = _units(
+        ("The sLSTM has three parts:", "text"),
+        ("A scalar memory, a scalar update and memory mixing.", "text"),
+        ("Cats sleep.", "text"),
+    )
+    for c, s in zip(cands, (0.9, 0.1, 0.95), strict=True):
+        c.score = s
+    hand_off(cands, np.array([0.9, 0.1, 0.95]), below=0.05)
+    assert cands[1].score == pytest.approx(0.85)
+    assert cands[2].score == 0.95
+
+
+def test_candidates_keep_marked_units_whole_and_add_short_windows():
+    docs = [
+        Document(ROW, metadata={"kind": "table_row", "page": 9}),
+        Document(
+            "Covariance Update Rule. Memory mixing is new in the sLSTM. It happens within each "
+            "head through recurrent connections."
+        ),
+    ]
+    cands = candidates_from(docs)
+    assert cands[0].text == ROW and cands[0].kind == "table_row"
+    kinds = [c.kind for c in cands]
+    assert kinds.count("window") >= 1
+    window = next(c for c in cands if c.kind == "window")
+    assert window.text == "Memory mixing is new in the sLSTM. It happens within each head " + (
+        "through recurrent connections."
+    )
+    assert cands[1].kind == "heading"  # a heading opens no window
+
+
+def test_no_units_no_scores():
+    assert heuristic_reader()("Why?", []) == []
+    assert candidates_from([Document("   ")]) == []

@@ -1,0 +1,122 @@
+"""The direct short answer: cut from one quoted unit, every word traceable to it."""
+
+import re
+
+import pytest
+
+from app.evidence import Candidate
+from app.short_answer import (
+    head_noun,
+    name_span,
+    number_span,
+    parse_row,
+    short_answer,
+    table_answer,
+)
+
+ROW = (
+    "Table 1 (Method comparison on SlimPajama 15B): Model = GPT-3; #Params M = 356; "
+    "SlimPajama (15B) ppl ↓ = 14.26"
+)
+ABLATION = (
+    "Table 2 (Ablation studies): Model = Vanilla LSTM; Modification = none; "
+    "SlimPajama (15B) ppl ↓ = 2417.86"
+)
+
+
+def _unit(text, kind="text"):
+    return Candidate(text, 0, {"page": 9}, kind=kind)
+
+
+def _traceable(short: str, quote: str) -> bool:
+    """Every word of the short answer (bar the joining dash and the closest-row mark) is in
+    the quote it was cut from."""
+    words = re.findall(r"[^\s,:()]+", short.replace("closest row (no row for", ""))
+    return all(w in quote for w in words if w not in ("—",))
+
+
+def test_parse_row_reads_table_caption_and_cells():
+    table, caption, cells = parse_row(ROW)
+    assert (table, caption) == ("Table 1", "Method comparison on SlimPajama 15B")
+    assert cells == [("Model", "GPT-3"), ("#Params M", "356"), ("SlimPajama (15B) ppl ↓", "14.26")]
+    assert parse_row("GPT-3 356 14.26") is None  # a bare row is no self-describing unit
+    assert parse_row("Table 1: no cells here") is None
+
+
+def test_table_answer_takes_the_asked_column_with_its_row():
+    q = "Which perplexity does GPT-3 reach on SlimPajama in Table 1?"
+    assert table_answer(q, ROW) == "14.26 — GPT-3, Table 1, SlimPajama (15B) ppl ↓"
+    assert table_answer("How many parameters (M) does GPT-3 have?", ROW).startswith("356 — GPT-3")
+    assert _traceable(table_answer(q, ROW), ROW)
+
+
+def test_a_row_that_is_not_the_asked_one_is_marked_closest():
+    q = "What perplexity does Mamba reach in Table 1?"
+    text = table_answer(q, ROW)
+    assert text.startswith("closest row (no row for Mamba): 14.26 — GPT-3")
+
+
+def test_the_ablation_value_is_read_from_its_row():
+    q = "What perplexity does the vanilla LSTM reach in the ablation?"
+    assert table_answer(q, ABLATION).startswith("2417.86 — Vanilla LSTM, Table 2")
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "span"),
+    [
+        (
+            "How much slower is the mLSTM kernel than FlashAttention?",
+            "The current implementation is about 4 times slower than FlashAttention.",
+            "about 4 times slower",
+        ),
+        (
+            "Up to which context length are the models tested?",
+            "Models are trained with context length 2048 and tested up to 16384.",
+            "up to 16384",
+        ),
+        (
+            "At which block positions are the sLSTM blocks placed in xLSTM[7:1]?",
+            "For xLSTM[7:1], we use positions [3, 5, 7, 40, 42, 44] for sLSTM-based blocks.",
+            "[3, 5, 7, 40, 42, 44]",
+        ),
+        (
+            "What perplexity does xLSTM reach?",
+            "xLSTM reaches a perplexity of 13.43 after 15B tokens (Sun et al., 2023).",
+            "13.43",
+        ),
+    ],
+)
+def test_number_span_cuts_the_number_with_its_unit(question, text, span):
+    assert number_span(question, text) == span
+    assert span in text
+
+
+def test_number_span_refuses_what_is_not_the_asked_number():
+    q = "What perplexity does xLSTM[1:0] reach after 300B tokens?"
+    assert (
+        number_span(q, "xLSTM[1:0] has in 568 out of 571 (99.5%) text domains a lower perplexity")
+        is None
+    )
+    assert number_span(q, "It is trained on 300B tokens.") is None  # the question's own number
+    assert number_span(q, "We follow (Sun et al., 2023) for perplexity.") is None
+    assert number_span("How many heads are used?", "2.5 Heads are described below.") is None
+    assert number_span("How many layers?", "No numbers here.") is None
+
+
+def test_name_span_reads_the_name_at_the_head_noun():
+    q = "Which tokenizer is used for all models in the paper?"
+    assert head_noun(q) == "tokenizer"
+    text = "We tokenize our datasets using the HuggingFace GPT-2 tokenizer (Radford et al., 2019)."
+    assert name_span(q, text) == "HuggingFace GPT-2 tokenizer"
+    assert name_span(q, "We use a tokenizer.") is None
+    assert name_span("Explain the model.", text) is None
+
+
+def test_short_answer_skips_captions_and_why_questions_and_keeps_its_unit():
+    caption = _unit("Table 1: Perplexity 14.26 of GPT-3.", "caption")
+    row = _unit(ROW, "table_row")
+    short = short_answer("Which perplexity does GPT-3 reach?", [caption, row])
+    assert short is not None and short.unit is row and short.text.startswith("14.26")
+    assert short_answer("Why is GPT-3 worse?", [row]) is None
+    assert short_answer("Which perplexity does GPT-3 reach?", []) is None
+    assert short_answer("Which perplexity does GPT-3 reach?", [_unit("no value")]) is None
