@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["STOP_WORDS", "split_sentences"]  # for qa_data; the rest is public by name
 
+UNITS_VERSION = "1"  # bump when `corpus_units` changes, so cached units are rebuilt
+
 TEXT_SUFFIXES = (".txt", ".md")
 CORPUS_SUFFIXES = (".pdf", *TEXT_SUFFIXES)
 
@@ -261,3 +263,84 @@ class BlockSampler:
     def load_state_dict(self, state: dict) -> None:
         self.epoch, self.cursor = int(state["epoch"]), int(state["cursor"])
         self._starts = self._epoch_starts(self.epoch)
+
+
+# -- evidence units (the reader stage's data): sentences, captions, equations, table rows
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One evidence unit of a paper, as the answer path's reader sees it."""
+
+    paper: str  # file name
+    kind: str  # ingest.units.KINDS: text, table_row, caption, equation, reference, heading, table
+    text: str
+    section: str = ""
+    page: int = 0
+    caption: str = ""  # table rows: the table's caption
+    table: str = ""  # table rows: "Table 1"
+
+
+def corpus_units(files: list[Path], cache_dir: Path | None = None) -> list[Unit]:
+    """Every paper's units in order: PDFs through ingest's unit kinds and table parser (each
+    prose segment cut into sentences), text files as sentences of kind text. Cached per file."""
+    units: list[Unit] = []
+    for path in files:
+        units += _units_cached(path, cache_dir)
+    return units
+
+
+def _units_cached(path: Path, cache_dir: Path | None) -> list[Unit]:
+    import json
+
+    if cache_dir is None:
+        return _file_units(path)
+    stat = path.stat()
+    identity = (
+        f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}:{_extractor_version()}:{UNITS_VERSION}"
+    )
+    cached = cache_dir / f"{hashlib.sha1(identity.encode()).hexdigest()}.units.json"
+    if cached.is_file():
+        return [Unit(**row) for row in json.loads(cached.read_text(encoding="utf-8"))]
+    units = _file_units(path)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(cached, json.dumps([u.__dict__ for u in units]))
+    return units
+
+
+def _file_units(path: Path) -> list[Unit]:
+    if path.suffix.lower() != ".pdf":
+        text = normalize_text(path.read_text(encoding="utf-8", errors="replace"))
+        return _sentence_units(path.name, "text", text.replace("\n", " "), "", 0)
+    from ingest.pdf_text import read_pdf
+    from ingest.units import page_segments, table_units
+
+    try:
+        content = read_pdf(path)
+    except Exception as e:  # ingest raises IngestError with a one-line message
+        msg = f"cannot read {path.name}: {e}"
+        raise ModelError(msg) from e
+    units: list[Unit] = []
+    for page in content.pages:
+        for seg in page_segments(page):
+            section = page.section_at(seg.start) or ""
+            units += _sentence_units(path.name, seg.kind, seg.text, section, page.page)
+    for table in content.tables:
+        for kind, text, extra in table_units(table):
+            if kind == "table_row":
+                caption, name = extra.get("caption") or "", extra.get("table_name") or ""
+                units.append(Unit(path.name, kind, text, "", table.page, caption, name))
+    return units
+
+
+def _sentence_units(paper: str, kind: str, text: str, section: str, page: int) -> list[Unit]:
+    """A segment's sentences (prose that is display maths becomes kind equation)."""
+    from ingest.units import chunk_kind
+
+    text = " ".join(text.split())
+    if kind in ("heading", "caption", "reference"):
+        return [Unit(paper, kind, text, section, page)] if text else []
+    return [
+        Unit(paper, chunk_kind(kind, s), s, section, page)
+        for s in split_sentences(text, min_chars=1)
+    ]
