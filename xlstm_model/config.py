@@ -36,6 +36,7 @@ class XLSTMConfig:
     ffn_proj_factor: float = 4 / 3  # gated MLP after sLSTM
     proj_round_to: int = 64  # up-projection widths are rounded up to a multiple of this
     tie_weights: bool = False  # share token embedding and LM head
+    reader_head: bool = False  # a linear reader head on the final states (see XLSTMLM.read)
 
     def __post_init__(self) -> None:
         self.slstm_at = sorted(int(i) for i in self.slstm_at)

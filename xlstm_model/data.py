@@ -48,6 +48,13 @@ def resolve_run_dir(out: str) -> Path:
     return Path(out).expanduser().resolve()
 
 
+def data_dir() -> Path:
+    """The runtime data folder (`ingest.paths.data_dir`)."""
+    from ingest.paths import data_dir as ingest_data_dir
+
+    return ingest_data_dir()
+
+
 def read_corpus(spec: list[str]) -> tuple[list[Path], list[str]]:
     """(files, texts) of the corpus `spec` (see `resolve_corpus`); PDF text is cached."""
     from ingest.paths import data_dir

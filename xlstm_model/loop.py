@@ -230,9 +230,10 @@ class StagePlan:
 class Stage:
     """What a stage trains on: a restartable batch source, its evaluation and its loss."""
 
-    batches: BlockSampler | QASampler  # next_batch() -> (inputs, targets); state_dict()
+    batches: BlockSampler | QASampler  # next_batch() -> (inputs, targets) or step_loss's batch
     evaluate: Callable[[], dict]  # {"val_loss": ...} or {"qa_val_loss": ...}
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None  # None: token CE
+    step_loss: Callable | None = None  # (model, batch, device) -> (loss, tokens): other batches
 
 
 def run_stage(session: RunSession, plan: StagePlan, stage: Stage) -> None:
@@ -247,25 +248,20 @@ def run_stage(session: RunSession, plan: StagePlan, stage: Stage) -> None:
     while not _finished(trainer, plan, eval_s):
         lr = lr_at(plan.stage_step(trainer), plan.total_steps or 10**9, plan.peak_lr,
                    s.warmup_steps, s.min_lr_ratio)  # fmt: skip
-        inputs, targets = stage.batches.next_batch()
+        batch = stage.batches.next_batch()
         # the optimizer step: forward (DDP averages the gradients), backward, clip, AdamW
         trainer.wrapped.train()
         for group in trainer.optimizer.param_groups:
             group["lr"] = lr
-        inputs, targets = inputs.to(device), targets.to(device)
         with trainer.autocast():
-            if stage.loss_fn is None:
-                _, loss = trainer.wrapped(inputs, targets)
-            else:
-                logits, _ = trainer.wrapped(inputs)
-                loss = stage.loss_fn(logits, targets)
+            loss, tokens = _forward_loss(trainer, stage, batch)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainer.model.parameters(), s.grad_clip)
         trainer.optimizer.step()
         trainer.optimizer.zero_grad(set_to_none=True)
         trainer.step, steps_here = trainer.step + 1, steps_here + 1
-        trainer.tokens_seen += inputs.numel() * info.world_size
-        timer.tokens += inputs.numel() * info.world_size
+        trainer.tokens_seen += tokens * info.world_size
+        timer.tokens += tokens * info.world_size
         loss_value = all_reduce_sum([loss.item()], info, device)[0] / info.world_size
         bar.update(1)
         if trainer.step % s.log_interval == 0:
@@ -280,6 +276,19 @@ def run_stage(session: RunSession, plan: StagePlan, stage: Stage) -> None:
     if last_eval != trainer.step:
         _evaluate(session, plan, stage)
     bar.close()
+
+
+def _forward_loss(trainer: Trainer, stage: Stage, batch) -> tuple[torch.Tensor, int]:
+    """The step's loss and its number of input tokens."""
+    if stage.step_loss is not None:
+        return stage.step_loss(trainer.wrapped, batch, trainer.device)
+    inputs, targets = batch[0].to(trainer.device), batch[1].to(trainer.device)
+    if stage.loss_fn is None:
+        _, loss = trainer.wrapped(inputs, targets)
+    else:
+        logits, _ = trainer.wrapped(inputs)
+        loss = stage.loss_fn(logits, targets)
+    return loss, inputs.numel()
 
 
 def _finished(trainer: Trainer, plan: StagePlan, eval_seconds: float) -> bool:

@@ -13,6 +13,7 @@ from torch import nn
 
 from xlstm_model.components import small_init_
 from xlstm_model.config import XLSTMConfig
+from xlstm_model.errors import ModelError
 from xlstm_model.mlstm import MLSTMBlock
 from xlstm_model.slstm import SLSTMBlock
 
@@ -34,6 +35,8 @@ class XLSTMLM(nn.Module):
         self.lm_head = nn.Linear(D, config.vocab_size, bias=False)
         if config.tie_weights:
             self.lm_head.weight = self.token_embedding.weight
+        # the reader: per position, whether the unit read so far answers, span start, span end
+        self.reader_head = nn.Linear(D, 3) if config.reader_head else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -43,6 +46,9 @@ class XLSTMLM(nn.Module):
         small_init_(self.token_embedding.weight, dim=self.config.embedding_dim)
         if not self.config.tie_weights:
             small_init_(self.lm_head.weight, dim=self.config.embedding_dim)
+        if self.reader_head is not None:
+            small_init_(self.reader_head.weight, dim=self.config.embedding_dim)
+            nn.init.zeros_(self.reader_head.bias)
 
     def num_params(self) -> int:
         """Number of parameters (a tied embedding/head matrix counted once)."""
@@ -77,6 +83,17 @@ class XLSTMLM(nn.Module):
             logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100
         )
         return logits, loss
+
+    def read(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """idx (B, S) -> the reader head's (answer score, span-start logit, span-end logit) at
+        every position, each (B, S). The answer score is read at the `<|answer|>` token after
+        ``<|question|> q <|context|> unit`` (see `xlstm_model.reader_data`)."""
+        if self.reader_head is None:
+            msg = "this model has no reader head; train it with --qa reader"
+            raise ModelError(msg)
+        x, _ = self._trunk(idx, None)
+        out = self.reader_head(x)  # (B, S, 3)
+        return out[..., 0], out[..., 1], out[..., 2]
 
     def prefill(
         self, idx: torch.Tensor, state: ModelState | None = None

@@ -34,7 +34,15 @@ from xlstm_model.checkpoint import (
     read_json,
 )
 from xlstm_model.config import PRESETS, config_from_preset
-from xlstm_model.data import TokenSplit, check_split, read_corpus, resolve_run_dir, split_tokens
+from xlstm_model.data import (
+    TokenSplit,
+    check_split,
+    corpus_units,
+    data_dir,
+    read_corpus,
+    resolve_run_dir,
+    split_tokens,
+)
 from xlstm_model.errors import ModelError
 from xlstm_model.files import atomic_write_json
 from xlstm_model.loop import (
@@ -55,6 +63,8 @@ from xlstm_model.loop import (
     shutdown_distributed,
 )
 from xlstm_model.qa_data import Example, RankData, build_rank_data, load_qa_examples
+from xlstm_model.reader_data import EncodedGroup, build_groups, split_groups
+from xlstm_model.reader_stage import reader_stage
 from xlstm_model.tokenizer import Tokenizer, tokenizer_fingerprint, train_tokenizer
 
 logger = logging.getLogger(__name__)
@@ -83,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--qa",
         help='what the fine-tuning stage trains on: "rank" (default): the UPR re-ranker, '
-        'listwise, on question-shaped groups built from the corpus; "auto": inverse-cloze '
+        'listwise, on question-shaped groups built from the corpus; "reader": the reader head '
+        "(does a unit answer, and where) on questions built from the corpus' units, with the "
+        'next-token loss mixed in; "auto": inverse-cloze '
         'examples from the corpus; a QA JSONL file; "none": pre-training only',
     )
     p.add_argument("--stop-at-step", type=int, help="stop at this step as if interrupted (testing)")
@@ -192,10 +204,13 @@ class RunData:
     split: TokenSplit
     qa: tuple[list[Example], list[Example]] | None = None  # --qa FILE / auto: (train, val)
     rank: RankData | None = None  # --qa rank: ranking groups
+    reader: tuple[list[EncodedGroup], list[EncodedGroup]] | None = None  # --qa reader
 
     def qa_stage(self, trainer: Trainer, context_length: int):
         """The QA stage's `Stage` (ranking groups or QA examples), validated on LM loss too."""
         pad, split = self.tokenizer.pad_id, self.split
+        if self.reader is not None:
+            return reader_stage(trainer, self.reader, pad, split, context_length)
         if self.rank is not None:
             return rank_stage(trainer, self.rank, pad, split, context_length)
         return qa_stage(trainer, self.qa, pad, split, context_length)
@@ -213,6 +228,11 @@ def prepare_data(args: argparse.Namespace, spec: RunSpec, run_dir: Path, info: D
     if spec.qa == "rank":
         s = settings
         data.rank = build_rank_data(tokenizer, texts, s.rank_groups, s.seed, s.val_fraction)
+    elif spec.qa == "reader":
+        units = corpus_units(files, cache_dir=data_dir() / "cache" / "corpus_units")
+        groups = build_groups(units, settings.seed)
+        data.reader = split_groups(tokenizer, groups, ctx)
+        spec.model_config = replace(spec.model_config, reader_head=True)
     elif spec.qa != "none":
         data.qa = load_qa_examples(spec.qa, tokenizer, texts, settings, ctx)
     return data
@@ -249,7 +269,7 @@ def train(args: argparse.Namespace) -> dict:
     if info.is_main and not args.resume:
         write_run_config(run_dir, spec, data.tokenizer, args, data.files)
     session = RunSession(run_dir, trainer, _run_info(spec, device, info, data), state)
-    has_qa = data.qa is not None or data.rank is not None
+    has_qa = data.qa is not None or data.rank is not None or data.reader is not None
     plan, ctx, s = (
         budget(args, started, has_qa, spec),
         spec.model_config.context_length,
