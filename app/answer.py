@@ -32,12 +32,12 @@ from app.evidence import (
     with_enumeration_siblings,
 )
 from app.generator import AnswerGenerator
-from app.reader import ReaderWeights, heuristic_reader, upr_reader
+from app.reader import ReaderWeights, heuristic_reader, upr_reader, xlstm_reader
 from app.short_answer import short_answer
 from app.validation import check_question
 
 MODES = ("extractive-xlstm", "extractive", "free-generation")
-UPR_SIGNALS = ("upr-pmi", "upr")
+UPR_SIGNALS = ("upr-pmi", "upr", "reader")  # "reader": the xLSTM's trained reader head
 REFUSAL = "The ingested papers do not answer this question."
 _LIST_CUES = re.compile(
     r"\b(bullet|list|enumerate|which (are|were)|what are|name (the|all)|improvements|"
@@ -79,7 +79,7 @@ class AnswerSettings:
     margin: float = 0.04  # prose: later sentences must score within this of the best one
     lexical_weight: float = 0.5  # weight of question-word overlap next to the dense cosine
     upr_weight: float = 0.3  # xLSTM re-ranking (z-score x base spread), see bench.rerank_study
-    upr_signal: str = "upr-pmi"  # or "upr": which xLSTM score re-ranks (AnswerGenerator)
+    upr_signal: str = "upr-pmi"  # "upr", or "reader" (the trained reader head): the xLSTM signal
     refusal_threshold: float = 0.68  # refuse when the best dense + lexical score is below
     compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
     max_new_tokens: int = 96  # free-generation mode
@@ -186,8 +186,12 @@ def reader_signals(settings: AnswerSettings, generator: AnswerGenerator) -> list
     weights = ReaderWeights(settings.type_weight, settings.novelty_weight, settings.role_weight)
     readers = [ReaderSignal(heuristic_reader(weights), 1.0, name="heuristic")]
     if settings.mode == "extractive-xlstm":
-        upr = functools.partial(generator.upr_scores, signal=settings.upr_signal)
-        readers.append(ReaderSignal(upr_reader(upr), settings.upr_weight, 12, True, "upr"))
+        if settings.upr_signal == "reader":
+            xlstm = xlstm_reader(generator.read)
+            readers.append(ReaderSignal(xlstm, settings.upr_weight, 12, True, "xlstm-reader"))
+        else:
+            upr = functools.partial(generator.upr_scores, signal=settings.upr_signal)
+            readers.append(ReaderSignal(upr_reader(upr), settings.upr_weight, 12, True, "upr"))
     return readers
 
 

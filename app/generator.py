@@ -52,6 +52,19 @@ class AnswerGenerator:
         with self._lock:
             return score(run, question, passages)
 
+    def read(self, question: str, passages: list[str]) -> list:
+        """The trained xLSTM reader's `xlstm_model.reading.Reading` (score, quoted span) per
+        passage; UserError when the model has no reader head."""
+        run = self.require_model()
+        from xlstm_model.errors import ModelError
+        from xlstm_model.reading import read_units
+
+        try:
+            with self._lock:
+                return read_units(run, question, passages)
+        except ModelError as e:
+            raise UserError(f"{e}; or choose --set upr_signal=upr-pmi") from e
+
     def generate(self, question: str, docs: list[Document], max_new_tokens: int) -> Iterator[str]:
         """Free generation from the evidence (exploratory), streamed through the LangChain LLM."""
         from app.llm import XLSTMLLM, answer_chain

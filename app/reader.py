@@ -237,3 +237,17 @@ def upr_reader(upr_fn: Callable[[str, list[str]], Sequence[float]]) -> Reader:
         return upr_fn(question, [u.text for u in units])
 
     return score
+
+
+def xlstm_reader(read_fn: Callable[[str, list[str]], Sequence]) -> Reader:
+    """The trained xLSTM reader (`AnswerGenerator.read`: reader-head score and span per unit) as
+    a reader; each unit's chosen span and score are kept in its metadata (`xlstm_span`,
+    `xlstm_score`) so the sources view can show what the model chose."""
+
+    def score(question: str, units: Sequence[Unit]) -> Sequence[float]:
+        readings = read_fn(question, [u.text for u in units])
+        for unit, reading in zip(units, readings, strict=True):
+            unit.metadata["xlstm_span"], unit.metadata["xlstm_score"] = reading.span, reading.score
+        return [r.score for r in readings]
+
+    return score

@@ -6,7 +6,8 @@ positive, first) and `group_size - 1` units that do not answer it, hardest first
 2. topical units of the same section or table that do not contain the answer, most question
    words first (they include the paper's own restatements of the question);
 3. captions of the same paper (they announce results without stating them);
-4. an echo: a sentence restating the question without its answer ("We study why …");
+4. an echo: a sentence restating the question without its answer ("In this section we ask
+   why …"; comparisons name their answer, so their rival plays this part);
 5. random units of the same paper.
 Whole papers are held out for validation (`heldout_papers`).
 
@@ -91,7 +92,9 @@ def negatives_for(
     captions = [u for u in pool if u.kind == "caption"]
     rng.shuffle(captions)
     out = [*question.rivals, *[u.text for u in near[: max(1, count // 2)]]]
-    out += [u.text for u in captions[:1]] + [echo_of(question)]
+    out += [u.text for u in captions[:1]]
+    if answer not in question.text:  # a comparison names its answer: its rival is the echo
+        out.append(echo_of(question))
     rest = [u.text for u in pool]
     rng.shuffle(rest)
     seen: set[str] = set()
