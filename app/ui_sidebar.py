@@ -180,12 +180,18 @@ def model_facts(card: dict) -> list[tuple[str, str]]:
     shape = f"xLSTM[{blocks - slstm}:{slstm}]" if blocks else "xLSTM"
     if blocks:
         shape += f", {blocks} blocks × {config.get('embedding_dim', '?')} wide"
-    ppl = meta.get("val_ppl")
+    ppl, acc = meta.get("val_ppl"), meta.get("reader_acc")
+    reader = []
+    if isinstance(acc, int | float):  # a model trained with --qa reader (held-out papers)
+        chance, span = meta.get("chance") or 0.0, meta.get("span_exact") or 0.0
+        text = f"{acc:.2f} first (chance {chance:.2f}), exact span {span:.2f}"
+        reader = [("Reader, held-out papers", text)]
     return [
         ("Architecture", shape),
         ("Parameters", format_count(meta.get("params"))),
         ("Training tokens", format_count(meta.get("tokens_seen"))),
         ("Validation perplexity", f"{ppl:.1f}" if isinstance(ppl, int | float) else "–"),
+        *reader,
         (
             "Context · vocabulary",
             f"{config.get('context_length', '–')} · {config.get('vocab_size', '–')}",

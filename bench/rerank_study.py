@@ -7,6 +7,7 @@ provides, at each weight:
 - `upr-pmi`: per question token, log p(q_t | sentence, q_<t) - log p(q_t | no sentence, q_<t),
   summed where positive (the tokens the sentence makes likelier);
 - `reverse-pmi`: the same contrast for the sentence's tokens given the question;
+- `reader`: the reader head's answer score (models trained with `--qa reader`);
 - `random-N`: Gaussian noise (seed N), the noise floor any signal must beat;
 and the same without re-ranking. Prints answer F1 and key-term recall per signal and weight.
 Retrievals are computed once per question and reused, so every row sees the same evidence.
@@ -30,7 +31,7 @@ from app.evaluate import answer_scores
 from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
 
 Signal = Callable[[str, list[str]], list[float]]
-SIGNALS = "upr, upr-pmi, reverse-pmi"  # what model_signals returns
+SIGNALS = "upr, upr-pmi, reverse-pmi, reader"  # what model_signals returns (reader: if trained)
 
 
 def model_signals(run) -> dict[str, Signal]:
@@ -53,11 +54,16 @@ def model_signals(run) -> dict[str, Signal]:
         alone = token_logprobs(run, [(empty, t) for t in targets])
         return [float((a - b).clamp(min=0).sum()) for a, b in zip(given, alone, strict=True)]
 
-    return {
+    signals = {
         "upr": lambda q, passages: upr_scores(run, q, passages),
         "upr-pmi": lambda q, passages: upr_pmi_scores(run, q, passages),
         "reverse-pmi": reverse_pmi,
     }
+    from xlstm_model.reading import has_reader, read_units
+
+    if has_reader(run):  # a model trained with --qa reader: its reader head's answer score
+        signals["reader"] = lambda q, passages: [r.score for r in read_units(run, q, passages)]
+    return signals
 
 
 def random_signal(seed: int) -> Signal:

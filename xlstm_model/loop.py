@@ -542,6 +542,7 @@ class RunSession:
             "train_wall_s": round(self.wall_s, 1),
             "params": self.trainer.model.num_params(),
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **{k: latest[k] for k in READER_METRICS if k in latest},
         }
 
     # metrics.jsonl (append-only; records of kind "train", "val", "qa_val"), metrics.json, loss.png
@@ -579,6 +580,7 @@ class RunSession:
                 logger.warning("could not draw loss.png: %s", e)
 
 
+READER_METRICS = ("reader_acc", "upr_acc", "span_exact", "chance")  # the reader stage's, if run
 METRICS_JSONL, METRICS_JSON, LOSS_PNG = "metrics.jsonl", "metrics.json", "loss.png"
 
 

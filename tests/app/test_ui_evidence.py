@@ -100,3 +100,7 @@ def test_model_facts() -> None:
     assert facts["Parameters"] == "3.21 M" and facts["Training tokens"] == "12.5 M"
     assert facts["Validation perplexity"] == "21.5"
     assert dict(model_facts({}))["Validation perplexity"] == "–"
+    assert "Reader, held-out papers" not in facts
+    card["meta"].update(reader_acc=0.41, chance=0.125, span_exact=0.3)
+    reader = dict(model_facts(card))["Reader, held-out papers"]
+    assert reader == "0.41 first (chance 0.12), exact span 0.30"

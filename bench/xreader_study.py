@@ -1,0 +1,109 @@
+"""The xLSTM reader alone: `python -m bench.xreader_study --questions DEV.jsonl`.
+
+For every answerable question, retrieves as the app does, cuts the evidence into the answer path's
+units (`app.evidence.candidates_from`) and asks, per ranker, whether its first unit is a
+*key-fact unit* (one that states at least one of the question's key terms):
+- `chance`: the share of key-fact units among the candidates (a random first pick);
+- `dense+lexical`: the answer path's base score (MiniLM cosine + lexical_weight x word overlap);
+- `upr-pmi`: the xLSTM's UPR re-ranking score alone;
+- `reader`: the xLSTM reader head's answer score alone (a model trained with `--qa reader`).
+For factoid and numeric questions it also checks the short answer: the reader's span in its own
+first unit, and `app.short_answer` on the dense + lexical first unit, each counted as holding
+the expected value when it states a key term. Tune nothing on `test`: pass the dev split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from app.errors import UserError
+from app.question_set import load_questions
+
+RANKERS = ("chance", "dense+lexical", "upr-pmi", "reader")
+
+
+def study_question(question, retriever, resources, settings) -> dict | None:
+    """One question's row: per ranker, whether its first unit is a key-fact unit."""
+    from app.answer import content_query
+    from app.evidence import candidates_from, dense_scores, lexical_scores
+    from app.metrics import key_term_recall
+    from app.short_answer import short_answer
+    from xlstm_model.reading import read_units
+    from xlstm_model.scoring import upr_pmi_scores
+
+    query = content_query(question.question)
+    units = candidates_from(retriever.invoke(query))
+    if len(units) < 2 or not question.key_terms:
+        return None
+    texts = [u.text for u in units]
+    facts = np.array([bool(key_term_recall(t, question.key_terms)) for t in texts])
+    dense, _ = dense_scores(query, texts, resources.generator.embeddings)
+    base = dense + settings.lexical_weight * lexical_scores(query, texts)
+    run = resources.generator.require_model()
+    readings = read_units(run, query, texts)
+    reader = np.array([r.score for r in readings])
+    upr = np.array(upr_pmi_scores(run, query, texts))
+    row = {"id": question.id, "type": question.type, "units": len(units),
+           "any_fact": bool(facts.any()), "chance": float(facts.mean())}  # fmt: skip
+    for name, scores in (("dense+lexical", base), ("upr-pmi", upr), ("reader", reader)):
+        row[name] = float(facts[int(np.argmax(scores))])
+    if question.type in ("factoid", "numeric"):
+        top = int(np.argmax(reader))
+        row["span"] = readings[top].span
+        row["span_hit"] = bool(key_term_recall(readings[top].span, question.key_terms))
+        short = short_answer(query, [units[int(np.argmax(base))]])
+        row["short_answer"] = short.text if short else ""
+        row["short_hit"] = bool(short and key_term_recall(short.text, question.key_terms))
+    return row
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Mean of every ranker's first-unit hit, and of the span hits."""
+    out = {"questions": len(rows), "with_a_fact_unit": sum(r["any_fact"] for r in rows)}
+    for name in RANKERS:
+        out[name] = round(float(np.mean([r[name] for r in rows])), 3) if rows else None
+    spans = [r for r in rows if "span_hit" in r]
+    out["span_questions"] = len(spans)
+    for key in ("span_hit", "short_hit"):
+        out[key] = round(float(np.mean([r[key] for r in spans])), 3) if spans else None
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.xreader_study", description=__doc__)
+    parser.add_argument("--questions", required=True, help="JSONL (pass the dev split only)")
+    parser.add_argument("--retrievers", default="hybrid,similarity")
+    parser.add_argument("--model-dir", default=None)
+    parser.add_argument("--out", default=None, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    try:
+        from app.resources import load_resources
+
+        questions = [q for q in load_questions(args.questions) if q.answerable]
+        resources = load_resources(model_dir=args.model_dir)
+        results = {}
+        try:
+            for name in [r.strip() for r in args.retrievers.split(",") if r.strip()]:
+                retriever = resources.retriever(name)
+                rows = [study_question(q, retriever, resources, resources.settings)
+                        for q in questions]  # fmt: skip
+                rows = [r for r in rows if r is not None]
+                results[name] = {"summary": summarise(rows), "rows": rows}
+                print(name, json.dumps(results[name]["summary"]), flush=True)
+        finally:
+            resources.close()
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

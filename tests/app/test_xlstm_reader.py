@@ -1,0 +1,46 @@
+"""The trained xLSTM reader through the reader seam (app.reader.Reader)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.answer import AnswerSettings, reader_signals
+from app.reader import xlstm_reader
+from xlstm_model.reading import Reading
+
+
+@dataclass
+class _Unit:
+    text: str
+    kind: str = "text"
+    metadata: dict = field(default_factory=dict)
+
+
+def test_xlstm_reader_scores_units_and_keeps_the_chosen_span() -> None:
+    seen = []
+
+    def read(question: str, texts: list[str]) -> list[Reading]:
+        seen.append((question, texts))
+        return [Reading(float(len(t)), t.split()[-1], len(t) - len(t.split()[-1]), len(t))
+                for t in texts]  # fmt: skip
+
+    units = [_Unit("It has 12 layers"), _Unit("No")]
+    scores = xlstm_reader(read)("How many layers?", units)
+    assert list(scores) == [16.0, 2.0] and seen == [("How many layers?", [u.text for u in units])]
+    assert units[0].metadata == {"xlstm_span": "layers", "xlstm_score": 16.0}
+
+
+def test_the_settings_switch_picks_the_reader_or_upr() -> None:
+    class Generator:
+        def read(self, question, texts):
+            return []
+
+        def upr_scores(self, question, texts, signal="upr-pmi"):
+            return []
+
+    reader = reader_signals(AnswerSettings(upr_signal="reader"), Generator())
+    upr = reader_signals(AnswerSettings(), Generator())
+    extractive = reader_signals(AnswerSettings(mode="extractive", upr_signal="reader"), Generator())
+    assert [r.name for r in reader] == ["heuristic", "xlstm-reader"]
+    assert [r.name for r in upr] == ["heuristic", "upr"]
+    assert [r.name for r in extractive] == ["heuristic"]
