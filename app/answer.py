@@ -99,6 +99,7 @@ class Citation:
     kind: str = "text"  # the quoted unit's role: text, table_row, window, ... (app.reader.ROLES)
     score: float = 0.0  # the unit's evidence score (dense + lexical + readers)
     reader: float = 0.0  # the reader's part of it
+    span: str = ""  # the short span the trained xLSTM reader chose in this quote ("" if none)
 
 
 @dataclass
@@ -170,6 +171,7 @@ def compose(
             kind=c.kind,
             score=round(c.score, 4),
             reader=round(c.reader, 4),
+            span=c.xlstm_span,
         )
         for c in chosen
     ]

@@ -43,6 +43,7 @@ class Candidate:
     kind: str = "text"  # the unit's role (app.reader.ROLES)
     position: int = 0  # sentence number inside its document
     reader: float = 0.0  # the reader's score (app.reader), part of `score`
+    xlstm_span: str = ""  # the span the trained xLSTM reader chose in this unit (if it read it)
 
 
 _UNIT_KINDS = ("table_row", "table", "caption", "equation", "reference", "heading")

@@ -241,13 +241,14 @@ def upr_reader(upr_fn: Callable[[str, list[str]], Sequence[float]]) -> Reader:
 
 def xlstm_reader(read_fn: Callable[[str, list[str]], Sequence]) -> Reader:
     """The trained xLSTM reader (`AnswerGenerator.read`: reader-head score and span per unit) as
-    a reader; each unit's chosen span and score are kept in its metadata (`xlstm_span`,
-    `xlstm_score`) so the sources view can show what the model chose."""
+    a reader; a unit with an `xlstm_span` field (`app.evidence.Candidate`) keeps the span the
+    model chose, so citations and the sources view can show it."""
 
     def score(question: str, units: Sequence[Unit]) -> Sequence[float]:
         readings = read_fn(question, [u.text for u in units])
         for unit, reading in zip(units, readings, strict=True):
-            unit.metadata["xlstm_span"], unit.metadata["xlstm_score"] = reading.span, reading.score
+            if hasattr(unit, "xlstm_span"):
+                unit.xlstm_span = reading.span
         return [r.score for r in readings]
 
     return score
