@@ -1,0 +1,95 @@
+"""Field kernels on CUDA: which one runs, why not, and the one-line fallback warning.
+
+The pure-PyTorch forms in backends.py / slstm.py are the reference and the CPU path. On a CUDA
+tensor, `MLSTMCell` and `SLSTMCell` ask `use_kernel(name)` whether a field kernel may run:
+- "mlstm": NX-AI's `mlstm-kernels` (Tiled Flash Linear Attention, Triton), see mlstm_kernel.py;
+- "slstm": the official `xlstm` package's sLSTM CUDA kernel (built with nvcc + ninja at first
+  use), see slstm_kernel.py.
+A kernel that cannot run (package or Triton missing, no nvcc, a build error) falls back to the
+PyTorch path with ONE warning line per kernel and process, and `kernel_report()` records the
+reason, so that the model card can say which path trained the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+KERNEL_MODES = ("auto", "torch")  # XLSTMConfig.kernels: field kernels on CUDA, or never
+_STATUS: dict[str, str] = {}  # kernel name -> "kernel: ..." or "torch: <reason>"
+_LOADERS: dict[str, Callable[[], object]] = {}
+
+
+def register_loader(name: str, loader: Callable[[], object]) -> None:
+    """`loader()` imports (and builds) kernel `name`, raising ImportError/RuntimeError if it can't."""
+    _LOADERS[name] = loader
+
+
+def use_kernel(name: str, tensor: torch.Tensor, mode: str) -> bool:
+    """True when kernel `name` should run on `tensor` (CUDA, mode "auto", kernel loadable).
+
+    The first failure to load logs one warning and is remembered: later calls return False
+    without retrying.
+    """
+    if mode != "auto" or not tensor.is_cuda:
+        return False
+    status = _STATUS.get(name)
+    if status is None:
+        status = _load(name)
+    return status.startswith("kernel")
+
+
+def _load(name: str) -> str:
+    try:
+        description = _LOADERS[name]()
+    except (ImportError, RuntimeError, OSError, AssertionError) as e:
+        reason = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e) else ''}"
+        _STATUS[name] = f"torch: {reason}"
+        logger.warning("%s kernel unavailable (%s); using the PyTorch path", name, reason)
+    else:
+        _STATUS[name] = f"kernel: {description}"
+    return _STATUS[name]
+
+
+def mark_fallback(name: str, reason: str) -> None:
+    """Records (and warns once) that kernel `name` failed at run time; later calls use PyTorch."""
+    if not _STATUS.get(name, "").startswith("torch"):
+        _STATUS[name] = f"torch: {reason}"
+        logger.warning("%s kernel failed (%s); using the PyTorch path", name, reason)
+
+
+def kernel_report(device: torch.device | str, mode: str = "auto") -> dict[str, str]:
+    """Which path each cell uses on `device`: for the model card and the benches.
+
+    On CUDA this loads the kernels (so a report taken before training names the real path);
+    on CPU every cell runs the PyTorch reference.
+    """
+    device = torch.device(device)
+    report = {}
+    for name in ("mlstm", "slstm"):
+        if device.type != "cuda":
+            report[name] = f"torch: {device.type} device"
+        elif mode != "auto":
+            report[name] = f"torch: kernels={mode!r}"
+        else:
+            report[name] = _STATUS.get(name) or _load(name)
+    return report
+
+
+def require_nvcc() -> str:
+    """Path of nvcc (the sLSTM kernel is compiled at first use); RuntimeError if absent."""
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        msg = "nvcc not found on PATH (the sLSTM CUDA kernel is compiled at first use)"
+        raise RuntimeError(msg)
+    return nvcc
+
+
+def reset_for_tests() -> None:
+    """Forgets every recorded status (tests only)."""
+    _STATUS.clear()
