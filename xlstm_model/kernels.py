@@ -26,7 +26,7 @@ _LOADERS: dict[str, Callable[[], object]] = {}
 
 
 def register_loader(name: str, loader: Callable[[], object]) -> None:
-    """`loader()` imports (and builds) kernel `name`, raising ImportError/RuntimeError if it can't."""
+    """`loader()` imports (or checks) kernel `name`; ImportError/RuntimeError when it can't."""
     _LOADERS[name] = loader
 
 
@@ -36,7 +36,7 @@ def use_kernel(name: str, tensor: torch.Tensor, mode: str) -> bool:
     The first failure to load logs one warning and is remembered: later calls return False
     without retrying.
     """
-    if mode != "auto" or not tensor.is_cuda:
+    if mode != "auto" or not _on_cuda(tensor):
         return False
     status = _STATUS.get(name)
     if status is None:
@@ -44,16 +44,26 @@ def use_kernel(name: str, tensor: torch.Tensor, mode: str) -> bool:
     return status.startswith("kernel")
 
 
+def _on_cuda(tensor: torch.Tensor) -> bool:
+    return tensor.is_cuda
+
+
 def _load(name: str) -> str:
     try:
         description = _LOADERS[name]()
     except (ImportError, RuntimeError, OSError, AssertionError) as e:
-        reason = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e) else ''}"
+        reason = error_line(e)
         _STATUS[name] = f"torch: {reason}"
         logger.warning("%s kernel unavailable (%s); using the PyTorch path", name, reason)
     else:
         _STATUS[name] = f"kernel: {description}"
     return _STATUS[name]
+
+
+def error_line(error: BaseException) -> str:
+    """ "TypeName: first line of the message"."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
 def mark_fallback(name: str, reason: str) -> None:

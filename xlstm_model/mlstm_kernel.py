@@ -1,28 +1,30 @@
 """The mLSTM through NX-AI's `mlstm-kernels` (TFLA, Triton) on CUDA: argument and state mapping.
 
-Both codes compute the paper's stabilized mLSTM (eqs. 19-27); the mapping below is exact maths,
-read from backends.py and from mlstm_kernels/torch/{chunkwise/native,recurrent/native_step}.py:
+Both compute the paper's stabilized mLSTM (eqs. 19-27). The mapping, read from backends.py and
+mlstm_kernels/torch/{chunkwise/native/fw.py, recurrent/native_step.py} (README "GPU kernels"
+has it as a table):
+- q, k, v: the same (B, NH, S, DH) tensors.
+- Input gate: our `igate_preact` (B, NH, S, 1) is the kernel's `i` (B, NH, S); both use the
+  exponential gate exp(i~) on that pre-activation.
+- Forget gate: our `fgate_preact` (B, NH, S, 1) is the kernel's `f` (B, NH, S); both take
+  log f = logsigmoid(f~).
+- 1/sqrt(DH): we scale k before it enters the state; the kernel scales q (qk_scale =
+  DH**-0.5) and its states hold unscaled k. So C_kernel = sqrt(DH) C and n_kernel = sqrt(DH) n.
+- Shapes: n (B, NH, DH, 1) here, (B, NH, DH) there; m (B, NH, 1, 1) here, (B, NH, 1) there.
+- Output: both C q / (max(|n^T q|, exp(-m)) + eps) with eps = 1e-6; the lower bound exp(-m)
+  is the stabilized form of max(|n^T q|, 1).
+- Empty state: ours C = 0, n = 0, m = -inf; the kernel's (no initial state) C = 0, n = 0, m = 0.
+- Stabilizer: ours m_t = max_j (i~_j + sum_{j<s<=t} log f_s); the kernel's is the same max
+  taken also over m_0 + sum_{s<=t} log f_s, and its Triton intra-chunk max is floored at -10.
 
-| quantity | this project (backends.py) | mlstm-kernels |
-|---|---|---|
-| q, k, v | (B, NH, S, DH) | (B, NH, S, DH), the same tensors |
-| input gate | `igate_preact` (B, NH, S, 1); i_t = exp(igate_preact) | `i` (B, NH, S); same pre-activation, same exp gate |
-| forget gate | `fgate_preact` (B, NH, S, 1); log f_t = logsigmoid(fgate_preact) | `f` (B, NH, S); logsigmoid inside, the same |
-| 1/sqrt(DH) | applied to k before it enters the state | applied to q (qk_scale = DH**-0.5); states hold unscaled k |
-| C, n state | C = sum w k v^T / sqrt(DH), n (B, NH, DH, 1) | C_kernel = sqrt(DH) C, n_kernel = sqrt(DH) n, n (B, NH, DH) |
-| m state | (B, NH, 1, 1) | (B, NH, 1) |
-| output | C q / (max(abs(n^T q), exp(-m)) + eps), eps 1e-6 | the same expression and eps |
-| empty state | C = 0, n = 0, m = -inf | no initial state: C = 0, n = 0, m = 0 |
-| stabilizer m_t | max_j (i_j + sum_{j<s<=t} log f_s) | the same max, also over m_0 + sum_{s<=t} log f_s; the Triton intra-chunk max is floored at -10 |
-
-With C and n in unstabilized form (Cbar = exp(m) C), h = Cbar q / (max(abs(nbar^T q), 1) +
-eps exp(m_t)): the stabilizer cancels everywhere except in the eps term. So the two are the same
-function for eps = 0, and for eps = 1e-6 they differ only where eps exp(m_t) matters next to
-max(abs(nbar^T q), 1) >= 1; the kernel's m_t exceeds ours only up to max(m_t, 0) (m_0 = 0) or
--10 (the floor), so the relative difference is at most ~1e-6. An empty state handed to the kernel
-becomes its own zero state (m = -inf -> 0 where C = n = 0: the same state up to that eps term).
-A state read back is converted to ours (C, n divided by sqrt(DH)); m keeps the kernel's value,
-which is a valid stabilizer for that (C, n): the triple stands for the same unstabilized state.
+In unstabilized form (Cbar = exp(m) C, nbar = exp(m) n), h = Cbar q / (max(|nbar^T q|, 1) +
+eps exp(m_t)): m cancels except in the eps term. So both compute the same function at eps = 0,
+and at eps = 1e-6 they differ only where eps exp(m_t) counts next to max(|nbar^T q|, 1) >= 1;
+the kernel's m_t exceeds ours only up to max(m_t, 0) (m_0 = 0) or -10 (the floor), so the
+relative difference is at most ~1e-6. An empty state handed to the kernel becomes its zero
+state (m = -inf -> 0 where C = n = 0). A state read back is converted (C, n divided by
+sqrt(DH)); m keeps the kernel's value, a valid stabilizer for that (C, n): the triple stands for
+the same unstabilized state, so our step continues from it exactly.
 """
 
 from __future__ import annotations

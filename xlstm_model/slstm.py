@@ -26,7 +26,7 @@ from xlstm_model.components import (
     small_init_,
 )
 from xlstm_model.config import XLSTMConfig
-from xlstm_model.kernels import mark_fallback, use_kernel
+from xlstm_model.kernels import error_line, mark_fallback, use_kernel
 from xlstm_model.slstm_kernel import kernel_dtype, slstm_kernel_function, slstm_recurrence_kernel
 
 State = dict[str, torch.Tensor]
@@ -128,7 +128,7 @@ class SLSTMCell(nn.Module):
         try:
             slstm_kernel_function(self.num_heads * self.head_dim, self.num_heads, kernel_dtype(wx))
         except (RuntimeError, OSError, ImportError, ValueError) as e:
-            mark_fallback("slstm", f"build failed: {str(e).strip().splitlines()[:1]}")
+            mark_fallback("slstm", f"build failed: {error_line(e)}")
             return False
         return True
 
