@@ -197,7 +197,8 @@ def check_speed(report: Report, args: argparse.Namespace, device) -> None:
     from xlstm_model.kernels import error_line
 
     for label, kw, batch, ctx in SIZES[args.size]:
-        for row, build in speed_rows(kw, ctx, args.compile, device):
+        compile_too = args.compile is not None and (not args.compile or label in args.compile)
+        for row, build in speed_rows(kw, ctx, compile_too, device):
             key = f"speed.{label}.{row}"
             try:
                 model = build()
@@ -247,7 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sections", default="equality,speed,train", help="comma-separated")
     p.add_argument("--size", choices=sorted(SIZES), default="issue", help="speed/equality sizes")
     p.add_argument("--steps", type=int, default=10, help="timed training steps per speed row")
-    p.add_argument("--compile", action="store_true", help="add torch.compile rows to speed")
+    p.add_argument(
+        "--compile",
+        nargs="*",
+        metavar="LABEL",
+        help="add torch.compile rows to speed (for the configs LABEL, e.g. 'xLSTM[1:0]'; all)",
+    )
     p.add_argument("--peak-tflops", type=float, default=790.0, help="bf16 peak for MFU (H200)")
     p.add_argument("--slstm-fp32", action="store_true", help="also a float32 sLSTM kernel build")
     p.add_argument("--corpus", nargs="+", default=["default"], help="training corpus")
