@@ -48,6 +48,7 @@ def _on_cuda(tensor: torch.Tensor) -> bool:
     return tensor.is_cuda
 
 
+@torch.compiler.disable  # runs eagerly if first reached inside a torch.compile trace
 def _load(name: str) -> str:
     try:
         description = _LOADERS[name]()
