@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
@@ -93,12 +94,18 @@ def kernel_report(device: torch.device | str, mode: str = "auto") -> dict[str, s
 
 
 def require_nvcc() -> str:
-    """Path of nvcc (the sLSTM kernel is compiled at first use); RuntimeError if absent."""
-    nvcc = shutil.which("nvcc")
-    if nvcc is None:
-        msg = "nvcc not found on PATH (the sLSTM CUDA kernel is compiled at first use)"
+    """Path of nvcc (the sLSTM kernel is compiled at first use); RuntimeError if absent.
+
+    Looked up as torch's extension builder does: $CUDA_HOME/bin/nvcc, else nvcc on PATH.
+    """
+    from torch.utils.cpp_extension import CUDA_HOME
+
+    candidates = [Path(CUDA_HOME) / "bin" / "nvcc"] if CUDA_HOME else []
+    found = [str(c) for c in candidates if c.is_file()] or [shutil.which("nvcc")]
+    if found[0] is None:
+        msg = "nvcc not found (no CUDA_HOME, none on PATH); the sLSTM CUDA kernel needs it"
         raise RuntimeError(msg)
-    return nvcc
+    return found[0]
 
 
 def reset_for_tests() -> None:
