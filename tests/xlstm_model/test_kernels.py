@@ -232,3 +232,12 @@ def test_cuda_kernels_match_the_reference_in_float32():
     for p, p_ref in zip(model.parameters(), ref.parameters(), strict=True):
         assert (p.grad - p_ref.grad).norm() <= 1e-2 * p_ref.grad.norm() + 1e-6
     assert math.isfinite(loss.item())
+
+
+def test_no_nvcc_is_a_load_error_naming_it(monkeypatch):
+    import torch.utils.cpp_extension as cpp_extension
+
+    monkeypatch.setattr(cpp_extension, "CUDA_HOME", None)
+    monkeypatch.setattr(kernels.shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="nvcc not found"):
+        kernels.require_nvcc()
