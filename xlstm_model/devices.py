@@ -3,8 +3,6 @@
 Small plain functions that the training CLI, the app and the benches share:
 - `resolve_device("auto" | "cpu" | "cuda" | "cuda:N")` -> torch.device, or a one-line error;
 - `default_preset(device)`: "gpu" on CUDA, "default" on CPU (what `make train` uses);
-- `GPU_TRAIN_SETTINGS`: the training settings of the "gpu" preset (bf16 autocast is the
-  trainer's on CUDA; `compile` is an option there);
 - `device_card(...)`: the model-card fields (device, preset, precision, compile, kernel paths).
 """
 
@@ -20,12 +18,6 @@ from xlstm_model.kernels import kernel_report
 logger = logging.getLogger(__name__)
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
-# TrainSettings fields of the "gpu" preset: gpu-small's batch and learning rate; the CPU
-# default's 4096-token vocabulary, so that validation perplexities compare across devices.
-GPU_TRAIN_SETTINGS: dict[str, float | int] = dict(
-    batch_size=32, lr=2e-3, eval_interval=100, vocab_size=4096
-)
-GPU_COMPILE_DEFAULT = False  # torch.compile on CUDA: an option (`--compile`), see README
 
 
 def resolve_device(name: str) -> torch.device:

@@ -48,7 +48,10 @@ def test_default_preset_per_device_and_the_gpu_preset_builds():
     gpu = config_from_preset("gpu")
     assert gpu.context_length > config_from_preset("default").context_length
     assert gpu.slstm_at == [3, 9]
-    assert devices.GPU_TRAIN_SETTINGS["batch_size"] > 16
+    from xlstm_model.loop import TRAIN_PRESETS
+
+    assert TRAIN_PRESETS["gpu"].batch_size > TRAIN_PRESETS["default"].batch_size
+    assert TRAIN_PRESETS["gpu"].vocab_size == TRAIN_PRESETS["default"].vocab_size
 
 
 def test_device_card_on_cpu():
