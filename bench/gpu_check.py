@@ -23,6 +23,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -217,7 +218,7 @@ def check_speed(report: Report, args: argparse.Namespace, device) -> None:
 
 def check_train(report: Report, args: argparse.Namespace) -> None:
     """`python -m xlstm_model.train` on CUDA for --train-minutes; its validation perplexity."""
-    run_dir = args.out / "train-run"
+    run_dir = Path(tempfile.mkdtemp(prefix="gpu-check-run-"))  # not under --out: few files back
     command = [sys.executable, "-m", "xlstm_model.train", "--corpus", *args.corpus]
     command += ["--out", str(run_dir), "--config", args.train_preset, "--device", "cuda"]
     command += ["--max-minutes", str(args.train_minutes), "--qa", "none"]
