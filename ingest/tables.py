@@ -43,7 +43,7 @@ class Table:
     lines: tuple[int, ...] = field(default=(), repr=False)  # page line indices the table used
 
     def title(self) -> str:
-        """ "Table 1 (Method comparison on SlimPajama 15B)"."""
+        """The name and the caption's first sentence: "Table 1 (Method comparison …)"."""
         return f"{self.name} ({self.caption})" if self.caption else self.name
 
     def row_text(self, row: Row) -> str:
