@@ -19,6 +19,7 @@ _LABEL_NAME = re.compile(
     r"types?|size)\b",
     re.IGNORECASE,
 )
+_MAX_LABEL_UNITS = 2  # "Model Modification"; longer label names are guesses
 _ARROWS = ("↓", "↑", "→", "←")
 _UNIT_WORD = re.compile(r"^[a-z]+$")  # ppl, acc, at
 _NUMBERISH = re.compile(r"^\d+(?:\.\d+)?[kKMB]?$")  # "103" in "Wikitext 103", "16k"
@@ -34,6 +35,8 @@ def split_header(header: str, cells: int, one_line: bool = True) -> tuple[str, .
     words = header.split()
     if any(ch in _ARROWS for w in words for ch in w.rstrip("".join(_ARROWS))):
         return None  # an arrow glued to the next word: lines run together
+    if any(w.endswith(",") for w in words):
+        return None  # a list or a date ("(Dec 10th, 2018)"), not one name per column
     units = _units(words)
     if cells < 1 or not units:
         return None
@@ -50,7 +53,7 @@ def split_header(header: str, cells: int, one_line: bool = True) -> tuple[str, .
         return ("", *[u for s in segments for u in s])
     if not _LABEL_NAME.match(segments[0][0]):
         return None  # the label column's name is a guess unless it is a usual one
-    for label_units in range(1, len(segments[0]) + 1):
+    for label_units in range(1, min(_MAX_LABEL_UNITS, len(segments[0])) + 1):
         first = segments[0][label_units:]
         rest = ([first] if first else []) + segments[1:]
         columns = _split_segments(rest, cells, pairs=one_line)

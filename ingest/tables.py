@@ -43,7 +43,7 @@ class Table:
     lines: tuple[int, ...] = field(default=(), repr=False)  # page line indices the table used
 
     def title(self) -> str:
-        """ "Table 1 (Method comparison on SlimPajama 15B)"."""
+        """The name and the caption's first sentence: "Table 1 (Method comparison …)"."""
         return f"{self.name} ({self.caption})" if self.caption else self.name
 
     def row_text(self, row: Row) -> str:
@@ -208,6 +208,8 @@ def _make_run(lines: list[str], start: int, end: int) -> _Run | None:
         return None
     counts = [len(r.cells) for r in rows]
     cells = max(set(counts), key=counts.count)
+    if cells >= 2 and all(SIZE.match(r.cells[0]) for r in rows if len(r.cells) == cells):
+        cells -= 1  # every row's first value is a size: it belongs to the label ("GPT-NeoX 20B")
     rows = [shift_label(r, cells) for r in rows]  # "Llama 1.3B": a size in the label
     if sum(len(r.cells) != cells for r in rows) * 2 > len(rows):
         return None

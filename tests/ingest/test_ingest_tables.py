@@ -73,6 +73,8 @@ def test_split_header_when_certain(header: str, cells: int, expected: tuple) -> 
         ("Model #Params M Twitter AAE Manosphere 4CHAN GAB", 5),  # 5 names for 4 values
         ("Humanities STEM Social Sciences Other Average", 5),  # no label column name
         ("Forget Gate Input Gate SlimPajama (15B) ppl ↓Input Dependent", 4),  # lines run together
+        ("System Dev Test EM F1 Top Leaderboard Systems (Dec 10th, 2018)", 4),  # a date
+        ("Model NQ TQA WQ CT Closed Book", 2),  # a five-word label name is a guess
     ],
 )
 def test_split_header_refuses_to_guess(header: str, cells: int) -> None:
@@ -102,6 +104,15 @@ def test_multi_word_labels_with_sizes() -> None:
     assert table.row_text(table.rows[0]) == (
         "Table 2 (Sizes): Model = Llama 1.3B; #Params M = 1420; PPL = 9.44"
     )
+
+
+def test_a_size_column_in_every_row_belongs_to_the_label() -> None:
+    lines = ["Humanities STEM Social Sciences Other Average",
+             "GPT-NeoX 20B 29.8 34.9 33.7 37.7 33.6", "GPT-3 175B 40.8 36.7 50.4 48.8 43.9",
+             "Table 9: MMLU."]  # fmt: skip
+    [table], _ = find_tables(lines, page=7)
+    assert table.rows[0] == Row("GPT-NeoX 20B", ("29.8", "34.9", "33.7", "37.7", "33.6"))
+    assert table.columns is None  # six header words for five values: no guessing
 
 
 def test_unmatched_columns_keep_values_in_order_with_the_header() -> None:
