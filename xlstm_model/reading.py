@@ -74,4 +74,8 @@ def _reading(tok, unit: str, score: float, lo: int, hi: int, starts, ends) -> Re
     b = max(a, offsets[j - lo][1] - 1)
     while a < b and unit[a] == " ":
         a += 1
-    return Reading(score, unit[a:b].strip(" ,;:"), a, b)
+    while a > 0 and not unit[a - 1].isspace():  # quote whole words: tokens may cut a word
+        a -= 1
+    while b < len(unit) and not unit[b].isspace():
+        b += 1
+    return Reading(score, unit[a:b].strip(" ,;:."), a, b)

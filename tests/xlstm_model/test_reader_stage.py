@@ -104,7 +104,10 @@ def test_reader_training_reports_reading_and_perplexity(reader_corpus, tmp_path)
     readings = read_units(loaded, "How many parameters has the gate cell?", units)
     assert len(readings) == 2
     for unit, reading in zip(units, readings, strict=True):
-        assert reading.span in unit and unit[reading.start : reading.end].strip(" ,;:")
+        assert reading.span in unit and unit[reading.start : reading.end].strip(" ,;:.")
+        words = unit.split()
+        assert all(w.strip(" ,;:.") in [x.strip(" ,;:.") for x in words]
+                   for w in reading.span.split())  # whole words only  # fmt: skip
 
 
 def test_resume_inside_the_reader_stage_gives_the_same_losses(reader_corpus, tmp_path) -> None:
