@@ -34,6 +34,7 @@ def answer_json(answer: Answer) -> dict:
     """The per-retriever object of the `--json` output."""
     return {
         "answer": answer.text,
+        "short_answer": answer.short_answer,
         "refused": answer.refused,
         "citations": [dataclasses.asdict(c) for c in answer.citations],
         "sources": [

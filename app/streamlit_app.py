@@ -23,6 +23,7 @@ from app.answer import Answer, answer_question  # noqa: E402
 from app.errors import UserError  # noqa: E402
 from app.settings import answer_settings  # noqa: E402
 from app.ui_evidence import (  # noqa: E402
+    answer_display,
     answer_markdown,
     chip,
     cited_pages,
@@ -32,6 +33,10 @@ from app.ui_evidence import (  # noqa: E402
     format_ms,
     highlight_html,
     label_of,
+    quote_line,
+    row_cells,
+    row_label,
+    source_citations,
     supporting_quotes,
     titles_of,
 )
@@ -167,7 +172,7 @@ def render_answer(placeholder: Any, answer: Answer) -> None:
     if answer.refused:
         placeholder.info(answer.text, icon=":material/block:")
     else:
-        placeholder.markdown(answer_markdown(answer.text))
+        placeholder.markdown(answer_display(answer))
 
 
 def _color(diff: Any, name: str, key: tuple[str, int], single: bool) -> str:
@@ -184,6 +189,7 @@ def render_details(name: str, answer: Answer, diff: Any, single: bool) -> None:
     ]
     if chips:
         st.markdown(" ".join(chips))
+    render_table_rows(answer)
     ms = answer.latency_ms
     st.caption(
         f":material/timer: {format_ms(ms.get('total'))} · retrieve {format_ms(ms.get('retrieve'))}"
@@ -199,6 +205,18 @@ def render_details(name: str, answer: Answer, diff: Any, single: bool) -> None:
             st.markdown(f"{rank}. {page_chip} score {source.score:.3f}{tag}")
             body = highlight_html(source.text, supporting_quotes(answer, source))
             st.html(f'<div class="xrag-source">{body}</div>')
+            for citation in source_citations(answer, source):
+                st.caption(f"quoted: {quote_line(citation)}")
+
+
+def render_table_rows(answer: Answer) -> None:
+    """Quoted table rows as a "Table 1, row GPT-3" chip with their page and a one-row table."""
+    for citation in answer.citations:
+        label = row_label(citation)
+        if label is not None:
+            paper = label_of(citation.paper, titles_of(answer).get(citation.paper))
+            st.markdown(chip(f"{label} · {paper} p. {citation.page}", "violet"))
+            st.table(row_cells(citation))
 
 
 def result_layout(question: str, names: list[str]) -> tuple[Any, dict[str, tuple[Any, Any]]]:
