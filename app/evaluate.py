@@ -23,14 +23,8 @@ from tqdm import tqdm
 
 from app.answer import extractive_baseline
 from app.errors import UserError
-from app.metrics import (
-    answer_f1,
-    grounded,
-    hit_and_rank,
-    key_term_recall,
-    rouge_l,
-    strip_citations,
-)
+from app.key_terms import key_term_recall, key_terms_in_passages
+from app.metrics import answer_f1, grounded, hit_and_rank, rouge_l, strip_citations
 from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
 from app.report import summarize_baselines, summarize_rows, write_outputs
 
