@@ -66,8 +66,9 @@ def answer_scores(q: Question, text: str, source_texts: list[str], refused: bool
 
 
 def answer_words(text: str) -> int:
-    """Words of an answer as read, without its "[Paper, p. N]" citation markers."""
-    return len(strip_citations(text).split())
+    """Words of an answer as read: whitespace-separated pieces holding a letter or digit,
+    without its "[Paper, p. N]" citation markers (a lone "-" bullet or "." is no word)."""
+    return sum(any(c.isalnum() for c in w) for w in strip_citations(text).split())
 
 
 def question_row(q: Question, retriever: str, answer: Any) -> dict:
