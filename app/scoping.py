@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from app.errors import UserError
 from app.question_set import Question, scope_papers
 
 logger = logging.getLogger(__name__)
@@ -52,4 +53,21 @@ def question_scopes(
         note = "unscoped: the retrievers have no paper filter yet (RetrieverSettings.papers)"
         logger.warning("%s", note)
         return None, note
-    return scope_papers(questions), "evidence paper"
+    scopes = scope_papers(questions)
+    require_stored(resources, {p for papers in scopes.values() for p in papers})
+    return scopes, "evidence paper"
+
+
+def require_stored(resources: Any, papers: set[str]) -> None:
+    """A `UserError` naming the first paper the store cannot find (file name, arXiv id or
+    paper id, as `PaperStore.find_papers` resolves them): a scope on it would retrieve nothing."""
+    find = getattr(resources.store, "find_papers", None)
+    if find is None:
+        return
+    missing = sorted(p for p in papers if not find(p))
+    if missing:
+        msg = (
+            f"the questions name paper {missing[0]!r}, which the store does not hold; "
+            f"ingest it (python -m ingest FILE.pdf) or run --unscoped"
+        )
+        raise UserError(msg)

@@ -575,3 +575,11 @@ def test_main_bad_split_is_a_one_line_error(tmp_path, monkeypatch, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert err == "error: --split 'train': choose dev, test or all\n"
+
+
+def test_scoping_needs_every_named_paper_in_the_store():
+    resources = ScopedResources()
+    resources.store = SimpleNamespace(find_papers=lambda name: [name] if name == XLSTM else [])
+    with pytest.raises(UserError, match="paper '2405.04517', which the store does not hold"):
+        question_scopes(QUESTIONS, resources, unscoped=False)
+    assert question_scopes(QUESTIONS[:1], resources, unscoped=False)[0] == {"q1": (XLSTM,)}
