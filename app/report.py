@@ -253,8 +253,9 @@ def render_report(result: dict, charts: dict[str, Path]) -> str:
         "## Answers",
         "",
         "key_terms: share of key terms the answer states; key_terms_passages: share the "
-        "retrieved passages state (the gap is what the answer dropped); words_per_answer: "
-        "answered questions, citation markers not counted.",
+        "retrieved passages state (the gap is what the answer dropped; an answer completing an "
+        "announced list also reads the chunks after it, so it can state more); "
+        "words_per_answer: answered questions, citation markers not counted.",
         "",
         markdown_table(
             ["retriever", *ANSWER_TABLE],
