@@ -9,6 +9,7 @@ import sys
 
 from app.answer import MODES, Answer, answer_question
 from app.errors import UserError
+from app.settings import answer_settings
 from app.validation import check_question
 from retrievers import RETRIEVER_LABELS, RETRIEVER_NAMES
 
@@ -59,11 +60,7 @@ def run(args: argparse.Namespace) -> int:
     resources = load_resources(model_dir=args.model)
     try:
         resources.require_papers()
-        settings = resources.settings
-        if args.mode:
-            settings = dataclasses.replace(settings, mode=args.mode)
-        if args.k:
-            settings = dataclasses.replace(settings, k=args.k)
+        settings = answer_settings({"mode": args.mode, "k": args.k}, resources.settings)
         if settings.mode != "extractive":
             resources.generator.require_model()
         answers = {
