@@ -27,6 +27,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--k", type=int, default=None, help="documents to retrieve")
     parser.add_argument("--mode", choices=MODES, default=None, help="answer mode")
     parser.add_argument("--model", default=None, help="trained run directory")
+    parser.add_argument("--device", default="cpu", help="where the model runs: cpu, cuda, auto")
     return parser.parse_args(argv)
 
 
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     question = check_question(args.question)
     names = list(RETRIEVER_NAMES) if args.retriever == "all" else [args.retriever]
-    resources = load_resources(model_dir=args.model)
+    resources = load_resources(model_dir=args.model, device=args.device)
     try:
         resources.require_papers()
         settings = answer_settings({"mode": args.mode, "k": args.k}, resources.settings)
