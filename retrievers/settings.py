@@ -19,3 +19,10 @@ class RetrieverSettings:
     # measured better on the question set (hybrid answer F1 0.304 -> 0.313, MRR 0.780 -> 0.789).
     rrf_k: int = 5
     hybrid_max_overlap: float = 0.5  # hybrid: skip chunks sharing more word types (Jaccard)
+    # papers searched: their `source` file names (as in chunk metadata and the question set's
+    # `evidence`); empty = every paper in the store. Not `paper_id`: it changes on re-ingest.
+    papers: tuple[str, ...] = ()
+    # unscoped questions that name papers of the store ("the xLSTM paper", an arXiv id):
+    # "filter" retrieves from those papers only, "boost" fuses their list with the unscoped one,
+    # "off" ignores names (retrievers.named)
+    named_papers: str = "filter"
