@@ -103,10 +103,10 @@ def papers_named(question: str, papers: Iterable[PaperLike]) -> tuple[str, ...]:
     """The `source` names of the papers `question` names, in store order.
 
     A paper is named by its arXiv id (any version), its file name, its whole title or the part
-    after its colon (3+ words), the short name before its title's colon ("the xLSTM paper", "in Mamba"), or its file
-    name's first word followed by "paper" ("the RetNet paper"). When one paper's matched phrase
-    lies inside another's ("Long Short-Term Memory" inside "xLSTM: Extended Long Short-Term
-    Memory"), only the longer one counts.
+    after its colon (3+ words), the short name before its title's colon ("the xLSTM paper",
+    "in Mamba"), or its file name's first word followed by "paper" ("the RetNet paper"). When
+    one paper's matched phrase lies inside another's ("Long Short-Term Memory" inside "Extended
+    Long Short-Term Memory"), only the longer one counts.
     """
     text = _normal(question)
     ids = {match.group(1) for match in _ARXIV.finditer(question)}
@@ -136,3 +136,26 @@ def follow_up_scope(
     if named:
         return named
     return tuple(previous) if previous and refers_back(question) else ()
+
+
+class UnknownPaperError(ValueError):
+    """A paper asked for by id, file name, arXiv id or title that the store does not hold."""
+
+
+def resolve_papers(store: Any, wanted: Sequence[str]) -> tuple[str, ...]:
+    """The `source` names of the stored papers matching each of `wanted` (paper_id or a 6+
+    prefix, file name, arXiv id or title, as `python -m ingest --remove` matches them).
+
+    Raises:
+        UnknownPaperError: one of `wanted` matches no stored paper.
+    """
+    sources: list[str] = []
+    for paper in wanted:
+        matches = store.find_papers(paper)
+        if not matches:
+            msg = (
+                f"no stored paper matches {paper!r}; see the papers with `python -m ingest --list`"
+            )
+            raise UnknownPaperError(msg)
+        sources.extend(info.source for info in matches)
+    return tuple(dict.fromkeys(sources))

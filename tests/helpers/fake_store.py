@@ -9,7 +9,7 @@ from chromadb.config import Settings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
-from ingest.store import PaperInfo
+from ingest.store import PaperInfo, _matches
 from tests.ingest.fakes import FakeEmbeddings
 
 
@@ -108,6 +108,10 @@ class FakePaperStore:
                 pages = len({d.metadata["page"] for d in docs})
                 infos.append(PaperInfo(source[:16], source, title, arxiv_id, pages, len(docs)))
         return sorted(infos, key=lambda p: p.title.lower())
+
+    def find_papers(self, paper: str) -> list[PaperInfo]:
+        """As `PaperStore.find_papers`: by paper_id (or 6+ prefix), file name, arXiv id, title."""
+        return [p for p in self.list_papers() if _matches(p, paper)]
 
     def version(self) -> str:
         return str(self._version)
