@@ -20,6 +20,7 @@ from retrievers.cache import CachedEmbeddings
 from retrievers.compression import CompressionRetriever
 from retrievers.hybrid import BM25Index, HybridRetriever
 from retrievers.named import NAMED_PAPER_MODES, NamedPaperRetriever
+from retrievers.routing import PaperRouter
 from retrievers.settings import RetrieverSettings
 from retrievers.similarity import SimilarityRetriever
 
@@ -65,7 +66,7 @@ def build_retriever(
     if name == "hybrid" and bm25_index is None:
         bm25_index = BM25Index(store)  # one index for every scope the question may take
     plain = _build(name, store, settings, bm25_index, embeddings)
-    if settings.papers or settings.named_papers == "off":
+    if settings.papers or (settings.named_papers == "off" and settings.route_share > 1):
         return plain
     if settings.named_papers not in NAMED_PAPER_MODES:
         modes = ", ".join(NAMED_PAPER_MODES)
@@ -76,12 +77,19 @@ def build_retriever(
         within = dataclasses.replace(settings, papers=papers)
         return _build(name, store, within, bm25_index, embeddings)
 
+    router = None
+    if settings.route_share <= 1:
+        index = bm25_index or BM25Index(store)
+        router = PaperRouter(
+            store.vectorstore, index, settings.route_depth, settings.rrf_k, settings.route_share
+        )
     return NamedPaperRetriever(
         unscoped=plain,
         scoped=scoped,
         list_papers=store.list_papers,
         mode=settings.named_papers,
         k=settings.k,
+        router=router,
     )
 
 

@@ -3,7 +3,8 @@
 `build_retriever` wraps every unscoped retriever in `NamedPaperRetriever`: when the question
 names papers of the store (`retrievers.scope.papers_named`), the answer comes from a retriever
 scoped to them ("filter"), or from both lists fused by reciprocal rank so strong evidence from
-other papers can still come through ("boost"); a question naming no paper is retrieved as before.
+other papers can still come through ("boost"). A question naming no paper is retrieved from the
+paper a `PaperRouter` finds it is about, when one dominates; else from every paper.
 """
 
 from __future__ import annotations
@@ -55,13 +56,17 @@ class NamedPaperRetriever(BaseRetriever):
     list_papers: Callable[[], list[Any]]  # the store's papers (`PaperInfo`)
     mode: str = "filter"
     k: int = 5
+    router: Any = None  # a `retrievers.routing.PaperRouter` for questions naming no paper
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         named = papers_named(query, self.list_papers()) if self.mode != "off" else ()
         if not named:
-            return self.unscoped.invoke(query)
+            routed = self.router.route(query) if self.router is not None else ()
+            return (self.scoped(routed).invoke(query) if routed else []) or self.unscoped.invoke(
+                query
+            )
         logger.info("question names %s: retrieving with mode %s", ", ".join(named), self.mode)
         scoped = self.scoped(named).invoke(query)
         if self.mode == "filter":

@@ -26,3 +26,7 @@ class RetrieverSettings:
     # "filter" retrieves from those papers only, "boost" fuses their list with the unscoped one,
     # "off" ignores names (retrievers.named)
     named_papers: str = "filter"
+    # an unscoped question naming no paper is retrieved from the paper that holds at least this
+    # share of the router's reciprocal-rank votes (dense + BM25 top `route_depth`); > 1 = never
+    route_share: float = 2.0
+    route_depth: int = 40

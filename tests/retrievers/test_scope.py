@@ -1,11 +1,13 @@
 """Scoped retrieval over a two-paper store, and the papers a question names."""
 
 import pytest
+from langchain_core.documents import Document
 
 from ingest.store import PaperInfo
 from retrievers import RETRIEVER_NAMES, RetrieverSettings, build_retriever
 from retrievers.hybrid import BM25Index
 from retrievers.named import fuse_scoped
+from retrievers.routing import PaperRouter, dominant_paper, paper_votes
 from retrievers.scope import follow_up_scope, nickname, papers_named, short_name, source_filter
 from tests.helpers.fake_store import MAMBA, MAMBA_PAGES, XLSTM, FakePaperStore
 
@@ -169,11 +171,38 @@ def test_unknown_named_papers_mode_is_a_clear_error(library):
 
 
 def test_fuse_scoped_puts_scoped_first_and_keeps_strong_unscoped_evidence():
-    from langchain_core.documents import Document
-
     def doc(name: str) -> Document:
         return Document(page_content=name, metadata={"chunk_id": name, "rank": 9})
 
     fused = fuse_scoped([doc("a"), doc("b")], [doc("z"), doc("a"), doc("y")], k=3)
     assert [d.page_content for d in fused] == ["a", "z", "b"]
     assert [d.metadata["rank"] for d in fused] == [1, 2, 3]
+
+
+# -- routing a question that names no paper -------------------------------------------------
+def _chunk(source: str) -> Document:
+    return Document(page_content=source, metadata={"source": source})
+
+
+def test_paper_votes_and_the_dominant_paper():
+    votes = paper_votes([[_chunk("a"), _chunk("a"), _chunk("b")], [_chunk("b")]], rrf_k=0)
+    assert votes == pytest.approx({"a": 1 + 1 / 2, "b": 1 / 3 + 1})
+    assert dominant_paper(votes, 0.5) == "a"
+    assert dominant_paper(votes, 0.6) is None
+    assert dominant_paper({}, 0.1) is None
+
+
+@pytest.mark.parametrize("name", RETRIEVER_NAMES)
+def test_a_question_naming_no_paper_is_routed_to_the_paper_it_is_about(library, name):
+    question = "What does the selective scan do with the memory state?"  # mostly Mamba words
+    routed = RetrieverSettings(k=8, route_share=0.6, route_depth=3, **LOOSE)  # 8 chunks in all
+    assert set(_sources(build_retriever(name, library, routed).invoke(question))) == {M}
+    never = RetrieverSettings(k=8, route_share=2.0, **LOOSE)
+    assert X in _sources(build_retriever(name, library, never).invoke(question))
+
+
+def test_a_question_no_paper_dominates_stays_unscoped(library):
+    router = PaperRouter(library.vectorstore, BM25Index(library), depth=8, min_share=0.9)
+    assert router.route("What is the matrix memory?") == ()
+    assert router.route("What does the selective scan do with the state space?") == ()
+    assert PaperRouter(library.vectorstore, None, depth=8, min_share=2.0).route("scan") == ()
