@@ -57,7 +57,7 @@ demo: venv
 	$(MAKE) app
 
 bench: venv
-	$(BIN)/python -m ingest.bench
+	$(BIN)/python -m bench.ingest_speed
 	$(BIN)/python -m xlstm_model.bench
 
 eval: venv

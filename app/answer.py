@@ -1,7 +1,7 @@
 """Answer a question from retrieved evidence, every sentence citing its page.
 
-`answer_question` and `stream_answer` are the plain functions the CLI, the UI and the evaluation
-all call. Modes:
+`answer_question` is the plain function the CLI, the UI (which streams the text through
+`on_text`) and the evaluation all call. Modes:
 - "extractive-xlstm" (default): evidence sentences chosen by dense + lexical scores re-ranked by
   the locally trained xLSTM (UPR), composed into an answer that cites "[xLSTM, p. 9]";
 - "extractive": the same without the language model (a baseline, and the fallback of the
@@ -15,8 +15,8 @@ import dataclasses
 import functools
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.documents import Document
@@ -75,7 +75,7 @@ class AnswerSettings:
     list_margin: float = 0.2  # list: items must score within this of the best one
     margin: float = 0.04  # prose: later sentences must score within this of the best one
     lexical_weight: float = 0.5  # weight of question-word overlap next to the dense cosine
-    upr_weight: float = 0.3  # xLSTM re-ranking (z-score x base spread), see app.rerank_study
+    upr_weight: float = 0.3  # xLSTM re-ranking (z-score x base spread), see bench.rerank_study
     upr_signal: str = "upr-pmi"  # or "upr": which xLSTM score re-ranks (AnswerGenerator)
     refusal_threshold: float = 0.68  # refuse when the best dense + lexical score is below
     compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
@@ -110,9 +110,6 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     groundedness: float = 0.0
     latency_ms: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def paper_label(metadata: dict) -> str:
@@ -159,10 +156,15 @@ def compose(question: str, chosen: list[Candidate]) -> tuple[str, list[Citation]
     return " ".join(f"{c.text} {cite(c.metadata)}" for c in chosen), citations
 
 
-def stream_answer(
-    question: str, retriever: Any, generator: AnswerGenerator, settings: AnswerSettings
-) -> Iterator[str | Answer]:
-    """Yields the answer text in pieces as it is produced, then the finished `Answer`."""
+def answer_question(
+    question: str,
+    retriever: Any,
+    generator: AnswerGenerator,
+    settings: AnswerSettings,
+    on_text: Callable[[str], None] | None = None,
+) -> Answer:
+    """The answer to `question` from what `retriever` finds; `on_text` (if given) receives the
+    answer text in pieces as it is produced, e.g. to stream it into a UI."""
     if settings.mode not in MODES:
         raise UserError(f"unknown answer mode {settings.mode!r}; choose one of {', '.join(MODES)}")
     if settings.upr_signal not in UPR_SIGNALS:
@@ -178,26 +180,19 @@ def stream_answer(
     answer = Answer(question=question, text="", refused=False, mode=settings.mode)
     answer.sources = sources_from(docs)
     if settings.mode == "free-generation":
-        yield from _free_generation(answer, docs, generator, settings)
+        pieces = _free_generation(answer, docs, generator, settings)
     else:
-        yield from _extractive(answer, query, docs, generator, settings)
+        pieces = _extractive(answer, query, docs, generator, settings)
+    for piece in pieces:
+        if on_text is not None:
+            on_text(piece)
     t2 = time.perf_counter()
     answer.latency_ms = {
         "retrieve": round((t1 - t0) * 1000, 1),
         "generate": round((t2 - t1) * 1000, 1),
         "total": round((t2 - t0) * 1000, 1),
     }
-    yield answer
-
-
-def answer_question(
-    question: str, retriever: Any, generator: AnswerGenerator, settings: AnswerSettings
-) -> Answer:
-    """The whole answer at once (see `stream_answer`)."""
-    for piece in stream_answer(question, retriever, generator, settings):
-        if isinstance(piece, Answer):
-            return piece
-    raise RuntimeError("stream_answer ended without an Answer")  # unreachable
+    return answer
 
 
 def _extractive(

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.answer import MODES, Answer, answer_question
 from app.errors import UserError
+from app.settings import answer_settings
 from app.validation import check_question
 from retrievers import RETRIEVER_LABELS, RETRIEVER_NAMES
 from retrievers.scope import UnknownPaperError, resolve_papers
@@ -78,11 +79,7 @@ def run(args: argparse.Namespace) -> int:
     resources = load_resources(model_dir=args.model)
     try:
         resources.require_papers()
-        settings = resources.settings
-        if args.mode:
-            settings = dataclasses.replace(settings, mode=args.mode)
-        if args.k:
-            settings = dataclasses.replace(settings, k=args.k)
+        settings = answer_settings({"mode": args.mode, "k": args.k}, resources.settings)
         if settings.mode != "extractive":
             resources.generator.require_model()
         papers = paper_scope(resources.store, args.paper)

@@ -33,25 +33,12 @@ from app.metrics import (
 )
 from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
 from app.report import summarize_baselines, summarize_rows, write_outputs
+from app.settings import answer_settings, parse_overrides
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETRIEVERS = ("similarity", "compression", "hybrid")
 BASELINES = ("first", "embedding")
-
-
-def first_sentence_baseline(sources: Sequence[Any]) -> str:
-    """Baseline: the first sentence of the top retrieved source."""
-    return extractive_baseline("", list(sources[:1]), "first", None)
-
-
-def embedding_baseline(question: str, sources: Sequence[Any], embeddings: Any) -> str:
-    """Baseline: the retrieved sentence closest to the question by embedding cosine."""
-    return extractive_baseline(question, list(sources), "embedding", embeddings)
-
-
-def baseline_answer(method: str, question: str, sources: Sequence[Any], embeddings: Any) -> str:
-    return extractive_baseline(question, list(sources), method, embeddings)
 
 
 def answer_scores(q: Question, text: str, source_texts: list[str], refused: bool) -> dict:
@@ -91,20 +78,10 @@ def baseline_rows(q: Question, retriever: str, answer: Any, embeddings: Any) -> 
     texts = [s.text for s in answer.sources]
     rows = []
     for method in BASELINES:
-        text = baseline_answer(method, q.question, answer.sources, embeddings)
+        text = extractive_baseline(q.question, answer.sources, method, embeddings)
         row = {"id": q.id, "system": f"{retriever}/{method}", "answerable": q.answerable}
         rows.append({**row, **answer_scores(q, text, texts, refused=False)})
     return rows
-
-
-def effective_settings(resources: Any, k: int) -> Any:
-    """The answer settings with `k`; "extractive" when no trained model is loaded."""
-    settings = dataclasses.replace(resources.settings, k=k)
-    generator = resources.generator
-    if settings.mode != "extractive" and getattr(generator, "run", None) is None:
-        logger.warning("no trained xLSTM model loaded: evaluating mode 'extractive'")
-        settings = dataclasses.replace(settings, mode="extractive")
-    return settings
 
 
 def run_config(resources: Any, settings: Any, retrievers: Sequence[str], k: int, n: int) -> dict:
@@ -137,7 +114,8 @@ def evaluate(
     if answer_fn is None:
         from app.answer import answer_question as answer_fn
     k = k or resources.settings.k
-    settings = effective_settings(resources, k)
+    model_loaded = getattr(resources.generator, "run", None) is not None
+    settings = answer_settings({"k": k}, resources.settings, model_loaded=model_loaded)
     embeddings = getattr(resources.generator, "embeddings", None) or resources.store.embeddings
     rows, base_rows = [], []
     bar = tqdm(total=len(questions) * len(retrievers), disable=not progress, desc="evaluate")
@@ -192,25 +170,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def answer_settings(overrides: Sequence[str]) -> Any:
-    """The default AnswerSettings with `NAME=VALUE` overrides, each cast to the field's type."""
-    from app.resources import load_default_settings
-
-    settings = load_default_settings()
-    changes = {}
-    for item in overrides:
-        name, sep, value = item.partition("=")
-        if not sep or not hasattr(settings, name):
-            fields = ", ".join(f.name for f in dataclasses.fields(settings))
-            raise UserError(f"--set {item!r}: expected NAME=VALUE with NAME one of {fields}")
-        kind = type(getattr(settings, name))
-        try:
-            changes[name] = kind(value)
-        except ValueError as e:
-            raise UserError(f"--set {item!r}: {value!r} is not a valid {kind.__name__}") from e
-    return dataclasses.replace(settings, **changes)
-
-
 def parse_retrievers(text: str) -> list[str]:
     from retrievers import RETRIEVER_NAMES
 
@@ -232,7 +191,7 @@ def run(args: argparse.Namespace) -> dict:
     questions = load_questions(args.questions)[: args.limit]
     from app.resources import load_resources
 
-    settings = answer_settings(args.set)
+    settings = answer_settings(parse_overrides(args.set))
     resources = load_resources(
         model_dir=args.model_dir,
         embedding_model=args.embedding_model,

@@ -20,8 +20,8 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from ingest.sentences import split_sentences
 from retrievers.hybrid import bm25_tokens
-from retrievers.sentences import split_sentences
 
 _ORDINAL = re.compile(
     r"^(?:(?P<word>first|second|third|fourth|fifth|sixth)(?:ly)?|(?P<last>finally|lastly))\b",

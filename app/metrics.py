@@ -17,19 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
+from ingest.sentences import split_sentences
+from ingest.words import STOP_WORDS
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 # "[xLSTM, p. 9]" or "[xLSTM, pp. 9-10]": the answer's page citations, not part of its content.
 _CITATION = re.compile(r"\[[^\[\]]{0,80}?,\s*pp?\.\s*[\d\s,–-]+\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
 _ARXIV_ID = re.compile(r"(?<!\d)(\d{4}\.\d{4,5})(v\d+)?(?!\d)", re.IGNORECASE)
-STOPWORDS = frozenset(
-    "a an the of in on at to for from by with and or but is are was were be been being it its "
-    "this that these those as than then so such can could may might will would should do does "
-    "did has have had not no yes which what who whom whose when where why how there their they "
-    "them we our us you your he she his her i me my also into over under between both each all "
-    "any some more most other only same very".split()
-)
 
 
 def normalize_answer(text: str) -> str:
@@ -94,7 +89,7 @@ def rouge_l(prediction: str, reference: str) -> float:
 
 def content_tokens(text: str) -> set[str]:
     """Normalised tokens of `text` without stop words."""
-    return {t for t in _tokens(text) if t not in STOPWORDS}
+    return {t for t in _tokens(text) if t not in STOP_WORDS}
 
 
 def answer_sentences(answer: str) -> list[str]:
@@ -102,7 +97,7 @@ def answer_sentences(answer: str) -> list[str]:
     pieces = []
     for line in _CITATION.sub("\n", answer).splitlines():
         line = line.strip().lstrip("-*• ").strip()
-        pieces.extend(p.strip() for p in _SENTENCE_END.split(line) if p.strip())
+        pieces.extend(split_sentences(line, min_chars=1))
     return pieces
 
 

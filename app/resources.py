@@ -14,6 +14,7 @@ from langchain_core.retrievers import BaseRetriever
 from app.answer import AnswerSettings
 from app.errors import UserError
 from app.generator import AnswerGenerator
+from app.settings import answer_settings
 from ingest.paths import chroma_dir, default_model_dir
 from retrievers import BM25Index, CachedEmbeddings, RetrieverSettings, build_retriever
 
@@ -100,7 +101,7 @@ def load_resources(
     from ingest.errors import IngestError
     from ingest.store import open_store
 
-    settings = settings or load_default_settings()
+    settings = settings or answer_settings()
     retriever_settings = retriever_settings or RetrieverSettings(
         k=settings.k, compression_threshold=settings.compression_threshold
     )
@@ -147,8 +148,3 @@ def _embeddings(name: str | None) -> Any:
     from ingest.embeddings import load_embeddings
 
     return load_embeddings(name) if name else None
-
-
-def load_default_settings() -> AnswerSettings:
-    """The answer settings' defaults (chosen with `python -m app.evaluate`; see the README)."""
-    return AnswerSettings()

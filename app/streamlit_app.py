@@ -1,13 +1,12 @@
 """xLSTM-RAG in the browser: one question, answered side by side by each retriever.
 
 `streamlit run app/streamlit_app.py` from the repo root. UI only: answers come from
-`app.answer.stream_answer`, resources from `app.resources.load_resources` — the same plain
+`app.answer.answer_question`, resources from `app.resources.load_resources` — the same plain
 functions the CLI (`python -m app.ask`) and the evaluation call.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -20,8 +19,9 @@ if str(REPO_ROOT) not in sys.path:  # streamlit runs this file as a script
 import streamlit as st  # noqa: E402
 
 from app import ui_sidebar  # noqa: E402
-from app.answer import Answer, stream_answer  # noqa: E402
+from app.answer import Answer, answer_question  # noqa: E402
 from app.errors import UserError  # noqa: E402
+from app.settings import answer_settings  # noqa: E402
 from app.ui_evidence import (  # noqa: E402
     answer_markdown,
     chip,
@@ -130,15 +130,15 @@ def question_form() -> str | None:
     return st.session_state.get("question", "") if submitted else None
 
 
-def answer_settings(resources: Any, options: ui_sidebar.UiOptions) -> Any:
-    return dataclasses.replace(
-        resources.settings,
-        k=options.k,
-        mode=options.mode,
-        max_sentences=options.max_sentences,
-        list_items=max(options.max_sentences, 2),
-        compression_threshold=options.compression_threshold,
-    )
+def ui_overrides(options: ui_sidebar.UiOptions) -> dict[str, Any]:
+    """The sidebar's choices as answer-setting overrides (one slider sets prose and list length)."""
+    return {
+        "k": options.k,
+        "mode": options.mode,
+        "max_sentences": options.max_sentences,
+        "list_items": max(options.max_sentences, 2),
+        "compression_threshold": options.compression_threshold,
+    }
 
 
 def stream_into(
@@ -151,15 +151,17 @@ def stream_into(
 ) -> Any:
     """Streams one retriever's answer into `placeholder`; the Answer, or None after an error."""
     text = ""
+
+    def show(piece: str) -> None:
+        nonlocal text
+        text += piece
+        placeholder.markdown(answer_markdown(text) + " ▌")
+
     try:
         retriever = resources.retriever(
             name, settings.k, compression_threshold=settings.compression_threshold, papers=papers
         )
-        for piece in stream_answer(question, retriever, resources.generator, settings):
-            if isinstance(piece, Answer):
-                return piece
-            text += piece
-            placeholder.markdown(answer_markdown(text) + " ▌")
+        return answer_question(question, retriever, resources.generator, settings, on_text=show)
     except UserError as e:
         placeholder.error(str(e))
     except Exception as e:  # shown as one line; the traceback goes to the server log
@@ -313,7 +315,8 @@ def main() -> None:
             st.error(str(e), icon=":material/edit:")
             return
         scope = ui_sidebar.conversation_scope(question, options.papers, papers)
-        ask(question, names, resources, answer_settings(resources, options), scope)
+        settings = answer_settings(ui_overrides(options), resources.settings)
+        ask(question, names, resources, settings, scope)
     elif question is not None:
         st.error(blocker, icon=":material/block:")
     elif "results" in st.session_state:

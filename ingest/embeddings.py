@@ -17,7 +17,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = (DEFAULT_MODEL_NAME, "all-MiniLM-L6-v2", "")
-DEFAULT_BATCH_SIZE = 8  # quiet 2 cores, xLSTM paper: bs 4-8 ~16 s, 16 20 s, 64 26 s (ingest.bench)
+# quiet 2 cores, xLSTM paper (bench.ingest_speed): bs 4-8 ~16 s, 16 20 s, 64 26 s
+DEFAULT_BATCH_SIZE = 8
 
 _cache: dict[str, Embeddings] = {}
 _names: dict[int, str] = {}

@@ -80,10 +80,3 @@ def find_by_arxiv_id(arxiv_id: str) -> ManifestEntry | None:
     if exact or arxiv_id != base_id(arxiv_id):
         return exact
     return next((e for e in entries if e.base_id == arxiv_id), None)
-
-
-def default_paper_paths(role: str | None = None) -> list[Path]:
-    """Local paths of the default papers (fetched if needed): `fetch.resolve_default_papers`."""
-    from ingest.fetch import resolve_default_papers
-
-    return resolve_default_papers(role)

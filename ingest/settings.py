@@ -13,7 +13,7 @@ _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,48}[A-Za-z0-9]$")
 class IngestSettings:
     """How papers are chunked, embedded and limited.
 
-    Chunk defaults: `python -m ingest.tune_chunks` on the 68 evidence-labelled questions of
+    Chunk defaults: `python -m bench.tune_chunks` on the 68 evidence-labelled questions of
     app/questions/xlstm_v2.jsonl (hit@5 / MRR, dense | BM25 | hybrid): 400/80 had the best
     hybrid MRR (0.79) and the best mean over the three retrievers; 300/60 the best hit@5 (0.94);
     500/100 was 0.90/0.72 hybrid. See ingest/README.md.

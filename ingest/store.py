@@ -33,7 +33,7 @@ from ingest.locking import StoreLock
 from ingest.registry import PaperRecord, PaperRegistry, visible_where
 from ingest.settings import IngestSettings
 from ingest.vectorstore import PaperVectorStore
-from ingest.writer import AddOutcome, PaperWriter, same_paper
+from ingest.writer import AddOutcome, PaperWriter
 
 logger = logging.getLogger(__name__)
 
@@ -166,10 +166,6 @@ class PaperStore:
         """Deletes chunks of interrupted ingests and of superseded versions; returns the count."""
         with self._write_lock:
             return self._writer.purge(exclusive=self.lock is not None)
-
-    def related_papers(self, meta: PaperMeta) -> list[PaperInfo]:
-        """Stored papers that `meta` would replace (same file, arXiv id or title)."""
-        return [p for p in self.list_papers() if same_paper(p, meta)]
 
     # -- lifetime --------------------------------------------------------------------------
     def close(self) -> None:

@@ -1,8 +1,10 @@
-"""English word costs for repairing broken PDF text (run-together words, split words, ligatures).
+"""English words: the one stop-word set, and word costs for repairing broken PDF text.
 
-The vocabulary is the WordPiece vocabulary shipped with the MiniLM embedding model (about 23k
-whole words, roughly ordered by frequency), plus words seen in the document itself. No extra
-download or package is needed; without the model the repairs fall back to document words only.
+`STOP_WORDS` is shared by BM25 tokens, evidence-sentence overlap and the answer metrics.
+For the repairs (run-together words, split words, ligatures), the vocabulary is the WordPiece
+vocabulary shipped with the MiniLM embedding model (about 23k whole words, roughly ordered by
+frequency), plus words seen in the document itself. No extra download or package is needed;
+without the model the repairs fall back to document words only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ _WORD = re.compile(r"^[a-z]+$")
 _UNKNOWN_COST = 12.0  # per unknown character run, plus per character below
 _UNKNOWN_CHAR_COST = 4.0
 _DOC_WORD_COST = 9.0
+
+# Function words that carry no content for lexical matching (lower case).
+STOP_WORDS = frozenset(
+    "a an the of in on for to and or is are was were be been by with as at from that this these "
+    "those it its which what how why when who whom does do did can could would should than then "
+    "there their they we our us you your into over under about".split()
+)
 
 
 @functools.cache
@@ -46,10 +55,6 @@ class Lexicon:
     def __contains__(self, word: str) -> bool:
         word = word.lower()
         return word in self.ranks or word in self.doc_words
-
-    def is_word(self, word: str) -> bool:
-        """A real word by itself (single letters other than a/I are not)."""
-        return (len(word) > 1 or word.lower() in ("a", "i")) and word in self
 
     def cost(self, word: str) -> float:
         """Zipf-like cost: -log p(word); unknown strings cost a lot more than any known word."""

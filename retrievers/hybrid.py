@@ -17,21 +17,17 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from rank_bm25 import BM25Okapi
 
+from ingest.words import STOP_WORDS
 from retrievers.settings import RetrieverSettings
 from retrievers.similarity import SimilarityRetriever, with_score
 
 # Keeps "2417.86", "xlstm[7:1]" → "xlstm", "7:1"; "1.3b"; hyphenated names split.
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.:][0-9]+)*[a-z]*")
-_STOPWORDS = frozenset(
-    "a an the of in on for to and or is are was were be been by with as at from that this these "
-    "those it its which what how why when who whom does do did can could would should than then "
-    "there their they we our us you your into over under about".split()
-)
 
 
 def bm25_tokens(text: str) -> list[str]:
     """Lower-cased word and number tokens without stop words."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOP_WORDS]
 
 
 @dataclass(frozen=True)

@@ -1,76 +1,13 @@
-"""Sentence splitting tuned for scientific text (abbreviations, decimals, equation refs)."""
+"""Sentence documents for contextual compression: one Document per sentence of a chunk."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.documents import BaseDocumentTransformer, Document
 
-# A sentence ends at . ! ? followed by space and an upper-case letter, digit, bracket, quote or a
-# name like "xLSTM", unless the period ends a common abbreviation ("e.g.", "Fig.", "et al.").
-_ABBREVIATIONS = (
-    "e.g",
-    "i.e",
-    "etc",
-    "et al",
-    "Fig",
-    "Figs",
-    "Eq",
-    "Eqs",
-    "Sec",
-    "Tab",
-    "cf",
-    "vs",
-    "resp",
-    "approx",
-    "No",
-    "Ref",
-    "Refs",
-    "App",
-    "Ch",
-    "Dr",
-    "Mr",
-    "Ms",
-    "St",
-    "al",
-)
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?(?:[A-Z0-9•\-]|[a-z][A-Z]))")
-_ABBREV_ALT = "|".join(re.escape(a) for a in _ABBREVIATIONS)
-_ABBREV_END = re.compile(r"(?:\b(?:" + _ABBREV_ALT + r")|\b[A-Z])\.$")
-MIN_SENTENCE_CHARS = 15
-MAX_SENTENCE_CHARS = 600
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split `text` into sentences; very long runs (tables) are cut at MAX_SENTENCE_CHARS."""
-    pieces: list[str] = []
-    buffer = ""
-    for part in _BOUNDARY.split(" ".join(text.split())):
-        buffer = f"{buffer} {part}".strip() if buffer else part
-        if not _ABBREV_END.search(buffer):
-            pieces.append(buffer)
-            buffer = ""
-    if buffer:
-        pieces.append(buffer)
-    out: list[str] = []
-    for piece in pieces:
-        out.extend(_cut_long(piece))
-    return [s for s in out if len(s) >= MIN_SENTENCE_CHARS]
-
-
-def _cut_long(sentence: str) -> list[str]:
-    if len(sentence) <= MAX_SENTENCE_CHARS:
-        return [sentence]
-    words, chunks, current = sentence.split(), [], ""
-    for word in words:
-        if current and len(current) + len(word) + 1 > MAX_SENTENCE_CHARS:
-            chunks.append(current)
-            current = word
-        else:
-            current = f"{current} {word}".strip()
-    return chunks + ([current] if current else [])
+from ingest.sentences import split_sentences
 
 
 class SentenceSplitter(BaseDocumentTransformer):

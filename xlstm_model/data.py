@@ -50,11 +50,11 @@ def _files_under(path: Path) -> list[Path]:
 def _default_corpus_files() -> list[Path]:
     """Every paper of the ingest manifest (local, mirrored or fetched), else every mirrored PDF."""
     try:
-        from ingest.manifest import default_paper_paths
+        from ingest.fetch import resolve_default_papers
     except ImportError:  # an ingest package without a manifest: glob the paper folders
         return _mirrored_pdfs()
     try:
-        return list(default_paper_paths())
+        return list(resolve_default_papers())
     except Exception as e:  # ingest's FetchError/IngestError carry a one-line message
         msg = f"the default corpus is incomplete: {e}"
         raise ModelError(msg) from e

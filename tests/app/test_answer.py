@@ -8,7 +8,6 @@ from app.answer import (
     AnswerSettings,
     answer_question,
     content_query,
-    stream_answer,
 )
 from app.errors import UserError
 from app.generator import AnswerGenerator
@@ -100,14 +99,14 @@ def test_empty_store_refuses():
     assert answer.refused
 
 
-def test_stream_yields_text_then_the_answer(store):
+def test_on_text_streams_the_answer_text(store):
     generator = AnswerGenerator(embeddings=store.embeddings)
     r = build_retriever("similarity", store, RetrieverSettings(k=3))
-    pieces = list(
-        stream_answer("What is the sLSTM memory?", r, generator, AnswerSettings(mode="extractive"))
-    )
-    assert isinstance(pieces[-1], Answer)
-    assert "".join(pieces[:-1]) == pieces[-1].text
+    pieces = []
+    settings = AnswerSettings(mode="extractive")
+    answer = answer_question("What is the sLSTM memory?", r, generator, settings, pieces.append)
+    assert isinstance(answer, Answer) and pieces
+    assert "".join(pieces) == answer.text
 
 
 @pytest.mark.parametrize("signal", ["upr-pmi", "upr"])

@@ -8,15 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from app.answer import extractive_baseline
 from app.errors import UserError
-from app.evaluate import (
-    embedding_baseline,
-    evaluate,
-    first_sentence_baseline,
-    load_questions,
-    main,
-    write_outputs,
-)
+from app.evaluate import evaluate, load_questions, main, write_outputs
 from app.question_set import Question
 
 XLSTM = "xlstm-2405.04517v2.pdf"
@@ -274,10 +268,13 @@ def test_write_outputs(result, tmp_path):
 
 def test_baselines_on_plain_sources():
     sources = [SimpleNamespace(text=PAGES[7]), SimpleNamespace(text=PAGES[5])]
-    assert first_sentence_baseline(sources) == "Cats are small mammals."
-    picked = embedding_baseline("Which matrix memory?", sources, WordEmbeddings())
+    assert extractive_baseline("", sources, "first", None) == "Cats are small mammals."
+    picked = extractive_baseline("Which matrix memory?", sources, "embedding", WordEmbeddings())
     assert picked == "The mLSTM has a matrix memory."
-    assert first_sentence_baseline([]) == "" and embedding_baseline("x", [], WordEmbeddings()) == ""
+    assert extractive_baseline("x", [], "first", None) == ""
+    assert extractive_baseline("x", [], "embedding", WordEmbeddings()) == ""
+    with pytest.raises(ValueError, match="unknown baseline 'last'"):
+        extractive_baseline("x", sources, "last", None)
 
 
 # --- the real answer path on the in-memory store ---------------------------------------
@@ -367,12 +364,11 @@ def test_main_end_to_end_with_memory_resources(tmp_path, monkeypatch, capsys):
 @pytest.mark.slow
 @pytest.mark.integration
 def test_real_pipeline_three_questions(tmp_path, monkeypatch):
-    pytest.importorskip("app.resources", reason="app.resources (the lead's module) is missing")
-    store_module = pytest.importorskip("ingest.store", reason="ingest.store is not written yet")
-    settings_module = pytest.importorskip("ingest.settings", reason="ingest.settings is missing")
-    pipeline = pytest.importorskip("ingest.pipeline", reason="ingest.pipeline is not written yet")
     from app.question_set import DEFAULT_QUESTIONS
     from app.resources import load_resources
+    from ingest import pipeline
+    from ingest import settings as settings_module
+    from ingest import store as store_module
     from tests.conftest import mirror_pdf
 
     paper = mirror_pdf(XLSTM)

@@ -164,9 +164,9 @@ def test_bad_sources(data_dir) -> None:
         fetch.resolve_source("http://127.0.0.1:9/x.pdf")
 
 
-def test_default_paper_paths_for_the_trainer_come_from_the_mirror() -> None:
+def test_default_papers_for_the_trainer_come_from_the_mirror() -> None:
     if not os.environ.get("XRAG_PAPER_MIRRORS"):
         pytest.skip("no paper mirror")
-    paths = manifest.default_paper_paths()
+    paths = fetch.resolve_default_papers()
     assert [p.name for p in paths] == [e.file for e in manifest.load_manifest()]
     assert fetch.resolve_default_papers("store")[0].name == "xlstm-2405.04517v2.pdf"

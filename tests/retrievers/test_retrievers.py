@@ -1,10 +1,10 @@
 import pytest
 from langchain_core.documents import Document
 
+from ingest.sentences import split_sentences
 from retrievers import RETRIEVER_NAMES, RetrieverSettings, build_retriever
 from retrievers.cache import CachedEmbeddings
 from retrievers.hybrid import BM25Index, bm25_tokens, reciprocal_rank_fusion
-from retrievers.sentences import split_sentences
 from tests.helpers.fake_store import FakePaperStore
 
 
@@ -134,12 +134,3 @@ def test_cached_embeddings_embed_each_text_once(store):
     second = cached.embed_documents(["c d", "a b"])
     assert store.embeddings.calls == before
     assert second == [first[1], first[0]]
-
-
-def test_split_sentences_handles_abbreviations_and_names():
-    text = "We use gating, e.g. in Fig. 3. Hochreiter et al. proposed it. xLSTM[7:1] is best."
-    assert split_sentences(text) == [
-        "We use gating, e.g. in Fig. 3.",
-        "Hochreiter et al. proposed it.",
-        "xLSTM[7:1] is best.",
-    ]

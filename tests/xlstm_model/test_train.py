@@ -128,17 +128,17 @@ def test_split_holds_out_the_tail_of_every_document() -> None:
 
 
 def test_default_corpus_comes_from_the_ingest_manifest(tmp_path, monkeypatch) -> None:
-    import ingest.manifest
+    import ingest.fetch
     from ingest.errors import FetchError
 
     papers = [tmp_path / "a.pdf"]
-    monkeypatch.setattr(ingest.manifest, "default_paper_paths", lambda role=None: papers)
+    monkeypatch.setattr(ingest.fetch, "resolve_default_papers", lambda role=None: papers)
     assert resolve_corpus(["default"]) == papers
 
     def offline(role=None):
         raise FetchError("3 default papers are missing")
 
-    monkeypatch.setattr(ingest.manifest, "default_paper_paths", offline)
+    monkeypatch.setattr(ingest.fetch, "resolve_default_papers", offline)
     with pytest.raises(ModelError, match="default corpus is incomplete: 3 default papers"):
         resolve_corpus(["default"])
 

@@ -1,4 +1,4 @@
-"""Ingestion speed: `python -m ingest.bench [--all]`.
+"""Ingestion speed: `python -m bench.ingest_speed [--all]`.
 
 Ingests the default paper (or, with --all, every PDF in the mirrors) into a throwaway store and
 prints pages/s, chunks/s and where the time goes: extraction (pypdf + cleaning), chunking,
@@ -82,7 +82,7 @@ def compare_batch_sizes(texts: list[str], sizes: list[int]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest_speed", description=__doc__)
     parser.add_argument("--all", action="store_true", help="every PDF in the mirrors")
     parser.add_argument("--batch-size", type=int, default=IngestSettings().batch_size)
     parser.add_argument(

@@ -7,7 +7,7 @@ import pytest
 from app.answer import AnswerSettings
 from app.generator import AnswerGenerator
 from app.question_set import Question
-from app.rerank_study import main, model_signals, random_signal, study
+from bench.rerank_study import main, model_signals, random_signal, study
 from retrievers import RetrieverSettings, build_retriever
 from tests.helpers.fake_store import FakePaperStore
 

@@ -1,4 +1,4 @@
-"""Choose chunk sizes by retrieval quality: `python -m ingest.tune_chunks`.
+"""Choose chunk sizes by retrieval quality: `python -m bench.tune_chunks`.
 
 For each chunk size, chunks the papers the questions cite (extracted once), embeds them with the
 store's model and ranks chunks for every evidence-labelled question by dense similarity, BM25
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +25,9 @@ from ingest.chunking import PaperMeta, chunk_pages
 from ingest.embeddings import load_embeddings
 from ingest.fetch import find_local
 from ingest.pdf_text import PageText, read_pdf
+from retrievers.hybrid import bm25_tokens  # the hybrid retriever's own BM25 tokens
 
 DEFAULT_QUESTIONS = paths.REPO_ROOT / "app" / "questions" / "xlstm_v2.jsonl"
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.:][0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -50,22 +49,13 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
-def _tokens(text: str) -> list[str]:
-    try:  # the app's own BM25 tokenisation, so the measurement matches the hybrid retriever
-        from retrievers.hybrid import bm25_tokens
-
-        return bm25_tokens(text)
-    except ImportError:
-        return _TOKEN.findall(text.lower())
-
-
 def _ranks(scores: np.ndarray) -> list[int]:
     return list(np.argsort(-scores, kind="stable"))
 
 
 def _rrf(*rankings: list[int], k: int = 60, depth: int = 20) -> list[int]:
     # k = 60: the constant the README's chunk-size table was measured with; the hybrid
-    # retriever now fuses with RetrieverSettings.rrf_k (5), which ingest does not import.
+    # retriever now fuses with RetrieverSettings.rrf_k (5).
     fused: dict[int, float] = {}
     for ranking in rankings:
         for rank, idx in enumerate(ranking[:depth], start=1):
@@ -95,9 +85,9 @@ def evaluate_size(pages, questions, embeddings, size: int, overlap: int, k: int)
     vectors = np.array(embeddings.embed_documents([d.page_content for d in docs]))
     queries = np.array([embeddings.embed_query(q.text) for q in questions])
     embed_s = time.perf_counter() - t0
-    bm25 = BM25Okapi([_tokens(d.page_content) for d in docs])
+    bm25 = BM25Okapi([bm25_tokens(d.page_content) for d in docs])
     dense = [_ranks(vectors @ q) for q in queries]
-    lexical = [_ranks(np.asarray(bm25.get_scores(_tokens(q.text)))) for q in questions]
+    lexical = [_ranks(np.asarray(bm25.get_scores(bm25_tokens(q.text)))) for q in questions]
     hybrid = [_rrf(d, b) for d, b in zip(dense, lexical, strict=True)]
     return {
         "size": size,
@@ -123,7 +113,7 @@ def _pages_for(questions: list[Question]) -> dict[str, list[PageText]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.tune_chunks", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.tune_chunks", description=__doc__)
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--sizes", default="300,500,800,1200")
     parser.add_argument("--overlap", type=float, default=0.2, help="overlap as a share of size")

@@ -1,4 +1,4 @@
-"""Does the xLSTM's re-ranking beat chance? `python -m app.rerank_study [--retriever hybrid]`.
+"""Does the xLSTM's re-ranking beat chance? `python -m bench.rerank_study [--retriever hybrid]`.
 
 Answers every answerable question of the question set through the product's own answer path
 (`answer_question`, mode "extractive-xlstm") while swapping the re-ranking signal the xLSTM
@@ -137,7 +137,7 @@ def _weights(text: str) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.rerank_study", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.rerank_study", description=__doc__)
     parser.add_argument("--questions", default=str(DEFAULT_QUESTIONS))
     parser.add_argument("--retriever", default="hybrid")
     parser.add_argument("--weights", default="0.1,0.3", help="comma-separated re-ranking weights")

@@ -1,11 +1,11 @@
-"""The measurement tools: chunk-size tuning metrics (bench is exercised by `make bench`)."""
+"""The ingest measurement tools: chunk-size tuning metrics and the ingestion-speed bench."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from ingest import tune_chunks
+from bench import ingest_speed, tune_chunks
 from ingest.pdf_text import extract_pages
 from tests.ingest.fakes import FakeEmbeddings
 from tests.ingest.pdf_factory import make_text_pdf
@@ -30,10 +30,8 @@ def test_tune_chunks_scores_evidence_pages(tmp_path: Path) -> None:
 
 
 def test_bench_without_the_paper_is_a_one_line_error(data_dir: Path, monkeypatch, capsys) -> None:
-    from ingest import bench
-
     monkeypatch.setenv("XRAG_PAPER_MIRRORS", str(data_dir / "no-mirror"))
-    assert bench.main([]) == 2
+    assert ingest_speed.main([]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: xlstm-2405.04517v2.pdf") and "XRAG_PAPER_MIRRORS" in err
     assert len(err.splitlines()) == 1

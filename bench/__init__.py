@@ -1,0 +1,5 @@
+"""Measurement tools, outside the library: benchmarks, chunk-size tuning, the re-ranking study.
+
+Each tool is a `python -m bench.<name>` command; the library packages (`app`, `ingest`,
+`retrievers`, `xlstm_model`) never import from here.
+"""
