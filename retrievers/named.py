@@ -62,13 +62,12 @@ class NamedPaperRetriever(BaseRetriever):
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         named = papers_named(query, self.list_papers()) if self.mode != "off" else ()
-        if not named:
-            routed = self.router.route(query) if self.router is not None else ()
-            return (self.scoped(routed).invoke(query) if routed else []) or self.unscoped.invoke(
-                query
-            )
-        logger.info("question names %s: retrieving with mode %s", ", ".join(named), self.mode)
-        scoped = self.scoped(named).invoke(query)
-        if self.mode == "filter":
+        if named:
+            logger.info("question names %s: retrieving with mode %s", ", ".join(named), self.mode)
+            scoped = self.scoped(named).invoke(query)
+            if self.mode == "boost":
+                return fuse_scoped(scoped, self.unscoped.invoke(query), self.k)
             return scoped or self.unscoped.invoke(query)
-        return fuse_scoped(scoped, self.unscoped.invoke(query), self.k)
+        routed = self.router.route(query) if self.router is not None else ()
+        scoped = self.scoped(routed).invoke(query) if routed else []
+        return scoped or self.unscoped.invoke(query)
