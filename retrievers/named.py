@@ -3,8 +3,10 @@
 `build_retriever` wraps every unscoped retriever in `NamedPaperRetriever`: when the question
 names papers of the store (`retrievers.scope.papers_named`), the answer comes from a retriever
 scoped to them ("filter"), or from both lists fused by reciprocal rank so strong evidence from
-other papers can still come through ("boost"). A question naming no paper is retrieved from the
-paper a `PaperRouter` finds it is about, when one dominates; else from every paper.
+other papers can still come through ("boost"). With a `PaperRouter`, the paper that dominates
+the question's unscoped neighbours joins the named ones (a question naming "Mamba" about the
+xLSTM paper's Table 1 still reaches that table), and a question naming no paper is retrieved from
+it alone; a question that names none and that no paper dominates is retrieved from every paper.
 """
 
 from __future__ import annotations
@@ -62,12 +64,12 @@ class NamedPaperRetriever(BaseRetriever):
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         named = papers_named(query, self.list_papers()) if self.mode != "off" else ()
-        if named:
-            logger.info("question names %s: retrieving with mode %s", ", ".join(named), self.mode)
-            scoped = self.scoped(named).invoke(query)
-            if self.mode == "boost":
-                return fuse_scoped(scoped, self.unscoped.invoke(query), self.k)
-            return scoped or self.unscoped.invoke(query)
         routed = self.router.route(query) if self.router is not None else ()
-        scoped = self.scoped(routed).invoke(query) if routed else []
+        papers = tuple(dict.fromkeys(named + routed))
+        if not papers:
+            return self.unscoped.invoke(query)
+        logger.info("retrieving from %s (named: %s)", ", ".join(papers), ", ".join(named) or "-")
+        scoped = self.scoped(papers).invoke(query)
+        if named and self.mode == "boost":
+            return fuse_scoped(scoped, self.unscoped.invoke(query), self.k)
         return scoped or self.unscoped.invoke(query)

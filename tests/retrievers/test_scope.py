@@ -206,3 +206,14 @@ def test_a_question_no_paper_dominates_stays_unscoped(library):
     assert router.route("What is the matrix memory?") == ()
     assert router.route("What does the selective scan do with the state space?") == ()
     assert PaperRouter(library.vectorstore, None, depth=8, min_share=2.0).route("scan") == ()
+
+
+def test_the_routed_paper_joins_a_named_one(library):
+    """Naming Mamba in a question about the xLSTM paper's ablation table still finds the table."""
+    question = "Which vanilla LSTM ablation perplexity in Table 2 does Mamba beat?"
+    named_only = RetrieverSettings(k=8, route_share=2.0)
+    docs = build_retriever("hybrid", library, named_only).invoke(question)
+    assert set(_sources(docs)) == {M}
+    routed = RetrieverSettings(k=8, route_share=0.5, route_depth=3)
+    docs = build_retriever("hybrid", library, routed).invoke(question)
+    assert {X, M} <= set(_sources(docs)) and docs[0].metadata["page"] == 10
