@@ -58,7 +58,7 @@ demo: venv
 
 bench: venv
 	$(BIN)/python -m bench.ingest_speed
-	$(BIN)/python -m xlstm_model.bench
+	$(BIN)/python -m bench.model
 
 eval: venv
 	$(BIN)/python -m app.evaluate --questions app/questions/xlstm_v2.jsonl --out eval-out

@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
 
         content = read_pdf(papers[0])
         meta = PaperMeta("bench", papers[0].name, "", "", "", content.num_pages)
-        docs = chunk_pages(content.pages, meta, settings.chunk_size, settings.chunk_overlap)
+        size, overlap = settings.chunk_size, settings.chunk_overlap
+        docs = chunk_pages(content.pages, meta, size, overlap, content.tables)
         compare_batch_sizes(
             [d.page_content for d in docs], [int(s) for s in args.compare_batch_sizes.split(",")]
         )

@@ -1,16 +1,21 @@
-"""Page-aware chunking: every chunk comes from one page and carries its metadata."""
+"""Page-aware chunking: every chunk comes from one page, is of one kind (see `ingest.units`)
+and carries its metadata."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.pdf_text import TEXT_VERSION, PageText
+from ingest.tables import Table
+from ingest.units import chunk_kind, page_segments, table_units
 
-CHUNKER_VERSION = "1"  # bump when splitting changes, so re-ingesting replaces old chunks
+# Bump when splitting changes, so re-ingesting replaces old chunks. 2: units of one kind each.
+CHUNKER_VERSION = "2"
 _SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
 
 
@@ -38,9 +43,14 @@ def chunk_id_for(paper_id: str, page: int, chunk_index: int) -> str:
 
 
 def chunk_pages(
-    pages: list[PageText], meta: PaperMeta, chunk_size: int, chunk_overlap: int
+    pages: list[PageText],
+    meta: PaperMeta,
+    chunk_size: int,
+    chunk_overlap: int,
+    tables: Sequence[Table] = (),
 ) -> list[Document]:
-    """Splits each page's text into chunks (never across pages) with full metadata."""
+    """Splits each page's text into chunks (never across pages, never across kinds) with full
+    metadata, and adds each table (`kind=table`) and each of its rows (`kind=table_row`)."""
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
@@ -48,15 +58,40 @@ def chunk_pages(
         keep_separator="end",
         add_start_index=True,
     )
+    by_page: dict[int, list[Table]] = {}
+    for table in tables:
+        by_page.setdefault(table.page, []).append(table)
     documents: list[Document] = []
     for page in pages:
-        for piece in splitter.create_documents([page.text]):
-            documents.append(_chunk(piece, page, meta, len(documents)))
+        for segment in page_segments(page):
+            for piece in splitter.create_documents([segment.text]):
+                start = segment.start + piece.metadata.get("start_index", 0)
+                kind = chunk_kind(segment.kind, piece.page_content)
+                documents.append(
+                    _chunk(piece.page_content, page, meta, len(documents), kind, start)
+                )
+        for table in by_page.pop(page.page, []):
+            section = page.section_at(0) or ""
+            for kind, text, extra in table_units(table):
+                doc = _chunk(text, page, meta, len(documents), kind, 0, section, extra)
+                documents.append(doc)
+    for table in (t for ts in by_page.values() for t in ts):  # a page left with no text
+        page = PageText(page=table.page, text="", heading=None)
+        for kind, text, extra in table_units(table):
+            documents.append(_chunk(text, page, meta, len(documents), kind, 0, "", extra))
     return documents
 
 
-def _chunk(piece: Document, page: PageText, meta: PaperMeta, index: int) -> Document:
-    text = piece.page_content
+def _chunk(
+    text: str,
+    page: PageText,
+    meta: PaperMeta,
+    index: int,
+    kind: str,
+    start: int,
+    section: str | None = None,
+    extra: dict | None = None,
+) -> Document:
     chunk_id = chunk_id_for(meta.paper_id, page.page, index)
     metadata = {
         "source": meta.source,
@@ -65,8 +100,10 @@ def _chunk(piece: Document, page: PageText, meta: PaperMeta, index: int) -> Docu
         "page": page.page,
         "chunk_index": index,
         "content_hash": hashlib.sha256(text.encode()).hexdigest()[:16],
-        "section": page.section_at(piece.metadata.get("start_index", 0)) or "",
+        "section": (section if section is not None else page.section_at(start)) or "",
         "paper_id": meta.paper_id,
         "chunk_id": chunk_id,
+        "kind": kind,
+        **(extra or {}),
     }
     return Document(id=chunk_id, page_content=text, metadata=metadata)

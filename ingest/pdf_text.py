@@ -18,6 +18,7 @@ from pathlib import Path
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
+from ingest import tables as table_parser
 from ingest import text_clean, text_repair
 from ingest.errors import IngestError
 from ingest.headings import HeadingTracker
@@ -25,7 +26,8 @@ from ingest.words import Lexicon
 
 logger = logging.getLogger(__name__)
 
-TEXT_VERSION = "1"  # bump when cleaning changes, so re-ingesting replaces old chunks
+# Bump when cleaning changes, so re-ingesting replaces old chunks. 2: tables parsed into rows.
+TEXT_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class PdfContent:
     num_pages: int
     title: str | None  # from the PDF metadata or the first page
     arxiv_id: str | None  # from the arXiv margin stamp
+    tables: list[table_parser.Table] = field(default_factory=list)  # their lines left the text
 
 
 def extract_pages(path: str | Path, max_pages: int | None = None) -> list[PageText]:
@@ -80,7 +83,7 @@ def read_pdf(
             raise IngestError(msg)
         raw = [_page_text(reader, i, path.name) for i in range(len(reader.pages))]
         meta_title = _metadata_title(reader)
-    content = _clean_document(raw, meta_title)
+    content = _clean_document(raw, meta_title, path.name)
     if not any(any(ch.isalnum() for ch in page.text) for page in content.pages):
         msg = (
             f"{path.name} has no extractable text (a scanned or image-only PDF?); "
@@ -159,7 +162,7 @@ def _metadata_title(reader: PdfReader) -> str | None:
     return title
 
 
-def _clean_document(raw: list[str], meta_title: str | None) -> PdfContent:
+def _clean_document(raw: list[str], meta_title: str | None, name: str = "") -> PdfContent:
     slash_broken = text_repair.is_slash_broken("".join(raw))
     if slash_broken:
         raw = [text_repair.decode_ot1(text) for text in raw]
@@ -173,6 +176,7 @@ def _clean_document(raw: list[str], meta_title: str | None) -> PdfContent:
     page_lines = [text_clean.drop_page_furniture(lines, repeated) for lines in page_lines]
     if slash_broken:
         page_lines = _repair_lines(page_lines)
+    tables, page_lines = table_parser.extract_tables(page_lines, name or "PDF")
     words = text_clean.document_words(page_lines)
     splitter = _run_together_lexicon(page_lines)
     tracker = HeadingTracker()
@@ -184,7 +188,9 @@ def _clean_document(raw: list[str], meta_title: str | None) -> PdfContent:
     title = meta_title or _first_page_title(page_lines[0] if page_lines else [])
     if title and splitter is not None:
         title = text_repair.split_run_together(title, splitter)
-    return PdfContent(pages=pages, num_pages=len(raw), title=title, arxiv_id=arxiv_id)
+    return PdfContent(
+        pages=pages, num_pages=len(raw), title=title, arxiv_id=arxiv_id, tables=tables
+    )
 
 
 def _repair_lines(page_lines: list[list[str]]) -> list[list[str]]:

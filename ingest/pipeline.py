@@ -150,7 +150,9 @@ def _ingest_file(
     content = read_pdf(path, max_pages=settings.max_pages, max_bytes=settings.max_bytes)
     t1, c1 = time.perf_counter(), time.process_time()
     meta = _paper_meta(path, sha, paper_id, content)
-    documents = chunk_pages(content.pages, meta, settings.chunk_size, settings.chunk_overlap)
+    documents = chunk_pages(
+        content.pages, meta, settings.chunk_size, settings.chunk_overlap, content.tables
+    )
     t2 = time.perf_counter()
     outcome = store.add_paper(meta, documents, progress, settings.batch_size)
     return SourceResult(

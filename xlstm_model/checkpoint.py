@@ -1,6 +1,7 @@
 """Run directories: atomic safetensors + JSON checkpoints, never pickle.
 
-Layout of a run directory::
+Layout of a run directory (`load_run` reads the best model; `save_last` / `load_last` the resume
+checkpoint)::
 
     config.json         model config, training config, tokenizer info
     model.safetensors   best weights (metadata: step, tokens_seen, val_ppl, ...)
@@ -25,6 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from xlstm_model.errors import ModelError
+from xlstm_model.files import atomic_write, atomic_write_json
 from xlstm_model.tokenizer import Tokenizer, tokenizer_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ OPTIMIZER_FILE = "optimizer.safetensors"
 TRAINER_STATE_FILE = "trainer_state.json"
 LAST_DIR = "last"
 RUN_FORMAT = "xlstm-rag-run/1"
+RNG_CPU = "rng.torch_cpu"
+RNG_CUDA = "rng.torch_cuda"
 
 
 @dataclass
@@ -53,37 +57,13 @@ class LoadedRun:
         return next(self.model.parameters()).device
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Writes `text` to `path` through a temporary file in the same folder and os.replace."""
-    _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
-
-
 def save_tensors(
     path: Path, tensors: dict[str, torch.Tensor], metadata: dict | None = None
 ) -> None:
     """Saves contiguous CPU copies as safetensors atomically; metadata values become strings."""
     meta = {k: json.dumps(v) for k, v in (metadata or {}).items()}
     flat = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    _atomic(path, lambda tmp: save_file(flat, str(tmp), metadata=meta))
-
-
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a run directory is meant to be shared
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, lambda tmp: save_file(flat, str(tmp), metadata=meta))
 
 
 def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -221,3 +201,105 @@ def last_dir(run_dir: Path) -> Path | None:
         if (candidate / TRAINER_STATE_FILE).is_file():
             return candidate
     return None
+
+
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    """`auto` → CUDA when visible, else CPU; `cuda` without a GPU is a ModelError."""
+    if name not in ("auto", "cpu", "cuda"):
+        msg = f"unknown --device {name!r}; use auto, cpu or cuda"
+        raise ModelError(msg)
+    has_cuda = torch.cuda.is_available()
+    if name == "cuda" and not has_cuda:
+        msg = "--device cuda was asked for but no CUDA GPU is visible; use --device cpu or auto"
+        raise ModelError(msg)
+    if name == "cpu" or not has_cuda:
+        return torch.device("cpu")
+    return torch.device("cuda", local_rank)
+
+
+# Resume checkpoints (`<run>/last/`): model, optimizer and RNG as safetensors, the rest as JSON.
+
+
+def flatten_optimizer(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """Optimizer state as (tensors named state.<param>.<name>, JSON-able rest)."""
+    state_dict = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, object] = {}
+    for param_id, param_state in state_dict["state"].items():
+        for name, value in param_state.items():
+            if torch.is_tensor(value):
+                tensors[f"state.{param_id}.{name}"] = value
+            else:
+                scalars[f"{param_id}.{name}"] = value
+    return tensors, {"param_groups": state_dict["param_groups"], "scalars": scalars}
+
+
+def unflatten_optimizer(tensors: dict[str, torch.Tensor], rest: dict) -> dict:
+    """The inverse of `flatten_optimizer`: a state dict for `optimizer.load_state_dict`."""
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("state."):
+            _, param_id, name = key.split(".", 2)
+            state.setdefault(int(param_id), {})[name] = value
+    for key, value in rest.get("scalars", {}).items():
+        param_id, name = key.split(".", 1)
+        state.setdefault(int(param_id), {})[name] = value
+    groups = [
+        {**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in rest["param_groups"]
+    ]
+    return {"state": state, "param_groups": groups}
+
+
+def rng_tensors() -> dict[str, torch.Tensor]:
+    tensors = {RNG_CPU: torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        tensors[RNG_CUDA] = torch.cuda.get_rng_state()
+    return tensors
+
+
+def restore_rng(tensors: dict[str, torch.Tensor]) -> None:
+    if RNG_CPU in tensors:
+        torch.set_rng_state(tensors[RNG_CPU])
+    if RNG_CUDA in tensors and torch.cuda.is_available():
+        torch.cuda.set_rng_state(tensors[RNG_CUDA])
+
+
+def save_last(
+    run_dir: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, trainer_state: dict
+) -> None:
+    """Writes last/ as a whole: a temp folder swapped in, so a crash leaves the previous one."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".last.", dir=run_dir))
+    tmp.chmod(0o755)  # mkdtemp makes 0700
+    step = trainer_state["step"]
+    save_tensors(tmp / MODEL_FILE, model.state_dict(), {"step": step})
+    opt_tensors, opt_rest = flatten_optimizer(optimizer)
+    save_tensors(tmp / OPTIMIZER_FILE, {**opt_tensors, **rng_tensors()}, {"step": step})
+    atomic_write_json(tmp / TRAINER_STATE_FILE, {**trainer_state, "optimizer": opt_rest})
+    replace_dir(tmp, run_dir / "last")
+
+
+def load_last(run_dir: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict:
+    """Restores model, optimizer and RNG from last/; returns the trainer state.
+
+    Raises:
+        ModelError: there is no resume checkpoint, or it is corrupt or does not fit the model.
+    """
+    folder = last_dir(run_dir)
+    if folder is None:
+        msg = f"nothing to resume in {run_dir} (no last/trainer_state.json); drop --resume"
+        raise ModelError(msg)
+    state = read_json(folder / TRAINER_STATE_FILE, "trainer state")
+    weights, weight_meta = load_tensors(folder / MODEL_FILE)
+    opt_tensors, _ = load_tensors(folder / OPTIMIZER_FILE)
+    if weight_meta.get("step") != state.get("step"):
+        msg = f"resume checkpoint {folder} is inconsistent (model and state steps differ)"
+        raise ModelError(msg)
+    load_weights(model, weights, folder / MODEL_FILE)
+    try:
+        optimizer.load_state_dict(unflatten_optimizer(opt_tensors, state["optimizer"]))
+    except (KeyError, ValueError, RuntimeError) as e:
+        msg = f"optimizer state in {folder} does not fit the model ({type(e).__name__})"
+        raise ModelError(msg) from e
+    restore_rng(opt_tensors)
+    return state

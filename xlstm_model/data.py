@@ -1,4 +1,10 @@
-"""Training corpus: find documents, extract text, split train/validation, sample token blocks."""
+"""Training corpus: find documents, extract text, split train/validation, sample token blocks.
+
+This is the model package's one seam to `ingest`: the paper files and data folders
+(`ingest.paths`, `ingest.fetch`), the PDF text extractor (`ingest.pdf_text`), and the project's one
+sentence splitter and stop-word set (`split_sentences`, `STOP_WORDS`, used by `qa_data`). No other
+module of `xlstm_model` imports `ingest`.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,14 @@ from pathlib import Path
 
 import torch
 
+from ingest.sentences import split_sentences
+from ingest.words import STOP_WORDS
 from xlstm_model.errors import ModelError
+from xlstm_model.files import atomic_write_text
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["STOP_WORDS", "split_sentences"]  # for qa_data; the rest is public by name
 
 TEXT_SUFFIXES = (".txt", ".md")
 CORPUS_SUFFIXES = (".pdf", *TEXT_SUFFIXES)
@@ -24,6 +35,24 @@ class Document:
 
     name: str
     text: str
+
+
+def resolve_run_dir(out: str) -> Path:
+    """The run directory `out`; "default" is the app's model (`data/models/default`)."""
+    if out == "default":
+        from ingest.paths import default_model_dir
+
+        return default_model_dir()
+    return Path(out).expanduser().resolve()
+
+
+def read_corpus(spec: list[str]) -> tuple[list[Path], list[str]]:
+    """(files, texts) of the corpus `spec` (see `resolve_corpus`); PDF text is cached."""
+    from ingest.paths import data_dir
+
+    files = resolve_corpus(spec)
+    docs = load_documents(files, cache_dir=data_dir() / "cache" / "corpus_text")
+    return files, [d.text for d in docs]
 
 
 def resolve_corpus(spec: list[str]) -> list[Path]:
@@ -117,8 +146,6 @@ def _read_pdf_cached(path: Path, cache_dir: Path | None) -> str:
         return cached.read_text(encoding="utf-8")
     text = _extract_pdf_text(path)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    from xlstm_model.checkpoint import atomic_write_text
-
     atomic_write_text(cached, text)
     return text
 

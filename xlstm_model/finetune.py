@@ -1,6 +1,6 @@
 """QA fine-tuning of a trained run: `python -m xlstm_model.finetune --run DIR --qa FILE`.
 
-The same stage `python -m xlstm_model.train` runs after pre-training (see `qa_dataset` for the
+The same stage `python -m xlstm_model.train` runs after pre-training (see `qa_data` for the
 example format and the loss mask), applied to an existing run directory: the best weights are
 loaded, fine-tuned for --max-minutes / --max-steps, and saved back (best at the root, last/).
 """
@@ -13,13 +13,20 @@ import sys
 import time
 
 from xlstm_model.checkpoint import load_run
-from xlstm_model.distributed import init_distributed, shutdown_distributed
+from xlstm_model.data import read_corpus, resolve_run_dir, split_tokens
 from xlstm_model.errors import ModelError
-from xlstm_model.qa_dataset import load_qa
-from xlstm_model.session import RunSession
-from xlstm_model.stages import QA, make_plan, run_finetune
-from xlstm_model.train import resolve_run_dir, resolve_spec
-from xlstm_model.trainer import Trainer
+from xlstm_model.loop import (
+    QA,
+    RunSession,
+    Trainer,
+    TrainSettings,
+    init_distributed,
+    qa_stage,
+    rank_stage,
+    run_stage,
+    shutdown_distributed,
+)
+from xlstm_model.qa_data import build_rank_data, load_qa_examples
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,44 +50,41 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _corpus_texts(corpus: list[str] | None) -> list[str]:
-    if not corpus:
-        return []
-    from ingest.paths import data_dir
-    from xlstm_model.data import load_documents, resolve_corpus
-
-    docs = load_documents(resolve_corpus(corpus), cache_dir=data_dir() / "cache" / "corpus_text")
-    return [d.text for d in docs]
-
-
 def finetune(args: argparse.Namespace) -> dict:
     """Fine-tunes the run's best weights on QA examples; returns the run summary."""
     started = time.monotonic()
     info, device = init_distributed(args.device)
     run_dir = resolve_run_dir(args.run)
     run = load_run(run_dir)
-    spec = resolve_spec("", run_dir, resume=True)
-    texts, ctx = _corpus_texts(args.corpus), spec.model_config.context_length
+    settings = TrainSettings.from_dict(run.meta.get("training", {}).get("settings", {}))
+    texts = read_corpus(args.corpus)[1] if args.corpus else []
+    ctx, pad = run.config.context_length, run.tokenizer.pad_id
     if args.qa in ("auto", "rank") and not texts:
         msg = f'--qa {args.qa} builds examples from the corpus; pass --corpus (e.g. "default")'
         raise ModelError(msg)
-    qa = load_qa(args.qa, run.tokenizer, texts, spec.settings, ctx)
-    if qa is None:
-        msg = f"no QA examples could be built from {args.qa!r}"
-        raise ModelError(msg)
     split = None
     if texts:
-        from xlstm_model.data import split_tokens
-
         ids = run.tokenizer.encode_batch(texts)
-        split = split_tokens(ids, run.tokenizer.eot_id, spec.settings.val_fraction)
-    trainer = Trainer(run.model, spec.settings, device, info)
+        split = split_tokens(ids, run.tokenizer.eot_id, settings.val_fraction)
+    rank = examples = None
+    if args.qa == "rank":
+        s = settings
+        rank = build_rank_data(run.tokenizer, texts, s.rank_groups, s.seed, s.val_fraction)
+    else:
+        examples = load_qa_examples(args.qa, run.tokenizer, texts, settings, ctx)
+    if rank is None and examples is None:
+        msg = f"no QA examples could be built from {args.qa!r}"
+        raise ModelError(msg)
+    trainer = Trainer(run.model, settings, device, info)
+    if rank is not None:
+        stage = rank_stage(trainer, rank, pad, split, ctx)
+    else:
+        stage = qa_stage(trainer, examples, pad, split, ctx)
     session = RunSession(run_dir, trainer, _run_info(run.meta), _continued_state(run.meta))
     minutes = args.max_minutes if args.max_minutes is not None else (None if args.max_steps else 2)
     deadline = started + minutes * 60 if minutes else None
-    s = spec.settings
-    plan = make_plan(session, QA, args.max_steps, s.lr * s.qa_lr_ratio, deadline, None)
-    run_finetune(session, plan, qa, run.tokenizer.pad_id, split, ctx)
+    plan = session.make_plan(QA, args.max_steps, settings.lr * settings.qa_lr_ratio, deadline)
+    run_stage(session, plan, stage)
     session.write_summary()
     return {**session.meta(), "run_dir": str(run_dir)}
 

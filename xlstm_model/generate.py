@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import torch
 
-from xlstm_model.checkpoint import LoadedRun
+from xlstm_model.checkpoint import LoadedRun, load_run, pick_device
+from xlstm_model.data import resolve_run_dir
 from xlstm_model.errors import ModelError
 
 LogitsProcessor = Callable[[list[int], torch.Tensor], torch.Tensor]
@@ -142,11 +143,6 @@ def stream(
         yield tail
 
 
-def generate_text(run: LoadedRun, prompt: str, **kwargs) -> str:
-    """The whole continuation as one string (see `stream` for the arguments)."""
-    return "".join(stream(run, prompt, **kwargs))
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m xlstm_model.generate", description=__doc__.split("\n")[0]
@@ -165,10 +161,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        from xlstm_model.checkpoint import load_run
-        from xlstm_model.distributed import pick_device
-        from xlstm_model.train import resolve_run_dir
-
         run = load_run(resolve_run_dir(args.run), pick_device(args.device))
         for piece in stream(
             run,

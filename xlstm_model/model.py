@@ -99,35 +99,3 @@ class XLSTMLM(nn.Module):
             x, block_state = block.step(x, block_state)
             new_state.append(block_state)
         return self.lm_head(self.post_blocks_norm(x)), new_state
-
-    @torch.no_grad()
-    def generate(
-        self,
-        idx: torch.Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-    ) -> torch.Tensor:
-        """Samples `max_new_tokens` after the prompts idx (B, S); returns (B, S + max_new_tokens).
-
-        temperature <= 0 picks the most likely token; top_k keeps the k most likely.
-        """
-        logits, state = self.prefill(idx)
-        out = [idx]
-        for i in range(max_new_tokens):
-            next_idx = _sample(logits, temperature, top_k)  # (B, 1)
-            out.append(next_idx)
-            if i + 1 < max_new_tokens:
-                logits, state = self.step(next_idx, state)
-        return torch.cat(out, dim=1)
-
-
-def _sample(logits: torch.Tensor, temperature: float, top_k: int | None) -> torch.Tensor:
-    """Next token ids (B, 1) from logits (B, V)."""
-    if temperature <= 0:
-        return logits.argmax(dim=-1, keepdim=True)
-    logits = logits / temperature
-    if top_k is not None:
-        kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]  # (B, 1)
-        logits = logits.masked_fill(logits < kth, -float("inf"))
-    return torch.multinomial(F.softmax(logits, dim=-1), num_samples=1)

@@ -32,11 +32,6 @@ def format_answer(answer: str) -> str:
     return f" {clean_text(answer)}{ENDOFTEXT}"
 
 
-def format_qa_example(context: str, question: str, answer: str) -> str:
-    """A whole fine-tuning example: prompt then answer then end-of-text."""
-    return format_prompt(context, question) + format_answer(answer)
-
-
 def format_passage_for_upr(passage: str) -> str:
     """The UPR scoring context: the passage, then the question marker the question follows."""
     return f"{CONTEXT} {clean_text(passage)} {QUESTION}"

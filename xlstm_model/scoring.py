@@ -14,6 +14,7 @@ from xlstm_model.errors import ModelError
 from xlstm_model.prompt import CONTEXT, QUESTION, clean_text, format_question_for_upr
 
 UPR_PASSAGE_TOKENS = 96
+LM_WEIGHT = 0.5  # weight of the positive passage's question NLL in `rank_loss`
 
 
 def _batch_tensors(pairs: list[tuple[list[int], list[int]]], pad_id: int):
@@ -152,3 +153,33 @@ def _upr_pairs(
     """(passage context ids, question ids) per passage, as UPR scores them."""
     target = run.tokenizer.encode(format_question_for_upr(question))
     return [(upr_context_ids(run, p, max_passage_tokens), target) for p in passages]
+
+
+# The listwise ranking loss of the re-ranker training (`xlstm_model.qa_data` builds its groups):
+#   s_i = sum_t log p(q_t | passage_i, q_<t)    (one score per passage of a group)
+#   L   = CE(softmax_i s_i, positive = 0) + LM_WEIGHT * NLL(question | positive passage)
+# The first term (listwise softmax, as in Nogueira et al.'s and Zhuang et al.'s re-rankers) makes
+# the question likelier after its own sentence than after the others; the second keeps the model a
+# language model of questions.
+
+
+def group_scores(logits: torch.Tensor, labels: torch.Tensor, group_size: int) -> torch.Tensor:
+    """logits (B, T, V), labels (B, T) -> summed log p of each row's labelled tokens, (G, n)."""
+    if labels.shape[0] % group_size:
+        msg = f"a batch of {labels.shape[0]} rows is not whole groups of {group_size}"
+        raise ModelError(msg)
+    picked = label_logprobs(logits, labels)  # (B, T)
+    sums = (picked * (labels != -100)).sum(dim=1)  # (B,)
+    return sums.view(-1, group_size)  # (G, n)
+
+
+def rank_loss(
+    logits: torch.Tensor, labels: torch.Tensor, group_size: int, lm_weight: float = LM_WEIGHT
+) -> torch.Tensor:
+    """Listwise softmax loss (the positive is column 0) plus the positive rows' token NLL."""
+    scores = group_scores(logits, labels, group_size)  # (G, n)
+    target = torch.zeros(scores.shape[0], dtype=torch.long, device=scores.device)
+    listwise = F.cross_entropy(scores, target)
+    positive_tokens = (labels[::group_size] != -100).sum().clamp(min=1)
+    lm = -scores[:, 0].sum() / positive_tokens
+    return listwise + lm_weight * lm

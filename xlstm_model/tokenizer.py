@@ -11,6 +11,7 @@ from tokenizers import Tokenizer as HFTokenizer
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
 from xlstm_model.errors import ModelError
+from xlstm_model.files import atomic_write_text
 from xlstm_model.prompt import ENDOFTEXT, PAD, SPECIAL_TOKENS
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,6 @@ class Tokenizer:
 
     def save(self, path: str | Path) -> None:
         """Writes tokenizer.json atomically."""
-        from xlstm_model.checkpoint import atomic_write_text
-
         atomic_write_text(Path(path), self.hf.to_str())
 
     def info(self) -> dict:

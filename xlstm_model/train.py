@@ -1,8 +1,12 @@
 """Train the xLSTM language model: `python -m xlstm_model.train --corpus default --out default`.
 
 Pre-trains on the papers (PDF or text), then trains the UPR re-ranker on ranking groups built from
-them (`--qa rank`, the default; see `rank_data`) or fine-tunes on QA examples (`--qa FILE`), and
-writes a run directory (see `xlstm_model.checkpoint`). Runs data-parallel under `torchrun`.
+them (`--qa rank`, the default) or fine-tunes on QA examples (`--qa FILE`), and writes a run
+directory (see `xlstm_model.checkpoint`). Runs data-parallel under `torchrun`.
+
+The whole of training is four files: this CLI (arguments, run set-up, the two stages in `train`),
+`data` (corpus and token windows), `qa_data` (QA examples and ranking groups) and `loop`
+(`run_stage` holds the optimizer step; `RunSession` the checkpoints and metrics).
 """
 
 from __future__ import annotations
@@ -22,36 +26,36 @@ from xlstm_model.checkpoint import (
     MODEL_FILE,
     RUN_FORMAT,
     TOKENIZER_FILE,
-    atomic_write_json,
     build_model,
     has_checkpoint,
     last_dir,
+    load_last,
     model_config_from_dict,
     read_json,
 )
-from xlstm_model.data import (
-    TokenSplit,
-    check_split,
-    load_documents,
-    resolve_corpus,
-    split_tokens,
-)
-from xlstm_model.distributed import barrier, env_rank, init_distributed, shutdown_distributed
+from xlstm_model.config import PRESETS, config_from_preset
+from xlstm_model.data import TokenSplit, check_split, read_corpus, resolve_run_dir, split_tokens
 from xlstm_model.errors import ModelError
-from xlstm_model.qa_dataset import load_qa
-from xlstm_model.rank_dataset import RankData
-from xlstm_model.session import RunSession
-from xlstm_model.stages import (
+from xlstm_model.files import atomic_write_json
+from xlstm_model.loop import (
     PRETRAIN,
     QA,
-    make_plan,
-    run_finetune,
-    run_pretrain,
-    stage_finished,
+    TRAIN_PRESETS,
+    DistInfo,
+    RunSession,
+    Trainer,
+    TrainSettings,
+    barrier,
+    env_rank,
+    init_distributed,
+    pretrain_stage,
+    qa_stage,
+    rank_stage,
+    run_stage,
+    shutdown_distributed,
 )
+from xlstm_model.qa_data import Example, RankData, build_rank_data, load_qa_examples
 from xlstm_model.tokenizer import Tokenizer, tokenizer_fingerprint, train_tokenizer
-from xlstm_model.train_state import load_last
-from xlstm_model.trainer import TRAIN_PRESETS, Trainer, TrainSettings
 
 logger = logging.getLogger(__name__)
 
@@ -86,14 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def resolve_run_dir(out: str) -> Path:
-    if out == "default":
-        from ingest.paths import default_model_dir
-
-        return default_model_dir()
-    return Path(out).expanduser().resolve()
-
-
 @dataclass
 class RunSpec:
     """What a run trains: preset name, model config and training settings."""
@@ -112,8 +108,6 @@ def resolve_spec(preset: str, run_dir: Path, resume: bool) -> RunSpec:
         model_config = model_config_from_dict(saved.get("model") or {})
         qa = saved.get("training", {}).get("qa") or "none"
         return RunSpec(saved.get("preset", preset), model_config, settings, qa)
-    from xlstm_model.config import PRESETS, config_from_preset
-
     if preset not in PRESETS or preset not in TRAIN_PRESETS:
         names = ", ".join(sorted(set(PRESETS) & set(TRAIN_PRESETS)))
         msg = f"unknown --config {preset!r}; choose one of {names}"
@@ -130,7 +124,7 @@ def clear_run_dir(run_dir: Path) -> None:
 
 
 def prepare_tokenizer(
-    texts: list[str], run_dir: Path, spec: RunSpec, info, resume: bool
+    texts: list[str], run_dir: Path, spec: RunSpec, info: DistInfo, resume: bool
 ) -> Tokenizer:
     """Trains the BPE on rank 0 (or reuses the run's when resuming); every rank loads the file."""
     path = run_dir / TOKENIZER_FILE
@@ -166,7 +160,9 @@ def budget(args: argparse.Namespace, started: float, qa: bool, spec: RunSpec) ->
     return out
 
 
-def write_run_config(run_dir: Path, spec: RunSpec, tokenizer: Tokenizer, args, files) -> None:
+def write_run_config(
+    run_dir: Path, spec: RunSpec, tokenizer: Tokenizer, args: argparse.Namespace, files: list[Path]
+) -> None:
     atomic_write_json(
         run_dir / CONFIG_FILE,
         {
@@ -188,28 +184,38 @@ def write_run_config(run_dir: Path, spec: RunSpec, tokenizer: Tokenizer, args, f
 
 @dataclass
 class RunData:
-    """The corpus as the run sees it."""
+    """The corpus as the run sees it, and what its QA stage trains on (at most one of the two)."""
 
     files: list[Path]
     texts: list[str]
     tokenizer: Tokenizer
     split: TokenSplit
-    qa: tuple | RankData | None  # (train, val) QA examples, ranking groups, or None
+    qa: tuple[list[Example], list[Example]] | None = None  # --qa FILE / auto: (train, val)
+    rank: RankData | None = None  # --qa rank: ranking groups
+
+    def qa_stage(self, trainer: Trainer, context_length: int):
+        """The QA stage's `Stage` (ranking groups or QA examples), validated on LM loss too."""
+        pad, split = self.tokenizer.pad_id, self.split
+        if self.rank is not None:
+            return rank_stage(trainer, self.rank, pad, split, context_length)
+        return qa_stage(trainer, self.qa, pad, split, context_length)
 
 
-def prepare_data(args: argparse.Namespace, spec: RunSpec, run_dir: Path, info) -> RunData:
+def prepare_data(args: argparse.Namespace, spec: RunSpec, run_dir: Path, info: DistInfo) -> RunData:
     """Reads the corpus, trains (or reloads) the tokenizer, splits tokens, builds QA examples."""
-    from ingest.paths import data_dir
-
-    files = resolve_corpus(args.corpus)
-    texts = [d.text for d in load_documents(files, cache_dir=data_dir() / "cache" / "corpus_text")]
+    files, texts = read_corpus(args.corpus)
     tokenizer = prepare_tokenizer(texts, run_dir, spec, info, args.resume)
     ctx, settings = spec.model_config.context_length, spec.settings
     split = split_tokens(tokenizer.encode_batch(texts), tokenizer.eot_id, settings.val_fraction)
     check_split(split, ctx, settings.batch_size * info.world_size)
     spec.qa = args.qa or spec.qa
-    qa = load_qa(spec.qa, tokenizer, texts, settings, ctx)
-    return RunData(files, texts, tokenizer, split, qa)
+    data = RunData(files, texts, tokenizer, split)
+    if spec.qa == "rank":
+        s = settings
+        data.rank = build_rank_data(tokenizer, texts, s.rank_groups, s.seed, s.val_fraction)
+    elif spec.qa != "none":
+        data.qa = load_qa_examples(spec.qa, tokenizer, texts, settings, ctx)
+    return data
 
 
 def _run_info(spec: RunSpec, device: torch.device, info, data: RunData) -> dict:
@@ -226,7 +232,8 @@ def _run_info(spec: RunSpec, device: torch.device, info, data: RunData) -> dict:
 
 
 def train(args: argparse.Namespace) -> dict:
-    """Runs (or resumes) training as `args` says; returns the run's summary."""
+    """Runs (or resumes) training as `args` says: pre-training, then the QA stage (each a call
+    of `loop.run_stage`, which holds the optimizer step); returns the run's summary."""
     started = time.monotonic()
     info, device = init_distributed(args.device)
     run_dir = resolve_run_dir(args.out)
@@ -242,28 +249,23 @@ def train(args: argparse.Namespace) -> dict:
     if info.is_main and not args.resume:
         write_run_config(run_dir, spec, data.tokenizer, args, data.files)
     session = RunSession(run_dir, trainer, _run_info(spec, device, info, data), state)
-    plan_budget = budget(args, started, data.qa is not None, spec)
-    _run_stages(session, args, spec, data, plan_budget)
-    return {**session.meta(), "best": session.best, "run_dir": str(run_dir)}
-
-
-def _run_stages(session, args, spec: RunSpec, data: RunData, plan_budget: dict) -> None:
-    ctx, s = spec.model_config.context_length, spec.settings
-    if QA not in session.plans and not stage_finished(session, PRETRAIN):
-        deadline = plan_budget["pretrain_deadline"]
-        steps = plan_budget["pretrain_steps"]
-        plan = make_plan(session, PRETRAIN, steps, s.lr, deadline, args.stop_at_step)
-        run_pretrain(session, plan, data.split, ctx)
-    stopped = args.stop_at_step is not None and session.trainer.step >= args.stop_at_step
-    if data.qa and not stopped and not stage_finished(session, QA):
-        deadline, steps, lr = (
-            plan_budget["qa_deadline"],
-            plan_budget["qa_steps"],
-            s.lr * s.qa_lr_ratio,
-        )
-        plan = make_plan(session, QA, steps, lr, deadline, args.stop_at_step)
-        run_finetune(session, plan, data.qa, data.tokenizer.pad_id, data.split, ctx)
+    has_qa = data.qa is not None or data.rank is not None
+    plan, ctx, s = (
+        budget(args, started, has_qa, spec),
+        spec.model_config.context_length,
+        spec.settings,
+    )
+    if QA not in session.plans and not session.stage_finished(PRETRAIN):
+        steps, deadline = plan["pretrain_steps"], plan["pretrain_deadline"]
+        stage_plan = session.make_plan(PRETRAIN, steps, s.lr, deadline, args.stop_at_step)
+        run_stage(session, stage_plan, pretrain_stage(trainer, data.split, ctx))
+    stopped = args.stop_at_step is not None and trainer.step >= args.stop_at_step
+    if has_qa and not stopped and not session.stage_finished(QA):
+        steps, deadline, lr = plan["qa_steps"], plan["qa_deadline"], s.lr * s.qa_lr_ratio
+        stage_plan = session.make_plan(QA, steps, lr, deadline, args.stop_at_step)
+        run_stage(session, stage_plan, data.qa_stage(trainer, ctx))
     session.write_summary()
+    return {**session.meta(), "best": session.best, "run_dir": str(run_dir)}
 
 
 def main(argv: list[str] | None = None) -> int:

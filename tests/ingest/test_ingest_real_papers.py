@@ -34,11 +34,14 @@ def test_xlstm_sections_and_ablation_page(xlstm_content) -> None:
     assert "2.4 xLSTM Architecture" in [h for _, h in pages[5].sections]
     assert pages[10].heading == "4.2 Method Comparison and Ablation Study"
     meta = PaperMeta("p", XLSTM_V2, "sha", "xLSTM", "2405.04517v2", 55)
-    chunks = chunk_pages(xlstm_content.pages, meta, 500, 100)
-    [ablation] = [c for c in chunks if "2417.86" in c.page_content]
+    chunks = chunk_pages(xlstm_content.pages, meta, 500, 100, xlstm_content.tables)
+    [ablation] = [
+        c for c in chunks if "2417.86" in c.page_content and c.metadata["kind"] != "table"
+    ]
+    assert ablation.metadata["kind"] == "table_row"
     assert ablation.metadata["page"] == 10
     assert ablation.metadata["section"] == "4.2 Method Comparison and Ablation Study"
-    assert all(len(c.page_content) <= 500 for c in chunks)
+    assert all(len(c.page_content) <= 500 for c in chunks if not c.metadata["kind"].startswith("t"))
 
 
 def test_new_version_of_the_xlstm_paper_replaces_the_old(store) -> None:

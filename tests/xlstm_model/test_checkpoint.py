@@ -9,14 +9,15 @@ import torch
 
 from xlstm_model.checkpoint import (
     atomic_write_json,
+    flatten_optimizer,
     has_checkpoint,
     load_run,
     load_tensors,
     replace_dir,
     save_tensors,
+    unflatten_optimizer,
 )
 from xlstm_model.errors import ModelError
-from xlstm_model.train_state import flatten_optimizer, unflatten_optimizer
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from xlstm_model.generate import generate_text, main, next_token, stream
+from xlstm_model.generate import main, next_token, stream
 
 
 def _greedy_by_full_forward(run, prompt: str, n: int) -> list[int]:
@@ -88,3 +88,8 @@ def test_cli_without_a_model_is_error_2(tmp_path: Path, capsys) -> None:
 def test_cli_device_cuda_without_a_gpu_is_error_2(tiny_run_dir: Path, capsys) -> None:
     assert main(["--run", str(tiny_run_dir), "--device", "cuda", "hi"]) == 2
     assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def generate_text(run, prompt: str, **kwargs) -> str:
+    """The whole continuation as one string."""
+    return "".join(stream(run, prompt, **kwargs))

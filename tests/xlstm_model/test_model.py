@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from xlstm_model import PRESETS, XLSTMLM, XLSTMConfig, config_from_preset, flops_per_token
+from xlstm_model.generate import next_token
 
 SMALL = dict(
     vocab_size=40,
@@ -86,13 +87,25 @@ def test_loss_is_cross_entropy_ignoring_minus_100():
     torch.testing.assert_close(loss, expected)
 
 
-def test_generate_greedy_follows_the_argmax_of_forward():
+@torch.no_grad()
+def _decode(model, idx: torch.Tensor, new_tokens: int, **sampling) -> torch.Tensor:
+    """prefill, then step token by token with `generate.next_token` (what `stream` does)."""
+    logits, state = model.prefill(idx)
+    out = [idx]
+    for _ in range(new_tokens):
+        nxt = torch.tensor([[next_token(row, **sampling)] for row in logits])  # (B, 1)
+        out.append(nxt)
+        logits, state = model.step(nxt, state)
+    return torch.cat(out, dim=1)
+
+
+def test_greedy_decoding_follows_the_argmax_of_forward():
     model, idx = make_model(), tokens(S=6)
-    out = model.generate(idx, max_new_tokens=5, temperature=0.0)
+    out = _decode(model, idx, 5)
     assert out.shape == (2, 11) and torch.equal(out[:, :6], idx)
     logits, _ = model(out[:, :-1])
     assert torch.equal(out[:, 6:], logits[:, 5:].argmax(dim=-1))
-    sampled = model.generate(idx, max_new_tokens=3, temperature=0.8, top_k=1)
+    sampled = _decode(model, idx, 3, temperature=0.8, top_k=1)
     assert torch.equal(sampled, out[:, :9])  # top_k=1 is greedy
 
 

@@ -8,15 +8,16 @@ import pytest
 import torch
 
 from xlstm_model.errors import ModelError
-from xlstm_model.rank_data import asked_words, content_words, is_prose, ranking_groups
-from xlstm_model.rank_dataset import (
+from xlstm_model.qa_data import (
+    asked_words,
     collate_groups,
+    content_words,
     encode_group,
     evaluate_ranking,
-    group_scores,
-    rank_loss,
+    is_prose,
+    ranking_groups,
 )
-from xlstm_model.scoring import UPR_PASSAGE_TOKENS, upr_scores
+from xlstm_model.scoring import UPR_PASSAGE_TOKENS, group_scores, rank_loss, upr_scores
 
 PAPER = " ".join(
     f"Sentence {i} says the mLSTM variant {i % 7} uses matrix memory with covariance rule {i}."

@@ -9,7 +9,6 @@ from xlstm_model.prompt import (
     format_answer,
     format_passage_for_upr,
     format_prompt,
-    format_qa_example,
 )
 from xlstm_model.tokenizer import Tokenizer, train_tokenizer
 
@@ -36,7 +35,9 @@ def test_round_trip_is_lossless_on_any_text(tokenizer: Tokenizer) -> None:
 
 
 def test_special_literals_in_text_become_single_tokens(tokenizer: Tokenizer) -> None:
-    ids = tokenizer.encode(format_qa_example("some context", "a question?", "an answer"))
+    ids = tokenizer.encode(
+        format_prompt("some context", "a question?") + format_answer("an answer")
+    )
     for token in SPECIAL_TOKENS[:4]:
         assert ids.count(tokenizer.token_id(token)) == 1
     assert ids[0] == tokenizer.token_id("<|context|>") and ids[-1] == tokenizer.eot_id
@@ -44,7 +45,7 @@ def test_special_literals_in_text_become_single_tokens(tokenizer: Tokenizer) -> 
 
 def test_prompt_then_answer_tokenizes_like_the_whole_example(tokenizer: Tokenizer) -> None:
     prompt, answer = format_prompt("the context", "why?"), format_answer("because")
-    whole = tokenizer.encode(format_qa_example("the context", "why?", "because"))
+    whole = tokenizer.encode(format_prompt("the context", "why?") + format_answer("because"))
     assert tokenizer.encode(prompt) + tokenizer.encode(answer) == whole
 
 

@@ -10,9 +10,9 @@ from tests.helpers.tiny_model import train_tiny, write_corpus
 from xlstm_model.checkpoint import load_tensors
 from xlstm_model.data import BlockSampler, resolve_corpus, split_tokens
 from xlstm_model.errors import ModelError
-from xlstm_model.qa_dataset import encode_example, pad_batch
+from xlstm_model.loop import lr_at
+from xlstm_model.qa_data import encode_example, pad_batch
 from xlstm_model.tokenizer import train_tokenizer
-from xlstm_model.trainer import lr_at
 
 
 def _records(run_dir: Path, kind: str) -> list[dict]:

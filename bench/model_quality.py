@@ -11,19 +11,14 @@ import time
 
 import torch
 
-from xlstm_model.bench_models import gpt_matching, num_params, xlstm_lm
-from xlstm_model.data import BlockSampler, load_documents, resolve_corpus, split_tokens, val_blocks
-from xlstm_model.distributed import DistInfo
+from bench.model_baselines import gpt_matching, num_params, xlstm_lm
+from xlstm_model.data import BlockSampler, read_corpus, split_tokens, val_blocks
+from xlstm_model.loop import DistInfo, Trainer, TrainSettings, lr_at
 from xlstm_model.tokenizer import train_tokenizer
-from xlstm_model.trainer import Trainer, TrainSettings, lr_at, shard_batches
 
 
 def _corpus_split(corpus: list[str], vocab: int, ctx: int):
-    from ingest.paths import data_dir
-
-    texts = [
-        d.text for d in load_documents(resolve_corpus(corpus), data_dir() / "cache" / "corpus_text")
-    ]
+    texts = read_corpus(corpus)[1]
     tokenizer = train_tokenizer(texts, vocab)
     split = split_tokens(tokenizer.encode_batch(texts), tokenizer.eot_id)
     return tokenizer.vocab_size, split
@@ -35,16 +30,30 @@ def _train_and_eval(model, split, settings: TrainSettings, ctx: int, steps: int)
     start = time.perf_counter()
     for step in range(steps):
         lr = lr_at(step, steps, settings.lr, settings.warmup_steps, settings.min_lr_ratio)
-        trainer.train_step(*sampler.next_batch(), lr)
+        _optimizer_step(trainer, *sampler.next_batch(), lr)
     seconds = time.perf_counter() - start
-    batches = shard_batches(val_blocks(split.val, ctx, settings.eval_blocks), 16, DistInfo())
-    val_loss = trainer.evaluate(batches())
+    blocks = val_blocks(split.val, ctx, settings.eval_blocks)
+    val_loss = trainer.evaluate((b[:, :-1], b[:, 1:]) for b in blocks.split(16))
     return {
         "tokens": trainer.tokens_seen,
         "train_s": seconds,
         "val_loss": val_loss,
         "val_ppl": math.exp(val_loss),
     }
+
+
+def _optimizer_step(trainer: Trainer, inputs: torch.Tensor, targets: torch.Tensor, lr: float):
+    """One AdamW step as `xlstm_model.loop.run_stage` takes it (single process, CPU)."""
+    trainer.model.train()
+    for group in trainer.optimizer.param_groups:
+        group["lr"] = lr
+    _, loss = trainer.model(inputs, targets)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(trainer.model.parameters(), trainer.settings.grad_clip)
+    trainer.optimizer.step()
+    trainer.optimizer.zero_grad(set_to_none=True)
+    trainer.step += 1
+    trainer.tokens_seen += inputs.numel()
 
 
 def quality(corpus: list[str], steps: int, quick: bool) -> list[dict]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.model import main
 from tests.helpers.tiny_model import write_corpus
-from xlstm_model.bench import main
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from xlstm_model.transformer import GPT, GPTConfig
+from bench.transformer import GPT, GPTConfig
 
 
 def xlstm_lm(vocab: int, dim: int, blocks: int, ctx: int, slstm_at=(), **overrides) -> nn.Module:

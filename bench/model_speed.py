@@ -1,4 +1,4 @@
-"""Speed and memory measurements for `python -m xlstm_model.bench` (sections 1-4)."""
+"""Speed and memory measurements for `python -m bench.model` (sections 1-4)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from xlstm_model.bench_models import OfficialLM, gpt_lm, gpt_matching, num_params, state_bytes
+from bench.model_baselines import OfficialLM, gpt_lm, gpt_matching, num_params, state_bytes
 
 
 def best_seconds(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
@@ -55,8 +55,8 @@ def train_tokens_per_s(
 def default_mfu(steps: int, quick: bool) -> dict:
     """Section 1: the default config's training tokens/s and model-FLOPs utilisation."""
     from xlstm_model.config import config_from_preset, flops_per_token
+    from xlstm_model.loop import TRAIN_PRESETS
     from xlstm_model.model import XLSTMLM
-    from xlstm_model.trainer import TRAIN_PRESETS
 
     overrides = {"context_length": 64} if quick else {}
     config = config_from_preset("tiny" if quick else "default", **overrides)
@@ -80,7 +80,7 @@ def default_mfu(steps: int, quick: bool) -> dict:
 
 def stack_comparison(contexts: list[int], dim: int, blocks: int, batch: int, steps: int) -> list:
     """Section 2: training tokens/s of our mLSTM stack vs the official one vs a GPT stack."""
-    from xlstm_model.bench_models import xlstm_lm
+    from bench.model_baselines import xlstm_lm
 
     vocab, rows = 256, []
     for ctx in contexts:
@@ -162,7 +162,7 @@ def backend_scaling(contexts: list[int], parallel_max: int, fresh_process: bool)
 
 def _in_subprocess(form: str, S: int, repeats: int) -> dict:
     code = (
-        "import json, sys; from xlstm_model.bench_speed import backend_worker; "
+        "import json, sys; from bench.model_speed import backend_worker; "
         f"print(json.dumps(backend_worker({form!r}, {S}, {repeats})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

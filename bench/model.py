@@ -1,4 +1,4 @@
-"""Benchmarks: `python -m xlstm_model.bench [--quick] [--out DIR]`.
+"""Benchmarks: `python -m bench.model [--quick] [--out DIR]`.
 
 1. training tokens/s and model-FLOPs utilisation of the default config (peak = matmul rate);
 2. training tokens/s: our chunkwise mLSTM stack vs the official `xlstm` parallel stack vs GPT;
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import torch
 
-from xlstm_model import bench_quality, bench_speed
-from xlstm_model.bench_speed import fmt_bytes
-from xlstm_model.checkpoint import atomic_write_json
+from bench import model_quality, model_speed
+from bench.model_speed import fmt_bytes
 from xlstm_model.errors import ModelError
+from xlstm_model.files import atomic_write_json
 
 SECTIONS = ("mfu", "stacks", "backends", "generation", "quality")
 
@@ -97,20 +97,20 @@ def measure(name: str, sizes: Sizes, args: argparse.Namespace) -> list[dict]:
     """Runs one section; every section returns a list of rows."""
     quick = args.quick
     if name == "mfu":
-        return [bench_speed.default_mfu(sizes.timed_steps, quick)]
+        return [model_speed.default_mfu(sizes.timed_steps, quick)]
     if name == "stacks":
-        rows = bench_speed.stack_comparison(
+        rows = model_speed.stack_comparison(
             list(sizes.stack_contexts), sizes.stack_dim, 4, sizes.stack_batch, sizes.timed_steps
         )
         base = {r["context"]: r["tokens_per_s"] for r in rows if r["model"].startswith("official")}
         return [{**r, "vs_official": r["tokens_per_s"] / base[r["context"]]} for r in rows]
     if name == "backends":
         contexts = list(sizes.backend_contexts)
-        return bench_speed.backend_scaling(contexts, sizes.parallel_max, sizes.fresh_process)
+        return model_speed.backend_scaling(contexts, sizes.parallel_max, sizes.fresh_process)
     if name == "generation":
-        return bench_speed.generation(list(sizes.gen_contexts), sizes.gen_tokens, quick)
+        return model_speed.generation(list(sizes.gen_contexts), sizes.gen_tokens, quick)
     steps = args.quality_steps or sizes.quality_steps
-    return bench_quality.quality(args.corpus, steps, quick)
+    return model_quality.quality(args.corpus, steps, quick)
 
 
 def machine() -> dict:
@@ -125,7 +125,7 @@ def machine() -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m xlstm_model.bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m bench.model", description=__doc__)
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test in seconds")
     p.add_argument("--out", default="bench-out", help="folder for bench.json")
