@@ -38,6 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="search only this paper (paper_id, file name, arXiv id or title; repeatable; "
         "see python -m ingest --list)",
     )
+    parser.add_argument("--device", default="cpu", help="where the model runs: cpu, cuda, auto")
     return parser.parse_args(argv)
 
 
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     question = check_question(args.question)
     names = list(RETRIEVER_NAMES) if args.retriever == "all" else [args.retriever]
-    resources = load_resources(model_dir=args.model)
+    resources = load_resources(model_dir=args.model, device=args.device)
     try:
         resources.require_papers()
         settings = answer_settings({"mode": args.mode, "k": args.k}, resources.settings)

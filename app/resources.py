@@ -68,16 +68,18 @@ class Resources:
         self.store.close()
 
 
-def load_model(model_dir: Path) -> Any:
-    """The trained run in `model_dir`, or None when nothing was trained there yet."""
+def load_model(model_dir: Path, device: str = "cpu") -> Any:
+    """The trained run in `model_dir` on `device` ("cpu", "cuda", "auto"), or None when nothing
+    was trained there yet."""
     from xlstm_model.checkpoint import load_run
+    from xlstm_model.devices import resolve_device
     from xlstm_model.errors import ModelError
 
     if not (model_dir / "config.json").exists():
         logger.info("no trained model at %s", model_dir)
         return None
     try:
-        return load_run(model_dir, device="cpu")
+        return load_run(model_dir, device=resolve_device(device))
     except ModelError as e:
         raise UserError(f"{e} (`make train` trains a new default model)") from e
 
@@ -89,6 +91,7 @@ def load_resources(
     retriever_settings: RetrieverSettings | None = None,
     create_store: bool = False,
     require_model: bool = True,
+    device: str = "cpu",
 ) -> Resources:
     """Open the store (taking its lock), the embeddings and the model (if trained).
 
@@ -97,6 +100,7 @@ def load_resources(
             that lets the user upload the first paper; otherwise that is a `UserError`.
         require_model: a model that fails to load is a `UserError`; when False the error is
             kept in `Resources.model_error` and answers need the "extractive" mode.
+        device: where the model runs ("cpu", "cuda", "cuda:N" or "auto"); scoring batches there.
     """
     from ingest.errors import IngestError
     from ingest.store import open_store
@@ -110,7 +114,7 @@ def load_resources(
         require_store_folder()
     run, model_error = None, None
     try:
-        run = load_model(model_path)
+        run = load_model(model_path, device)
     except UserError as e:
         if require_model:
             raise

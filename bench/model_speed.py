@@ -110,7 +110,7 @@ def _backend_fn(form: str) -> Callable:
 
     return {
         "parallel": backends.mlstm_parallel,
-        "chunkwise": lambda *xs: backends.mlstm_chunkwise(*xs, chunk_size=64),
+        "chunkwise": lambda *xs: backends.mlstm_chunkwise(*xs, chunk_size=64)[0],
         "recurrent": lambda *xs: backends.mlstm_recurrent(*xs)[0],
     }[form]
 

@@ -110,9 +110,8 @@ def mlstm_chunkwise(
     fgate_preact: torch.Tensor,
     chunk_size: int = 64,
     initial_state: MLSTMState | None = None,
-    return_last_state: bool = False,
     eps: float = 1e-6,
-) -> torch.Tensor | tuple[torch.Tensor, MLSTMState]:
+) -> tuple[torch.Tensor, MLSTMState]:
     """The chunkwise form: parallel inside chunks of `chunk_size`, recurrent across them.
 
     Linear in S. The states at the chunk boundaries come from one small matmul over chunks (the
@@ -120,8 +119,8 @@ def mlstm_chunkwise(
     state n rides along as an extra column of C (v is augmented with ones), so each matmul that
     reads or writes C also yields n^T q or n. S need not be a multiple of `chunk_size`: the tail
     is padded with steps that neither write (i = -inf) nor decay (log f = 0), so the returned
-    last state is the one after token S. Returns h (B, NH, S, DH), or (h, last state) with
-    `return_last_state` (the official convention).
+    last state is the one after token S. Returns (h (B, NH, S, DH), last state), like
+    `mlstm_recurrent`.
     """
     B, NH, S, DH = q.shape
     L = min(chunk_size, S)
@@ -141,7 +140,7 @@ def mlstm_chunkwise(
     c_n_start, m_start, last = _chunk_start_states(k, v_aug, igate, log_fgates_acc, initial_state)
     h = _chunk_outputs(q, k, v_aug, igate, log_fgates_acc, c_n_start, m_start, eps)
     h = h.reshape(B, NH, NC * L, DH)[:, :, :S]  # (B, NH, S, DH)
-    return (h, last) if return_last_state else h
+    return h, last
 
 
 def _pad_tail(tensors: tuple[torch.Tensor, ...], pad: int) -> tuple[torch.Tensor, ...]:

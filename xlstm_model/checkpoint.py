@@ -25,6 +25,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from xlstm_model.devices import resolve_device
 from xlstm_model.errors import ModelError
 from xlstm_model.files import atomic_write, atomic_write_json
 from xlstm_model.tokenizer import Tokenizer, tokenizer_fingerprint
@@ -204,17 +205,12 @@ def last_dir(run_dir: Path) -> Path | None:
 
 
 def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    """`auto` → CUDA when visible, else CPU; `cuda` without a GPU is a ModelError."""
-    if name not in ("auto", "cpu", "cuda"):
-        msg = f"unknown --device {name!r}; use auto, cpu or cuda"
-        raise ModelError(msg)
-    has_cuda = torch.cuda.is_available()
-    if name == "cuda" and not has_cuda:
-        msg = "--device cuda was asked for but no CUDA GPU is visible; use --device cpu or auto"
-        raise ModelError(msg)
-    if name == "cpu" or not has_cuda:
-        return torch.device("cpu")
-    return torch.device("cuda", local_rank)
+    """`auto` → CUDA when visible, else CPU; `cuda` (on GPU `local_rank`) without CUDA is a
+    one-line ModelError naming what torch found (see `devices.resolve_device`)."""
+    device = resolve_device(name)
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", local_rank)
+    return device
 
 
 # Resume checkpoints (`<run>/last/`): model, optimizer and RNG as safetensors, the rest as JSON.

@@ -83,6 +83,9 @@ TRAIN_PRESETS: dict[str, TrainSettings] = {
                           log_interval=1, vocab_size=384, rank_groups=1),
     "default": TrainSettings(),
     "gpu-small": TrainSettings(batch_size=32, lr=2e-3, eval_interval=100, vocab_size=8192),
+    # `make train` on CUDA (devices.default_preset); the CPU default's vocabulary, so that
+    # validation perplexities compare across devices
+    "gpu": TrainSettings(batch_size=32, lr=2e-3, eval_interval=100, vocab_size=4096),
     "gpu-medium": TrainSettings(batch_size=32, lr=1e-3, eval_interval=100, vocab_size=8192),
 }
 # fmt: on

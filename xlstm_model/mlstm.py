@@ -19,6 +19,8 @@ from xlstm_model.components import (
     wang_init_,
 )
 from xlstm_model.config import XLSTMConfig
+from xlstm_model.kernels import use_kernel
+from xlstm_model.mlstm_kernel import kernel_chunk_size, mlstm_chunkwise_kernel, mlstm_step_kernel
 
 State = dict[str, torch.Tensor]
 CELL_STATES = ("c_state", "n_state", "m_state")
@@ -27,10 +29,12 @@ CELL_STATES = ("c_state", "n_state", "m_state")
 class MLSTMCell(nn.Module):
     """Input/forget gates from [q, k, v], the mLSTM memory, and the head-wise output norm."""
 
-    def __init__(self, inner_dim: int, num_heads: int, backend: str, chunk_size: int) -> None:
+    def __init__(
+        self, inner_dim: int, num_heads: int, backend: str, chunk_size: int, kernels: str = "auto"
+    ) -> None:
         super().__init__()
         self.num_heads, self.head_dim = num_heads, inner_dim // num_heads
-        self.backend, self.chunk_size = backend, chunk_size
+        self.backend, self.chunk_size, self.kernels = backend, chunk_size, kernels
         # input and forget gate of every head from [q, k, v]: rows [igate (NH); fgate (NH)]
         self.gates = nn.Linear(3 * inner_dim, 2 * num_heads)
         self.outnorm = MultiHeadLayerNorm(num_heads, self.head_dim)
@@ -55,17 +59,24 @@ class MLSTMCell(nn.Module):
         return q, k, v, igate_preact, fgate_preact  # q, k, v: (B, NH, S, DH)
 
     def forward(self, q, k, v, state: tuple | None = None) -> tuple[torch.Tensor, tuple]:
-        """Whole sequence: q, k, v (B, S, DI) -> (h (B, S, DI), (c_state, n_state, m_state))."""
+        """Whole sequence: q, k, v (B, S, DI) -> (h (B, S, DI), (c_state, n_state, m_state)).
+
+        On CUDA, with S a multiple of a kernel chunk, the TFLA kernel (mlstm_kernel.py) computes
+        the same function; elsewhere the PyTorch chunkwise form.
+        """
         B, S, _ = q.shape
-        chunk_size = self.chunk_size if self.backend == "chunkwise" else S  # parallel: 1 chunk
-        h, state = mlstm_chunkwise(
-            *self._heads(q, k, v), chunk_size, initial_state=state, return_last_state=True
-        )  # h (B, NH, S, DH)
+        heads = self._heads(q, k, v)
+        if use_kernel("mlstm", q, self.kernels) and kernel_chunk_size(S):
+            h, state = mlstm_chunkwise_kernel(*heads, initial_state=state)  # (B, NH, S, DH)
+        else:
+            chunk_size = self.chunk_size if self.backend == "chunkwise" else S  # parallel: 1 chunk
+            h, state = mlstm_chunkwise(*heads, chunk_size, initial_state=state)  # (B, NH, S, DH)
         return self.outnorm(h.transpose(1, 2)), state  # (B, S, DI)
 
     def step(self, q, k, v, state: tuple) -> tuple[torch.Tensor, tuple]:
         """One token: q, k, v (B, 1, DI) -> (h (B, 1, DI), new state)."""
-        h, state = mlstm_recurrent_step(*self._heads(q, k, v), state=state)  # (B, NH, 1, DH)
+        step = mlstm_step_kernel if use_kernel("mlstm", q, self.kernels) else mlstm_recurrent_step
+        h, state = step(*self._heads(q, k, v), state=state)  # (B, NH, 1, DH)
         return self.outnorm(h.transpose(1, 2)), state  # (B, 1, DI)
 
 
@@ -83,7 +94,9 @@ class MLSTMLayer(nn.Module):
         self.qk_proj = LinearHeadwise(DI, num_qkv_blocks, 2 * DI)  # per block [W_q; W_k]
         self.v_proj = LinearHeadwise(DI, num_qkv_blocks)
         self.conv1d = CausalConv1d(DI, config.conv_kernel_size)
-        self.cell = MLSTMCell(DI, config.num_heads, config.mlstm_backend, config.mlstm_chunk_size)
+        self.cell = MLSTMCell(
+            DI, config.num_heads, config.mlstm_backend, config.mlstm_chunk_size, config.kernels
+        )
         self.learnable_skip = nn.Parameter(torch.ones(DI))
         self.proj_down = nn.Linear(DI, D, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)

@@ -26,6 +26,8 @@ from xlstm_model.components import (
     small_init_,
 )
 from xlstm_model.config import XLSTMConfig
+from xlstm_model.kernels import error_line, mark_fallback, use_kernel
+from xlstm_model.slstm_kernel import kernel_dtype, slstm_kernel_function, slstm_recurrence_kernel
 
 State = dict[str, torch.Tensor]
 CELL_STATES = ("h_state", "c_state", "n_state", "m_state")
@@ -83,6 +85,7 @@ class SLSTMCell(nn.Module):
         self.num_heads = NH = config.num_heads
         self.head_dim = DH = config.embedding_dim // NH
         self.exp_forget = config.slstm_forget_gate == "exp"
+        self.kernels = config.kernels
         self.block_idx, self.num_blocks = block_idx, config.num_blocks
         self.recurrent_kernel = nn.Parameter(torch.zeros(NH, DH, 4 * DH))
         self.bias = nn.Parameter(torch.zeros(NH, 4 * DH))
@@ -108,9 +111,26 @@ class SLSTMCell(nn.Module):
         if state is None:
             state = self.empty_state(wx.shape[2], wx.device, wx.dtype)
         heads_first = tuple(state[name].transpose(0, 1) for name in CELL_STATES)  # (NH, B, DH)
-        wx = wx + self.bias[:, None, None, :]  # (NH, S, B, 4*DH)
-        h, last = slstm_recurrence(wx, self.recurrent_kernel, heads_first, self.exp_forget)
+        if self._kernel_ready(wx):  # CUDA: the official kernel adds the bias itself
+            h, last = slstm_recurrence_kernel(
+                wx, self.recurrent_kernel, self.bias, heads_first, self.training
+            )
+        else:
+            wx = wx + self.bias[:, None, None, :]  # (NH, S, B, 4*DH)
+            h, last = slstm_recurrence(wx, self.recurrent_kernel, heads_first, self.exp_forget)
         return h, {name: s.transpose(0, 1) for name, s in zip(CELL_STATES, last, strict=True)}
+
+    def _kernel_ready(self, wx: torch.Tensor) -> bool:
+        """Whether the CUDA kernel runs on `wx`: builds it at first use; a failed build falls
+        back to the PyTorch loop (one warning, recorded for the model card)."""
+        if self.exp_forget or not use_kernel("slstm", wx, self.kernels):
+            return False
+        try:
+            slstm_kernel_function(self.num_heads * self.head_dim, self.num_heads, kernel_dtype(wx))
+        except (RuntimeError, OSError, ImportError, ValueError) as e:
+            mark_fallback("slstm", f"build failed: {error_line(e)}")
+            return False
+        return True
 
 
 class SLSTMLayer(nn.Module):

@@ -35,6 +35,7 @@ from xlstm_model.checkpoint import (
 )
 from xlstm_model.config import PRESETS, config_from_preset
 from xlstm_model.data import TokenSplit, check_split, read_corpus, resolve_run_dir, split_tokens
+from xlstm_model.devices import default_preset, device_card
 from xlstm_model.errors import ModelError
 from xlstm_model.files import atomic_write_json
 from xlstm_model.loop import (
@@ -68,14 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--corpus", nargs="+", default=["default"], help='folders/files, or "default"')
     p.add_argument("--out", default="default", help='run directory, or "default"')
-    p.add_argument("--config", default="default", help="preset: " + ", ".join(TRAIN_PRESETS))
+    p.add_argument(
+        "--config",
+        default="auto",
+        help='preset: "auto" (gpu on CUDA, default on CPU), ' + ", ".join(TRAIN_PRESETS),
+    )
     p.add_argument(
         "--max-minutes",
         type=float,
         help=f"wall-clock budget (default {DEFAULT_MINUTES:g} without --max-steps)",
     )
     p.add_argument("--max-steps", type=int, help="optimizer steps (pre-training + QA)")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA)")
     p.add_argument("--resume", action="store_true", help="continue from <out>/last/")
     p.add_argument(
         "--if-missing", action="store_true", help="exit 0 if <out> already holds a model"
@@ -218,11 +224,11 @@ def prepare_data(args: argparse.Namespace, spec: RunSpec, run_dir: Path, info: D
     return data
 
 
-def _run_info(spec: RunSpec, device: torch.device, info, data: RunData) -> dict:
+def _run_info(spec: RunSpec, device: torch.device, info, data: RunData, compiled: bool) -> dict:
+    card = device_card(device, spec.preset, spec.model_config.kernels, compiled)
     return {
         "architecture": "xlstm",
-        "preset": spec.preset,
-        "device": device.type,
+        **card,  # preset, device, precision, torch_compile, kernels (path or fallback reason)
         "world_size": info.world_size,
         "train_tokens": len(data.split.train),
         "val_tokens": len(data.split.val),
@@ -240,7 +246,8 @@ def train(args: argparse.Namespace) -> dict:
     if args.resume and last_dir(run_dir) is None:
         msg = f"nothing to resume in {run_dir} (no last/ checkpoint); run without --resume"
         raise ModelError(msg)
-    spec = resolve_spec(args.config, run_dir, args.resume)
+    preset = default_preset(device) if args.config == "auto" else args.config
+    spec = resolve_spec(preset, run_dir, args.resume)
     data = prepare_data(args, spec, run_dir, info)
     spec.model_config = replace(spec.model_config, vocab_size=data.tokenizer.vocab_size)
     torch.manual_seed(spec.settings.seed)
@@ -248,7 +255,10 @@ def train(args: argparse.Namespace) -> dict:
     state = load_last(run_dir, trainer.model, trainer.optimizer) if args.resume else None
     if info.is_main and not args.resume:
         write_run_config(run_dir, spec, data.tokenizer, args, data.files)
-    session = RunSession(run_dir, trainer, _run_info(spec, device, info, data), state)
+    run_info = _run_info(spec, device, info, data, args.compile)  # loads the CUDA kernels
+    if args.compile:
+        trainer.wrapped = torch.compile(trainer.wrapped)
+    session = RunSession(run_dir, trainer, run_info, state)
     has_qa = data.qa is not None or data.rank is not None
     plan, ctx, s = (
         budget(args, started, has_qa, spec),

@@ -114,7 +114,7 @@ def test_selector_lists_papers_and_keeps_answers_to_the_chosen_one(data_dir: Pat
 def test_named_paper_then_a_follow_up_about_the_authors(data_dir: Path) -> None:
     at = start()
     ask(at, "What is the matrix memory in the Mamba paper?")
-    assert cited_papers(at) == {"Mamba"}
+    assert "Mamba" in cited_papers(at)  # named_papers is "off" by default (measured on dev)
     ask(at, "What do the authors propose?")
     assert cited_papers(at) == {"Mamba"}
     assert any("Follow-up question: answered from Mamba" in str(c.value) for c in at.caption)

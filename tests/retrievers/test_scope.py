@@ -152,7 +152,8 @@ def test_unscoped_retrieval_keeps_to_a_named_paper(library, name):
     question = "What is the matrix memory in the Mamba paper?"
     off = build_retriever(name, library, RetrieverSettings(k=8, named_papers="off", **LOOSE))
     assert X in _sources(off.invoke(question))
-    named = build_retriever(name, library, RetrieverSettings(k=8, **LOOSE))
+    filtered = RetrieverSettings(k=8, named_papers="filter", **LOOSE)
+    named = build_retriever(name, library, filtered)
     assert set(_sources(named.invoke(question))) == {M}
     boost = build_retriever(name, library, RetrieverSettings(k=8, named_papers="boost", **LOOSE))
     docs = boost.invoke(question)
@@ -211,9 +212,9 @@ def test_a_question_no_paper_dominates_stays_unscoped(library):
 def test_the_routed_paper_joins_a_named_one(library):
     """Naming Mamba in a question about the xLSTM paper's ablation table still finds the table."""
     question = "Which vanilla LSTM ablation perplexity in Table 2 does Mamba beat?"
-    named_only = RetrieverSettings(k=8, route_share=2.0)
+    named_only = RetrieverSettings(k=8, named_papers="filter", route_share=2.0)
     docs = build_retriever("hybrid", library, named_only).invoke(question)
     assert set(_sources(docs)) == {M}
-    routed = RetrieverSettings(k=8, route_share=0.5, route_depth=3)
+    routed = RetrieverSettings(k=8, named_papers="filter", route_share=0.5, route_depth=3)
     docs = build_retriever("hybrid", library, routed).invoke(question)
     assert {X, M} <= set(_sources(docs)) and docs[0].metadata["page"] == 10

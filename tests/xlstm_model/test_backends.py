@@ -41,7 +41,7 @@ def assert_close(a, b, tol=2e-5):
 def test_three_forms_agree_forward_and_gradients(S, chunk_size):
     inputs = make_inputs(S=S)
     h_parallel = mlstm_parallel(*inputs)
-    h_chunkwise = mlstm_chunkwise(*inputs, chunk_size=chunk_size)
+    h_chunkwise, _ = mlstm_chunkwise(*inputs, chunk_size=chunk_size)
     h_recurrent, _ = mlstm_recurrent(*inputs)
     assert h_parallel.shape == (2, 3, S, 8)
     assert_close(h_chunkwise, h_parallel)
@@ -55,13 +55,13 @@ def test_three_forms_agree_forward_and_gradients(S, chunk_size):
 def test_three_forms_agree_tightly_in_float64():
     inputs = make_inputs(S=45, dtype=torch.float64)
     h_parallel = mlstm_parallel(*inputs)
-    torch.testing.assert_close(mlstm_chunkwise(*inputs, chunk_size=8), h_parallel)
+    torch.testing.assert_close(mlstm_chunkwise(*inputs, chunk_size=8)[0], h_parallel)
     torch.testing.assert_close(mlstm_recurrent(*inputs)[0], h_parallel)
 
 
 def test_chunkwise_last_state_equals_recurrent_state():
     inputs = make_inputs(S=70)
-    _, state_chunkwise = mlstm_chunkwise(*inputs, chunk_size=16, return_last_state=True)
+    _, state_chunkwise = mlstm_chunkwise(*inputs, chunk_size=16)
     _, state_recurrent = mlstm_recurrent(*inputs)
     for name, a, b in zip(("c", "n", "m"), state_chunkwise, state_recurrent, strict=True):
         assert a.shape == b.shape, name
@@ -72,16 +72,16 @@ def test_chunkwise_last_state_equals_recurrent_state():
 def test_chunkwise_carries_state_across_calls(split):
     """Prefill-style: the sequence in two calls with the state carried == one call."""
     q, k, v, igate, fgate = make_inputs(S=60)
-    h_full, state_full = mlstm_chunkwise(q, k, v, igate, fgate, 16, return_last_state=True)
+    h_full, state_full = mlstm_chunkwise(q, k, v, igate, fgate, 16)
     first = [x[:, :, :split] for x in (q, k, v, igate, fgate)]
     rest = [x[:, :, split:] for x in (q, k, v, igate, fgate)]
-    h1, state = mlstm_chunkwise(*first, chunk_size=16, return_last_state=True)
-    h2, state = mlstm_chunkwise(*rest, chunk_size=16, initial_state=state, return_last_state=True)
+    h1, state = mlstm_chunkwise(*first, chunk_size=16)
+    h2, state = mlstm_chunkwise(*rest, chunk_size=16, initial_state=state)
     assert_close(torch.cat([h1, h2], dim=2), h_full)
     for a, b in zip(state, state_full, strict=True):
         assert_close(a, b)
     h2_recurrent, _ = mlstm_recurrent(
-        *rest, initial_state=mlstm_chunkwise(*first, chunk_size=16, return_last_state=True)[1]
+        *rest, initial_state=mlstm_chunkwise(*first, chunk_size=16)[1]
     )
     assert_close(h2_recurrent, h_full[:, :, split:])
 
@@ -91,7 +91,7 @@ def test_gradients_flow_into_the_initial_state():
     _, state = mlstm_recurrent(*(x[:, :, :10].detach() for x in (q, k, v, igate, fgate)))
     c_state, n_state, m_state = (s.clone().requires_grad_() for s in state)
     rest = [x[:, :, 10:] for x in (q, k, v, igate, fgate)]
-    h_chunk = mlstm_chunkwise(*rest, chunk_size=8, initial_state=(c_state, n_state, m_state))
+    h_chunk, _ = mlstm_chunkwise(*rest, chunk_size=8, initial_state=(c_state, n_state, m_state))
     h_rec, _ = mlstm_recurrent(*rest, initial_state=(c_state, n_state, m_state))
     inputs = [*rest, c_state, n_state]
     for g, g_ref in zip(grads(inputs, h_chunk), grads(inputs, h_rec), strict=True):
@@ -120,7 +120,7 @@ def test_extreme_gates_on_a_long_sequence_stay_finite():
     signs = torch.randint(0, 2, (2, B, NH, S, 1), generator=gen) * 2.0 - 1.0
     igate, fgate = 50.0 * signs[0], 50.0 * signs[1]
     inputs = [x.requires_grad_() for x in (q, k, v, igate, fgate)]
-    h, state = mlstm_chunkwise(*inputs, chunk_size=64, return_last_state=True)
+    h, state = mlstm_chunkwise(*inputs, chunk_size=64)
     assert torch.isfinite(h).all()
     assert all(torch.isfinite(s).all() for s in state)
     for g in grads(inputs, h):

@@ -87,7 +87,7 @@ def test_cli_without_a_model_is_error_2(tmp_path: Path, capsys) -> None:
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
 def test_cli_device_cuda_without_a_gpu_is_error_2(tiny_run_dir: Path, capsys) -> None:
     assert main(["--run", str(tiny_run_dir), "--device", "cuda", "hi"]) == 2
-    assert "no CUDA GPU" in capsys.readouterr().err
+    assert "--device cuda: CUDA is not available (torch " in capsys.readouterr().err
 
 
 def generate_text(run, prompt: str, **kwargs) -> str:

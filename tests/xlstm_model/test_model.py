@@ -133,7 +133,7 @@ def test_invalid_configs_raise_value_error(bad):
 
 
 def test_presets_build_and_default_fits_a_cpu():
-    assert set(PRESETS) == {"tiny", "default", "gpu-small", "gpu-medium"}
+    assert set(PRESETS) == {"tiny", "default", "gpu-small", "gpu", "gpu-medium"}
     default = config_from_preset("default")
     assert 1e6 <= XLSTMLM(default).num_params() <= 4e6
     assert default.block_types().count("slstm") >= 1

@@ -179,7 +179,7 @@ def test_device_cuda_without_a_gpu_is_an_error(corpus_dir, tmp_path, capsys) -> 
 
     argv = ["--corpus", str(corpus_dir), "--out", str(tmp_path / "r"), "--device", "cuda"]
     assert main([*argv, "--config", "tiny", "--max-steps", "1"]) == 2
-    assert "no CUDA GPU" in capsys.readouterr().err
+    assert "--device cuda: CUDA is not available (torch " in capsys.readouterr().err
 
 
 def test_finetune_continues_a_trained_run(tiny_run_dir: Path, tmp_path: Path) -> None:
