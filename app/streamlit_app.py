@@ -146,7 +146,14 @@ def ui_overrides(options: ui_sidebar.UiOptions) -> dict[str, Any]:
     }
 
 
-def stream_into(placeholder: Any, question: str, name: str, resources: Any, settings: Any) -> Any:
+def stream_into(
+    placeholder: Any,
+    question: str,
+    name: str,
+    resources: Any,
+    settings: Any,
+    papers: tuple[str, ...] = (),
+) -> Any:
     """Streams one retriever's answer into `placeholder`; the Answer, or None after an error."""
     text = ""
 
@@ -157,7 +164,7 @@ def stream_into(placeholder: Any, question: str, name: str, resources: Any, sett
 
     try:
         retriever = resources.retriever(
-            name, settings.k, compression_threshold=settings.compression_threshold
+            name, settings.k, compression_threshold=settings.compression_threshold, papers=papers
         )
         return answer_question(question, retriever, resources.generator, settings, on_text=show)
     except UserError as e:
@@ -257,14 +264,17 @@ def render_results(question: str, names: list[str], answers: dict[str, Answer | 
     fill_results(summary, slots, answers)
 
 
-def ask(question: str, names: list[str], resources: Any, settings: Any) -> None:
-    """Streams every retriever's answer into its column, then draws the details."""
+def ask(
+    question: str, names: list[str], resources: Any, settings: Any, papers: tuple[str, ...] = ()
+) -> None:
+    """Streams every retriever's answer into its column (from `papers`; all when empty), then
+    draws the details."""
     summary, slots = result_layout(question, names)
     for answer_slot, _ in slots.values():
         answer_slot.caption("Waiting…")
     answers: dict[str, Answer | None] = {}
     for name in names:
-        answers[name] = stream_into(slots[name][0], question, name, resources, settings)
+        answers[name] = stream_into(slots[name][0], question, name, resources, settings, papers)
     fill_results(summary, slots, answers)
     st.session_state["results"] = (question, names, answers)
 
@@ -322,7 +332,9 @@ def main() -> None:
         except UserError as e:
             st.error(str(e), icon=":material/edit:")
             return
-        ask(question, names, resources, answer_settings(ui_overrides(options), resources.settings))
+        scope = ui_sidebar.conversation_scope(question, options.papers, papers)
+        settings = answer_settings(ui_overrides(options), resources.settings)
+        ask(question, names, resources, settings, scope)
     elif question is not None:
         st.error(blocker, icon=":material/block:")
     elif "results" in st.session_state:
