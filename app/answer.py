@@ -272,12 +272,12 @@ def _extractive(
         picked = with_enumeration_siblings(candidates, picked, settings.list_items + 2)
     else:
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)
-    picked = sorted(picked, key=lambda i: -candidates[i].score)
-    short = short_answer(query, [candidates[i] for i in picked]) if settings.short_answer else None
-    if short is not None:  # the unit it was cut from is quoted first
-        picked.sort(key=lambda i: candidates[i] is not short.unit)
+    ranked = [candidates[i] for i in sorted(picked, key=lambda i: -candidates[i].score)]
+    short = short_answer(query, ranked, candidates) if settings.short_answer else None
+    if short is not None:  # the units it was cut from are quoted first
+        ranked = [*short.units, *(c for c in ranked if all(c is not u for u in short.units))]
         answer.short_answer = short.text
-    chosen = with_announced_items([candidates[i] for i in picked], generator.chunk)
+    chosen = with_announced_items(ranked, generator.chunk)
     answer.text, answer.citations = compose(answer.question, chosen, answer.short_answer)
     answer.groundedness = 1.0  # every sentence is quoted from the papers (retrieved evidence, or
     # the stored chunks completing an announced list)

@@ -1,4 +1,5 @@
-"""`python -m app.ask "question" [--retriever NAME|all] [--json]`: answers with page citations."""
+"""`python -m app.ask "question" [--retriever NAME|all] [--paper ID ...] [--json]`: answers with
+page citations."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import argparse
 import dataclasses
 import json
 import sys
+from typing import Any
 
 from app.answer import MODES, Answer, answer_question
 from app.errors import UserError
 from app.settings import answer_settings
 from app.validation import check_question
 from retrievers import RETRIEVER_LABELS, RETRIEVER_NAMES
+from retrievers.scope import UnknownPaperError, resolve_papers
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -27,6 +30,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--k", type=int, default=None, help="documents to retrieve")
     parser.add_argument("--mode", choices=MODES, default=None, help="answer mode")
     parser.add_argument("--model", default=None, help="trained run directory")
+    parser.add_argument(
+        "--paper",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="search only this paper (paper_id, file name, arXiv id or title; repeatable; "
+        "see python -m ingest --list)",
+    )
     parser.add_argument("--device", default="cpu", help="where the model runs: cpu, cuda, auto")
     return parser.parse_args(argv)
 
@@ -35,6 +46,7 @@ def answer_json(answer: Answer) -> dict:
     """The per-retriever object of the `--json` output."""
     return {
         "answer": answer.text,
+        "short_answer": answer.short_answer,
         "refused": answer.refused,
         "citations": [dataclasses.asdict(c) for c in answer.citations],
         "sources": [
@@ -53,6 +65,14 @@ def print_text(name: str, answer: Answer) -> None:
     print()
 
 
+def paper_scope(store: Any, wanted: list[str]) -> tuple[str, ...]:
+    """The `source` names of the papers `--paper` asks for (empty: every paper)."""
+    try:
+        return resolve_papers(store, wanted)
+    except UnknownPaperError as e:
+        raise UserError(str(e)) from e
+
+
 def run(args: argparse.Namespace) -> int:
     from app.resources import load_resources
 
@@ -64,9 +84,13 @@ def run(args: argparse.Namespace) -> int:
         settings = answer_settings({"mode": args.mode, "k": args.k}, resources.settings)
         if settings.mode != "extractive":
             resources.generator.require_model()
+        papers = paper_scope(resources.store, args.paper)
         answers = {
             name: answer_question(
-                question, resources.retriever(name, settings.k), resources.generator, settings
+                question,
+                resources.retriever(name, settings.k, papers=papers),
+                resources.generator,
+                settings,
             )
             for name in names
         }

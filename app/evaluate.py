@@ -1,7 +1,11 @@
 """Batch evaluation: every question through every retriever, with extractive baselines.
 
     python -m app.evaluate --questions app/questions/xlstm_v2.jsonl --out eval-out \
-        [--retrievers similarity,compression,hybrid] [--k 5] [--limit 10]
+        [--split dev|test|all] [--unscoped] [--retrievers similarity,compression,hybrid] [--k 5]
+
+Tune on `--split dev`; report `--split test`. Each question is asked of the paper its evidence
+names (unanswerable ones: the papers the whole set names), through the retrievers' paper filter
+(`RetrieverSettings.papers`); `--unscoped` asks every question of the whole library.
 
 `evaluate()` is a plain function (the UI can call it); `write_outputs()` (in `app.report`) writes
 `metrics.json`, `results.csv`, `report.md` and the charts.
@@ -16,23 +20,18 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tqdm import tqdm
 
 from app.answer import extractive_baseline
 from app.errors import UserError
-from app.metrics import (
-    answer_f1,
-    grounded,
-    hit_and_rank,
-    key_term_recall,
-    rouge_l,
-    strip_citations,
-)
-from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
-from app.report import summarize_baselines, summarize_rows, write_outputs
+from app.key_terms import key_term_recall, key_terms_in_passages
+from app.metrics import answer_f1, grounded, hit_and_rank, rouge_l, strip_citations
+from app.question_set import DEFAULT_QUESTIONS, SPLITS, Question, load_questions, select_split
+from app.report import summarize_baselines, summarize_rows, summarize_types, write_outputs
+from app.scoping import ScopedRetrievers, question_scopes, supports_paper_scope
 from app.settings import answer_settings, parse_overrides
 
 logger = logging.getLogger(__name__)
@@ -53,20 +52,30 @@ def answer_scores(q: Question, text: str, source_texts: list[str], refused: bool
     }
 
 
+def answer_words(text: str) -> int:
+    """Words of an answer as read: whitespace-separated pieces holding a letter or digit,
+    without its "[Paper, p. N]" citation markers (a lone "-" bullet or "." is no word)."""
+    return sum(any(c.isalnum() for c in w) for w in strip_citations(text).split())
+
+
 def question_row(q: Question, retriever: str, answer: Any) -> dict:
-    """One results row: the answer and its retrieval and answer metrics."""
+    """One results row: the answer and its retrieval and answer metrics; `passage_key_terms`
+    is the share of key terms the retrieved passages state (what the answer could state)."""
     texts = [s.text for s in answer.sources]
     hit, rank = hit_and_rank(answer.sources, q.evidence) if q.evidence else (None, None)
     return {
         "id": q.id,
         "retriever": retriever,
         "type": q.type,
+        "split": q.split,
         "answerable": q.answerable,
         "answer": answer.text,
         "refused": bool(answer.refused),
+        "words": answer_words(answer.text),
         "hit": hit,
         "rank": rank,
         **answer_scores(q, answer.text, texts, bool(answer.refused)),
+        "passage_key_terms": key_terms_in_passages(texts, q.key_terms) if q.answerable else None,
         "latency_ms": float(answer.latency_ms.get("total", 0.0)),
         "retrieve_ms": answer.latency_ms.get("retrieve"),
         "generate_ms": answer.latency_ms.get("generate"),
@@ -109,10 +118,18 @@ def evaluate(
     k: int | None = None,
     progress: bool = True,
     answer_fn: Callable[..., Any] | None = None,
+    scopes: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict:
-    """Answer every question with every retriever; metrics per retriever, baseline and row."""
+    """Answer every question with every retriever; metrics per retriever, type, baseline, row.
+
+    `scopes` maps a question id to the papers its retrieval is restricted to (see
+    `question_set.scope_papers`); None asks every question of the whole library.
+    """
     if answer_fn is None:
         from app.answer import answer_question as answer_fn
+    if scopes is not None and not supports_paper_scope(resources):
+        msg = "the retrievers have no paper filter (RetrieverSettings.papers); run --unscoped"
+        raise UserError(msg)
     k = k or resources.settings.k
     model_loaded = getattr(resources.generator, "run", None) is not None
     settings = answer_settings({"k": k}, resources.settings, model_loaded=model_loaded)
@@ -120,21 +137,25 @@ def evaluate(
     rows, base_rows = [], []
     bar = tqdm(total=len(questions) * len(retrievers), disable=not progress, desc="evaluate")
     for name in retrievers:
-        retriever = resources.retriever(name, k)
+        scoped = ScopedRetrievers(resources, name, k)
         bar.set_postfix_str(name)
-        if questions:  # untimed warm-up: first-call costs (index build, caches) stay out of p50/p95
-            answer_fn(questions[0].question, retriever, resources.generator, settings)
-        for q in questions:
+        for i, q in enumerate(questions):
+            retriever = scoped.get(scopes.get(q.id, ()) if scopes else ())
+            if i == 0:  # untimed warm-up: first-call costs (index, caches) stay out of p50/p95
+                answer_fn(q.question, retriever, resources.generator, settings)
             answer = answer_fn(q.question, retriever, resources.generator, settings)
             rows.append(question_row(q, name, answer))
             base_rows.extend(baseline_rows(q, name, answer, embeddings))
             bar.update(1)
     bar.close()
+    config = run_config(resources, settings, retrievers, k, len(questions))
+    config["scope"] = "evidence paper" if scopes is not None else "unscoped"
     return {
-        "config": run_config(resources, settings, retrievers, k, len(questions)),
+        "config": config,
         "retrievers": {
             name: summarize_rows([r for r in rows if r["retriever"] == name]) for name in retrievers
         },
+        "by_type": summarize_types(rows),
         "baselines": summarize_baselines(base_rows),
         "questions": rows,
     }
@@ -154,6 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--k", type=int, default=None, help="documents retrieved (default: settings)"
     )
     parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument(
+        "--split", default="all", help="dev (tune on it), test (report it) or all (default)"
+    )
+    parser.add_argument(
+        "--unscoped",
+        action="store_true",
+        help="ask every question of the whole library, not of its evidence paper",
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N questions only")
     parser.add_argument(
         "--model-dir", default=None, help="trained xLSTM run (default: data/models/default)"
@@ -188,7 +217,10 @@ def run(args: argparse.Namespace) -> dict:
         if value is not None and value < 1:
             raise UserError(f"--{name} must be at least 1, got {value}")
     retrievers = parse_retrievers(args.retrievers)
-    questions = load_questions(args.questions)[: args.limit]
+    if args.split not in (*SPLITS, "all"):
+        raise UserError(f"--split {args.split!r}: choose dev, test or all")
+    everything = load_questions(args.questions)
+    questions = select_split(everything, args.split)[: args.limit]
     from app.resources import load_resources
 
     settings = answer_settings(parse_overrides(args.set))
@@ -200,10 +232,13 @@ def run(args: argparse.Namespace) -> dict:
     )
     try:
         resources.require_papers()
-        result = evaluate(questions, resources, retrievers, args.k, progress=not args.no_progress)
+        scopes, scope_note = question_scopes(everything, resources, args.unscoped)
+        result = evaluate(
+            questions, resources, retrievers, args.k, not args.no_progress, scopes=scopes
+        )
     finally:
         resources.close()
-    result["config"]["questions_file"] = str(args.questions)
+    result["config"].update(questions_file=str(args.questions), split=args.split, scope=scope_note)
     return result
 
 

@@ -1,7 +1,7 @@
 """Answer and retrieval metrics: pure, offline functions (no LLM judge).
 
 - `answer_f1`, `rouge_l`: token overlap with a reference answer after SQuAD normalisation.
-- `key_term_recall`: share of a question's key facts ("matrix memory") the answer states.
+- key-term matching lives in `app.key_terms` (numbers exact, layout-robust).
 - `grounded`: how much of an answer the retrieved text supports (defined in its docstring).
 - `hit_and_rank`, `mrr`: whether, and how high, an evidence page was retrieved.
 - `percentile`: latency summaries.
@@ -52,16 +52,6 @@ def answer_f1(prediction: str, reference: str) -> float:
         return 0.0
     precision, recall = same / len(pred), same / len(ref)
     return 2 * precision * recall / (precision + recall)
-
-
-def key_term_recall(prediction: str, key_terms: Sequence[str]) -> float | None:
-    """Share of `key_terms` whose normalised words appear, in order and adjacent, in the
-    normalised prediction; None without key terms."""
-    terms = [normalize_answer(t) for t in key_terms if normalize_answer(t)]
-    if not terms:
-        return None
-    padded = f" {normalize_answer(prediction)} "
-    return sum(f" {t} " in padded for t in terms) / len(terms)
 
 
 def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:

@@ -2,12 +2,14 @@
 
 Fields: `id`, `question` (required), `reference_answer`, `evidence` ([{"paper", "page"}], pages
 1-based physical PDF pages), `answerable`, `type`, `key_terms` (facts a good answer states,
-e.g. ["matrix memory"]); unknown fields are ignored.
+e.g. ["matrix memory"]), `split` ("dev": tune on these; "test": report these, never tune on
+them); unknown fields are ignored.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from app.errors import UserError
 
 DEFAULT_QUESTIONS = Path(__file__).with_name("questions") / "xlstm_v2.jsonl"
 QUESTION_TYPES = ("factoid", "numeric", "list", "why", "unanswerable")
+SPLITS = ("dev", "test")
 
 
 @dataclass
@@ -27,6 +30,11 @@ class Question:
     answerable: bool = True
     type: str = "factoid"
     key_terms: list[str] = field(default_factory=list)
+    split: str | None = None  # "dev", "test" or None (in no split)
+
+    def papers(self) -> tuple[str, ...]:
+        """The papers its evidence names, in order, each once."""
+        return tuple(dict.fromkeys(item["paper"] for item in self.evidence))
 
 
 def _check_type(value: Any, kind: type | tuple[type, ...], name: str, where: str) -> None:
@@ -66,6 +74,9 @@ def parse_question(obj: Any, where: str, default_id: str) -> Question:
     _check_type(key_terms, list, "key_terms", where)
     for term in key_terms:
         _check_type(term, str, "key_terms[]", where)
+    split = obj.get("split")
+    if split is not None and split not in SPLITS:
+        raise UserError(f'{where}: field \'split\' must be "dev" or "test", got {split!r}')
     return Question(
         id=obj.get("id") or default_id,
         question=obj["question"],
@@ -74,6 +85,7 @@ def parse_question(obj: Any, where: str, default_id: str) -> Question:
         answerable=answerable,
         type=obj.get("type", "unanswerable" if not answerable else "factoid"),
         key_terms=[t for t in key_terms if t.strip()],
+        split=split,
     )
 
 
@@ -101,3 +113,23 @@ def load_questions(path: str | Path) -> list[Question]:
     if not questions:
         raise UserError(f"{path} holds no questions; write one JSON object per line")
     return questions
+
+
+def select_split(questions: Sequence[Question], split: str) -> list[Question]:
+    """The questions of `split` ("dev", "test", or "all" for every question, split or not)."""
+    if split not in (*SPLITS, "all"):
+        msg = f"unknown split {split!r}; choose dev, test or all"
+        raise UserError(msg)
+    chosen = [q for q in questions if split == "all" or q.split == split]
+    if not chosen:
+        msg = f'no question has "split": "{split}"; mark questions dev/test or use --split all'
+        raise UserError(msg)
+    return chosen
+
+
+def scope_papers(questions: Sequence[Question]) -> dict[str, tuple[str, ...]]:
+    """The papers each question is about, by id: those its evidence names; for a question
+    without evidence (an unanswerable one), every paper the set's evidence names, so that it is
+    asked of the same library as its neighbours. Empty when the set names no paper."""
+    everything = tuple(dict.fromkeys(p for q in questions for p in q.papers()))
+    return {q.id: q.papers() or everything for q in questions}

@@ -10,19 +10,26 @@ from pathlib import Path
 from typing import Any
 
 from app.metrics import mrr, percentile
+from app.question_set import QUESTION_TYPES
 
 logger = logging.getLogger(__name__)
 
+ANSWER_TABLE = (  # report.md: what the answers state, next to what retrieval found
+    "key_terms",
+    "key_terms_passages",
+    "key_terms_numeric",
+    "words_per_answer",
+    "answer_f1",
+    "rouge_l",
+    "grounded",
+    "refusal_accuracy",
+    "false_refusal_rate",
+)
 RETRIEVER_METRICS = (
     "hit_at_k",
     "mrr",
     "context_tokens",
-    "answer_f1",
-    "rouge_l",
-    "key_terms",
-    "grounded",
-    "refusal_accuracy",
-    "false_refusal_rate",
+    *ANSWER_TABLE,
     "latency_ms_p50",
     "latency_ms_p95",
     "retrieve_ms_p50",
@@ -33,18 +40,28 @@ RETRIEVER_METRICS = (
 STAGES = ("latency_ms", "retrieve_ms", "generate_ms")  # timed per answer: total and two stages
 LATENCY_METRICS = tuple(m for m in RETRIEVER_METRICS if m.endswith(("_p50", "_p95")))
 ANSWER_METRICS = ("answer_f1", "rouge_l", "key_terms", "grounded")
-RETRIEVAL_METRICS = ("hit_at_k", "mrr", "refusal_accuracy", "false_refusal_rate")
+RETRIEVAL_TABLE = tuple(m for m in RETRIEVER_METRICS if m not in ANSWER_TABLE)
+RETRIEVAL_METRICS = (
+    "hit_at_k",
+    "mrr",
+    "key_terms_passages",
+    "refusal_accuracy",
+    "false_refusal_rate",
+)
 CSV_FIELDS = (
     "id",
     "retriever",
     "type",
+    "split",
     "answerable",
     "refused",
+    "words",
     "hit",
     "rank",
     "answer_f1",
     "rouge_l",
     "key_terms",
+    "passage_key_terms",
     "grounded",
     "latency_ms",
     "retrieve_ms",
@@ -68,13 +85,17 @@ def summarize_rows(rows: Sequence[dict]) -> dict:
     """Metrics of one retriever from its question rows (see `RETRIEVER_METRICS`).
 
     hit_at_k and mrr count answerable questions with evidence; answer_f1 and rouge_l count
-    answerable questions (a false refusal scores its refusal text); grounded counts answered
-    (not refused) questions; refusal_accuracy = share of unanswerable questions refused;
-    false_refusal_rate = share of answerable questions refused.
+    answerable questions (a false refusal scores its refusal text); key_terms (share of key
+    terms the answer states), key_terms_passages (share the retrieved passages state) and
+    key_terms_numeric (key_terms of "numeric" questions) count answerable questions with key
+    terms; words_per_answer and grounded count answered (not refused) questions;
+    refusal_accuracy = share of unanswerable questions refused; false_refusal_rate = share of
+    answerable questions refused.
     """
     with_evidence = [r for r in rows if r["hit"] is not None]
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
+    answered = [r for r in rows if not r["refused"]]
     return {
         "n_questions": len(rows),
         "hit_at_k": mean(r["hit"] for r in with_evidence),
@@ -83,6 +104,9 @@ def summarize_rows(rows: Sequence[dict]) -> dict:
         "answer_f1": mean(r["answer_f1"] for r in answerable),
         "rouge_l": mean(r["rouge_l"] for r in answerable),
         "key_terms": mean(r.get("key_terms") for r in answerable),
+        "key_terms_passages": mean(r.get("passage_key_terms") for r in answerable),
+        "key_terms_numeric": mean(r.get("key_terms") for r in answerable if r["type"] == "numeric"),
+        "words_per_answer": mean(r.get("words") for r in answered),
         "grounded": mean(r["grounded"] for r in rows),
         "refusal_accuracy": mean(r["refused"] for r in unanswerable),
         "false_refusal_rate": mean(r["refused"] for r in answerable),
@@ -110,6 +134,49 @@ def summarize_baselines(rows: Sequence[dict]) -> dict:
         out[system] = {"n_questions": len(chosen)}
         out[system].update({m: mean(r[m] for r in chosen) for m in ANSWER_METRICS})
     return out
+
+
+def summarize_types(rows: Sequence[dict]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{retriever: {type: {n_questions, key_terms, key_terms_passages, answer_f1,
+    refusal_accuracy}}}, types in `QUESTION_TYPES` order (others after them); the answer
+    metrics count answerable questions, refusal_accuracy unanswerable ones."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for retriever in dict.fromkeys(r["retriever"] for r in rows):
+        mine = [r for r in rows if r["retriever"] == retriever]
+        present = {r["type"] for r in mine}
+        kinds = [t for t in QUESTION_TYPES if t in present] + sorted(present - {*QUESTION_TYPES})
+        out[retriever] = {}
+        for kind in kinds:
+            chosen = [r for r in mine if r["type"] == kind]
+            answerable = [r for r in chosen if r["answerable"]]
+            out[retriever][kind] = {
+                "n_questions": len(chosen),
+                "key_terms": mean(r.get("key_terms") for r in answerable),
+                "key_terms_passages": mean(r.get("passage_key_terms") for r in answerable),
+                "answer_f1": mean(r.get("answer_f1") for r in answerable),
+                "refusal_accuracy": mean(r["refused"] for r in chosen if not r["answerable"]),
+            }
+    return out
+
+
+def key_terms_by_type_table(types: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """Markdown: per retriever and type, "answer / passages" key terms (unanswerable: share
+    refused), the question count in the header."""
+    kinds = list(dict.fromkeys(k for row in types.values() for k in row))
+    counts = {k: next(row[k]["n_questions"] for row in types.values() if k in row) for k in kinds}
+    rows = []
+    for retriever, row in types.items():
+        cells = []
+        for kind in kinds:
+            m = row.get(kind)
+            if m is None:
+                cells.append(None)
+            elif m["key_terms"] is None and m["refusal_accuracy"] is not None:
+                cells.append(f"refused {_cell(m['refusal_accuracy'])}")
+            else:
+                cells.append(f"{_cell(m['key_terms'])} / {_cell(m['key_terms_passages'])}")
+        rows.append([retriever, *cells])
+    return markdown_table(["retriever", *(f"{k} ({counts[k]})" for k in kinds)], rows)
 
 
 def by_type(rows: Sequence[dict]) -> dict[str, dict[str, float | None]]:
@@ -179,14 +246,31 @@ def render_report(result: dict, charts: dict[str, Path]) -> str:
         "# Evaluation report",
         "",
         f"Questions: `{config.get('questions_file', '?')}` ({config.get('n_questions', '?')}), "
+        f"split = `{config.get('split', 'all')}`, scope = {config.get('scope', '?')}, "
         f"k = {config.get('k')}, mode = `{settings.get('mode', '?')}`, "
         f"model = `{config.get('model_dir') or '-'}`, {config.get('timestamp', '')}.",
         "",
-        "## Retrievers",
+        "## Answers",
+        "",
+        "key_terms: share of key terms the answer states; key_terms_passages: share the "
+        "retrieved passages state (the gap is what the answer dropped; an answer completing an "
+        "announced list also reads the chunks after it, so it can state more); "
+        "words_per_answer: answered questions, citation markers not counted.",
         "",
         markdown_table(
-            ["retriever", *RETRIEVER_METRICS],
-            [[n, *(m.get(x) for x in RETRIEVER_METRICS)] for n, m in retr.items()],
+            ["retriever", *ANSWER_TABLE],
+            [[n, *(m.get(x) for x in ANSWER_TABLE)] for n, m in retr.items()],
+        ),
+        "",
+        "## Key terms by question type (answer / retrieved passages)",
+        "",
+        key_terms_by_type_table(result.get("by_type") or summarize_types(result["questions"])),
+        "",
+        "## Retrieval and latency",
+        "",
+        markdown_table(
+            ["retriever", *RETRIEVAL_TABLE],
+            [[n, *(m.get(x) for x in RETRIEVAL_TABLE)] for n, m in retr.items()],
         ),
         "",
         "## Baselines (answerable questions)",

@@ -43,11 +43,25 @@ def _cast(name: str, value: Any) -> Any:
         msg = f"unknown answer setting {name!r}; use one of {', '.join(_FIELDS)}"
         raise UserError(msg)
     kind = type(getattr(_DEFAULTS, name))
+    if kind is bool and isinstance(value, str):
+        return _parse_bool(name, value)
     try:
         return kind(value)
     except (TypeError, ValueError) as e:
         msg = f"{value!r} is not a valid {kind.__name__} for the answer setting {name}"
         raise UserError(msg) from e
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    """ "true"/"false" (also 1/0, yes/no, on/off) from a command line; anything else is an error."""
+    text = value.strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    msg = f"{value!r} is not a valid bool for the answer setting {name}; use true or false"
+    raise UserError(msg)
 
 
 def answer_settings(

@@ -10,11 +10,16 @@ row is marked "closest row" rather than passed off as the answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.reader import Unit, answer_type, content_words, numbers_in
 
-_ROW = re.compile(r"^(?P<table>Table\s*\w+)\s*(?:\((?P<caption>.*?)\))?\s*:\s*(?P<cells>.+)$", re.S)
+_ROW = re.compile(
+    r"^(?P<table>Table\s*\w+)\s*(?:\((?P<caption>.*?)\))?(?P<group>[^:=;()]*):\s*(?P<cells>.+)$",
+    re.S,
+)
+_TABLE_ASKED = re.compile(r"\bTable\s*(\d+)", re.IGNORECASE)
 _SYNONYMS = {
     "perplexity": "ppl",
     "perplexities": "ppl",
@@ -28,7 +33,7 @@ _UNIT_WORDS = (
     r"|\s*%|\s+(?:tokens|parameters|params|steps|nodes|GPUs?|hours|days|layers|blocks|heads|"
     r"epochs|dimensions?|pairs|samples|sequences|bits|words|billion|million)\b)?"
 )
-_Q_NAME = re.compile(r"\b(\w[\w.\-]*\[\d+:\d+\]|[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+)\b")
+_Q_NAME = re.compile(r"\b\w[\w.\-]*\[\d+:\d+\]|\b(?:[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+)\b")
 _Q_IGNORED = {"table", "figure", "what", "which", "how", "the", "in", "on", "for", "at", "to"}
 _VERB = r"(?:is|are|was|were|does|do|did|has|have|can|could|reach|reaches|achieve|use|uses)"
 
@@ -38,18 +43,23 @@ class ShortAnswer:
     """The short answer and the unit it was cut from."""
 
     text: str
-    unit: Unit
+    units: tuple[Unit, ...]  # the units it was cut from, to be quoted first
 
 
-def short_answer(question: str, units: list[Unit], max_units: int = 2) -> ShortAnswer | None:
+def short_answer(
+    question: str, units: Sequence[Unit], pool: Sequence[Unit] = (), max_units: int = 2
+) -> ShortAnswer | None:
     """The short answer from the best of `units` (best first) that yields one; None for
-    questions that want a reason or a list, and when no unit holds a span."""
+    questions that want a reason or a list, and when no unit holds a span. A table row brings
+    the rows of its table from `pool` that the question also names."""
     wanted = answer_type(question)
     if wanted not in ("number", "name"):
         return None
     for unit in units[:max_units]:
+        extra: list[Unit] = []
         if unit.kind == "table_row":
-            text = table_answer(question, unit.text)
+            extra = companion_rows(question, unit, pool)
+            text = table_answer(question, unit.text, [u.text for u in extra])
         elif unit.kind in ("caption", "equation", "reference", "heading"):
             text = None
         elif wanted == "number":
@@ -57,12 +67,13 @@ def short_answer(question: str, units: list[Unit], max_units: int = 2) -> ShortA
         else:
             text = name_span(question, unit.text)
         if text:
-            return ShortAnswer(text, unit)
+            return ShortAnswer(text, (unit, *extra))
     return None
 
 
 def parse_row(text: str) -> tuple[str, str, list[tuple[str, str]]] | None:
-    """("Table 1", caption, [(column, value), ...]) of a self-describing table row."""
+    """("Table 1", caption, [(column, value), ...]) of a self-describing table row; a row
+    group ("Table 3 (caption), 1.3B: ...") joins the table label: "Table 3 (1.3B)"."""
     match = _ROW.match(" ".join(text.split()))
     if match is None:
         return None
@@ -71,12 +82,33 @@ def parse_row(text: str) -> tuple[str, str, list[tuple[str, str]]] | None:
         column, sep, value = part.partition("=")
         if sep and value.strip():
             cells.append((column.strip(), value.strip()))
-    return (match["table"], match["caption"] or "", cells) if cells else None
+    group = match["group"].strip(" ,")
+    table = f"{match['table']} ({group})" if group else match["table"]
+    return (table, match["caption"] or "", cells) if cells else None
 
 
-def table_answer(question: str, row_text: str) -> str | None:
+def table_answer(question: str, row_text: str, others: Sequence[str] = ()) -> str | None:
     """ "13.70 — Mamba, Table 1, SlimPajama (15B) ppl ↓": the row's cell in the column the
-    question asks about (the last numeric column when none matches), with its row label."""
+    question asks about (the last numeric column when none matches), with its row label; then
+    "; 13.48 — xLSTM[7:1]" for each of `others` (rows of the same table the question names).
+    Marked "closest row" when the question names a row or a table that none of them is."""
+    cell = _asked_cell(question, row_text)
+    if cell is None:
+        return None
+    value, label, table, column = cell
+    text = f"{value} — {label}, {table}, {column}"
+    for other in others:
+        if (more := _asked_cell(question, other)) is not None:
+            text += f"; {more[0]} — {more[1]}"
+    missing = _names_missing(question, " ".join([row_text, *others]))
+    asked = _TABLE_ASKED.search(question)
+    if asked and not re.match(rf"Table\s*{asked.group(1)}\b", table):
+        missing.append(f"Table {asked.group(1)}")
+    return f"closest row (no row for {', '.join(missing)}): {text}" if missing else text
+
+
+def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | None:
+    """(value, row label, table, column) of the row's cell the question asks about."""
     parsed = parse_row(row_text)
     if parsed is None:
         return None
@@ -88,17 +120,31 @@ def table_answer(question: str, row_text: str) -> str | None:
     column, value = max(
         enumerate(numeric), key=lambda iv: (len(content_words(iv[1][0]) & asked), iv[0])
     )[1]
-    label = cells[0][1]
-    text = f"{value} — {label}, {table}, {column}"
-    missing = _names_missing(question, row_text)
-    return f"closest row (no row for {', '.join(missing)}): {text}" if missing else text
+    return value, cells[0][1], table, column
+
+
+def companion_rows(question: str, row: Unit, pool: Sequence[Unit]) -> list[Unit]:
+    """Rows of `row`'s table in `pool` labelled with a name the question gives and `row` lacks
+    ("... do xLSTM[1:0] and xLSTM[7:1] reach": the second model's row)."""
+    parsed = parse_row(row.text)
+    if parsed is None:
+        return []
+    out: list[Unit] = []
+    for name in _names_missing(question, row.text):
+        for unit in pool:
+            other = parse_row(unit.text) if unit.kind == "table_row" else None
+            if other and other[0] == parsed[0] and name.lower() == other[2][0][1].lower():
+                if unit not in out and unit is not row:
+                    out.append(unit)
+                break
+    return out
 
 
 def _names_missing(question: str, row_text: str) -> list[str]:
     """Names the question gives (models like "xLSTM[1:0]", "Mamba") that the row lacks."""
     row = row_text.lower()
     rest = question.split(None, 1)[-1]  # the first word is capitalised anyway
-    names = [n for n in _Q_NAME.findall(rest) if n.lower() not in _Q_IGNORED]
+    names = [m.group(0) for m in _Q_NAME.finditer(rest) if m.group(0).lower() not in _Q_IGNORED]
     return [n for n in dict.fromkeys(names) if n.lower() not in row]
 
 
@@ -121,7 +167,7 @@ def number_span(question: str, text: str, reach: int = 80) -> str | None:
     spans = [
         m
         for m in _NUMBER_SPAN.finditer(text, start)
-        if m.group(1) not in asked and not _is_citation(text, m)
+        if m.group(1) not in asked and not _is_citation(text, m) and not _bare_word_number(m)
     ]
     if measured := _MEASURED.search(question):  # a perplexity has decimals, not a percent
         percent_ok = not re.match(r"perplex|ppl|loss", measured.group(0), re.IGNORECASE)
@@ -138,6 +184,11 @@ def number_span(question: str, text: str, reach: int = 80) -> str | None:
         (x for x in _NUMBER_LIST.finditer(text) if x.start() < best.start() < x.end()), None
     )
     return listed.group(0) if listed else best.group(0).strip()
+
+
+def _bare_word_number(match: re.Match) -> bool:
+    """ "two" alone ("two relevant variables") is no answer; "two times slower" is."""
+    return match.group(1).isalpha() and match.group(0).split()[-1] == match.group(1)
 
 
 def _measured_value(span: str, percent_ok: bool) -> bool:

@@ -23,6 +23,7 @@ from app.answer import Answer, answer_question  # noqa: E402
 from app.errors import UserError  # noqa: E402
 from app.settings import answer_settings  # noqa: E402
 from app.ui_evidence import (  # noqa: E402
+    answer_display,
     answer_markdown,
     chip,
     cited_pages,
@@ -32,6 +33,10 @@ from app.ui_evidence import (  # noqa: E402
     format_ms,
     highlight_html,
     label_of,
+    quote_line,
+    row_cells,
+    row_label,
+    source_citations,
     supporting_quotes,
     titles_of,
 )
@@ -141,7 +146,14 @@ def ui_overrides(options: ui_sidebar.UiOptions) -> dict[str, Any]:
     }
 
 
-def stream_into(placeholder: Any, question: str, name: str, resources: Any, settings: Any) -> Any:
+def stream_into(
+    placeholder: Any,
+    question: str,
+    name: str,
+    resources: Any,
+    settings: Any,
+    papers: tuple[str, ...] = (),
+) -> Any:
     """Streams one retriever's answer into `placeholder`; the Answer, or None after an error."""
     text = ""
 
@@ -152,7 +164,7 @@ def stream_into(placeholder: Any, question: str, name: str, resources: Any, sett
 
     try:
         retriever = resources.retriever(
-            name, settings.k, compression_threshold=settings.compression_threshold
+            name, settings.k, compression_threshold=settings.compression_threshold, papers=papers
         )
         return answer_question(question, retriever, resources.generator, settings, on_text=show)
     except UserError as e:
@@ -167,7 +179,7 @@ def render_answer(placeholder: Any, answer: Answer) -> None:
     if answer.refused:
         placeholder.info(answer.text, icon=":material/block:")
     else:
-        placeholder.markdown(answer_markdown(answer.text))
+        placeholder.markdown(answer_display(answer))
 
 
 def _color(diff: Any, name: str, key: tuple[str, int], single: bool) -> str:
@@ -184,6 +196,7 @@ def render_details(name: str, answer: Answer, diff: Any, single: bool) -> None:
     ]
     if chips:
         st.markdown(" ".join(chips))
+    render_table_rows(answer)
     ms = answer.latency_ms
     st.caption(
         f":material/timer: {format_ms(ms.get('total'))} · retrieve {format_ms(ms.get('retrieve'))}"
@@ -199,6 +212,18 @@ def render_details(name: str, answer: Answer, diff: Any, single: bool) -> None:
             st.markdown(f"{rank}. {page_chip} score {source.score:.3f}{tag}")
             body = highlight_html(source.text, supporting_quotes(answer, source))
             st.html(f'<div class="xrag-source">{body}</div>')
+            for citation in source_citations(answer, source):
+                st.caption(f"quoted: {quote_line(citation)}")
+
+
+def render_table_rows(answer: Answer) -> None:
+    """Quoted table rows as a "Table 1, row GPT-3" chip with their page and a one-row table."""
+    for citation in answer.citations:
+        label = row_label(citation)
+        if label is not None:
+            paper = label_of(citation.paper, titles_of(answer).get(citation.paper))
+            st.markdown(chip(f"{label} · {paper} p. {citation.page}", "violet"))
+            st.table(row_cells(citation))
 
 
 def result_layout(question: str, names: list[str]) -> tuple[Any, dict[str, tuple[Any, Any]]]:
@@ -239,14 +264,17 @@ def render_results(question: str, names: list[str], answers: dict[str, Answer | 
     fill_results(summary, slots, answers)
 
 
-def ask(question: str, names: list[str], resources: Any, settings: Any) -> None:
-    """Streams every retriever's answer into its column, then draws the details."""
+def ask(
+    question: str, names: list[str], resources: Any, settings: Any, papers: tuple[str, ...] = ()
+) -> None:
+    """Streams every retriever's answer into its column (from `papers`; all when empty), then
+    draws the details."""
     summary, slots = result_layout(question, names)
     for answer_slot, _ in slots.values():
         answer_slot.caption("Waiting…")
     answers: dict[str, Answer | None] = {}
     for name in names:
-        answers[name] = stream_into(slots[name][0], question, name, resources, settings)
+        answers[name] = stream_into(slots[name][0], question, name, resources, settings, papers)
     fill_results(summary, slots, answers)
     st.session_state["results"] = (question, names, answers)
 
@@ -304,7 +332,9 @@ def main() -> None:
         except UserError as e:
             st.error(str(e), icon=":material/edit:")
             return
-        ask(question, names, resources, answer_settings(ui_overrides(options), resources.settings))
+        scope = ui_sidebar.conversation_scope(question, options.papers, papers)
+        settings = answer_settings(ui_overrides(options), resources.settings)
+        ask(question, names, resources, settings, scope)
     elif question is not None:
         st.error(blocker, icon=":material/block:")
     elif "results" in st.session_state:

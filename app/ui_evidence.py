@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from app.answer import Answer, Source, paper_label
+from app.answer import Answer, Citation, Source, paper_label
+from app.short_answer import parse_row
 
 PageKey = tuple[str, int]  # (paper file name, page)
 
@@ -36,6 +37,45 @@ def answer_markdown(text: str) -> str:
         last = match.end()
     out.append(escape_markdown(text[last:]))
     return "".join(out)
+
+
+def answer_display(answer: Answer) -> str:
+    """The answer as Markdown, its short answer (when it has one) in bold on the first line."""
+    short = answer.short_answer
+    if not short or not answer.text.startswith(short):
+        return answer_markdown(answer.text)
+    rest = answer.text[len(short) :].lstrip("\n")
+    return f"**{escape_markdown(short)}**\n\n{answer_markdown(rest)}"
+
+
+def row_label(citation: Citation) -> str | None:
+    """ "Table 1, row GPT-3" for a quoted table row; None for any other quote."""
+    parsed = parse_row(citation.quote) if citation.kind == "table_row" else None
+    if parsed is None:
+        return None
+    table, _, cells = parsed
+    return f"{table}, row {cells[0][1]}"
+
+
+def row_cells(citation: Citation) -> dict[str, list[str]] | None:
+    """A quoted table row as a one-row table (column → [value]) for `st.table`; else None."""
+    parsed = parse_row(citation.quote) if citation.kind == "table_row" else None
+    return {column: [value] for column, value in parsed[2]} if parsed else None
+
+
+def quote_line(citation: Citation) -> str:
+    """How the reader scored a quote: "score 0.812 · reader +0.050 · table_row"."""
+    return f"score {citation.score:.3f} · reader {citation.reader:+.3f} · {citation.kind}"
+
+
+def source_citations(answer: Answer, source: Source) -> list[Citation]:
+    """The answer's quotes found in this source's text (same page)."""
+    flat = _normalise(source.text)
+    return [
+        c
+        for c in answer.citations
+        if (c.paper, c.page) == (source.paper, source.page) and _normalise(c.quote)[:60] in flat
+    ]
 
 
 def titles_of(answer: Answer) -> dict[str, str | None]:

@@ -1,4 +1,5 @@
-"""The sidebar: papers in the store (remove), PDF upload and ingestion, settings, model card.
+"""The sidebar: papers in the store (remove, choose which to search), PDF upload and ingestion,
+settings, model card.
 
 Rendering only: removal, storage and ingestion call the same functions as the CLI
 (`PaperStore.remove_paper`, `app.uploads.save_uploads`, `ingest.pipeline.ingest_sources`).
@@ -15,6 +16,7 @@ import streamlit as st
 from app.answer import MODES
 from app.ui_evidence import format_count
 from app.uploads import max_upload_bytes, save_uploads
+from retrievers.scope import follow_up_scope, papers_named
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ MODE_LABELS = {
     "free-generation": "Free generation (exploratory)",
 }
 FLASH = "sidebar_flash"  # session key of (kind, message) pairs shown once
+SCOPE_KEY = "paper_scope"  # the paper selector's widget key
+LAST_SCOPE_KEY = "last_scope"  # the papers the previous question was about
 
 
 @dataclass
@@ -33,6 +37,7 @@ class UiOptions:
     mode: str
     max_sentences: int
     hybrid: bool
+    papers: tuple[str, ...] = ()  # the papers searched (`source` names); empty = all
 
 
 def flash(kind: str, message: str) -> None:
@@ -75,6 +80,65 @@ def papers_section(store: Any, papers: list[Any]) -> None:
                     on_click=_remove,
                     args=(store, paper.paper_id, title),
                 )
+
+
+def paper_label(paper: Any) -> str:
+    """How the paper selector names a paper: its title (shortened) and arXiv id or file."""
+    title = paper.title or paper.source
+    title = title if len(title) <= 60 else title[:57].rstrip() + "…"
+    return f"{title} ({paper.arxiv_id or paper.source})"
+
+
+def scope_section(papers: list[Any]) -> tuple[str, ...]:
+    """The paper selector: the papers questions are answered from (none chosen = all)."""
+    labels = {p.source: paper_label(p) for p in papers}
+    chosen = st.session_state.get(SCOPE_KEY) or []
+    st.session_state[SCOPE_KEY] = [s for s in chosen if s in labels]  # removed papers drop out
+    selected = st.multiselect(
+        "Search in",
+        list(labels),
+        key=SCOPE_KEY,
+        format_func=lambda source: labels.get(source, source),
+        placeholder="All papers",
+        help="Answer from these papers only. With none chosen every paper is searched, and a "
+        "question that names a paper (“in the xLSTM paper”, an arXiv id) is answered from it.",
+        disabled=not papers,
+    )
+    return tuple(selected)
+
+
+def question_scope(
+    question: str, selected: tuple[str, ...], papers: list[Any], previous: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(scope to search, scope to remember for the next question) in a conversation.
+
+    Papers chosen in the selector win. Otherwise a question naming papers is searched unscoped
+    (the retrievers prefer the named papers themselves) and its papers are remembered; a
+    follow-up that names none but says "the paper" or "the authors" searches the previous
+    question's papers; anything else searches every paper.
+    """
+    if selected:
+        return selected, selected
+    named = papers_named(question, papers)
+    if named:
+        return (), named
+    carried = follow_up_scope(question, papers, previous)
+    return carried, carried
+
+
+def conversation_scope(
+    question: str, selected: tuple[str, ...], papers: list[Any]
+) -> tuple[str, ...]:
+    """The papers to search for `question` in this session (see `question_scope`); says so
+    under the question when a follow-up is kept to the previous question's papers."""
+    previous = tuple(st.session_state.get(LAST_SCOPE_KEY, ()))
+    scope, remembered = question_scope(question, selected, papers, previous)
+    st.session_state[LAST_SCOPE_KEY] = remembered
+    if scope and not selected:
+        labels = {p.source: paper_label(p) for p in papers}
+        names = "; ".join(labels.get(source, source) for source in scope)
+        st.caption(f"Follow-up question: answered from {names}, as the previous one.")
+    return scope
 
 
 def _progress_callback(bar: Any, n_files: int) -> Any:
@@ -217,9 +281,11 @@ def render(resources: Any, papers: list[Any]) -> UiOptions:
     with st.sidebar:
         _show_flash()
         papers_section(resources.store, papers)
+        scope = scope_section(papers)
         upload_section(resources.store)
         st.divider()
         options = settings_section(resources.settings, resources.generator.run is not None)
+        options.papers = scope
         st.divider()
         model_card_section(resources.model_card())
     return options

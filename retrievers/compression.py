@@ -44,7 +44,8 @@ def _pipeline(embeddings: Embeddings, settings: RetrieverSettings, threshold: fl
 
 
 class CompressionRetriever(BaseRetriever):
-    """Sentences relevant to the question, from the `fetch_k` most similar chunks."""
+    """Sentences relevant to the question, from the `fetch_k` most similar chunks of the
+    settings' `papers` (every paper when empty)."""
 
     inner: ContextualCompressionRetriever
     fallback: DocumentCompressorPipeline
@@ -53,7 +54,9 @@ class CompressionRetriever(BaseRetriever):
     def from_settings(
         cls, vectorstore: Any, embeddings: Embeddings, settings: RetrieverSettings
     ) -> CompressionRetriever:
-        base = SimilarityRetriever(vectorstore=vectorstore, k=settings.fetch_k)
+        base = SimilarityRetriever(
+            vectorstore=vectorstore, k=settings.fetch_k, papers=tuple(settings.papers)
+        )
         inner = ContextualCompressionRetriever(
             base_compressor=_pipeline(embeddings, settings, settings.compression_threshold),
             base_retriever=base,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -28,44 +30,74 @@ def bm25_tokens(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text.lower()) if t not in STOP_WORDS]
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """One consistent view of the indexed chunks (replaced whole when the store changes)."""
+
+    docs: list[Document] = field(default_factory=list)
+    bm25: BM25Okapi | None = None
+    by_position: dict[tuple[str, int], Document] = field(default_factory=dict)
+    by_source: dict[str, list[int]] = field(default_factory=dict)  # positions in `docs`
+
+    @classmethod
+    def build(cls, docs: list[Document]) -> _Snapshot:
+        corpus = [bm25_tokens(d.page_content) for d in docs]
+        by_source: dict[str, list[int]] = {}
+        for i, doc in enumerate(docs):
+            by_source.setdefault(str(doc.metadata.get("source")), []).append(i)
+        return cls(
+            docs=docs,
+            bm25=BM25Okapi(corpus) if corpus else None,
+            by_position={
+                (str(d.metadata.get("source")), int(d.metadata.get("chunk_index", -1))): d
+                for d in docs
+            },
+            by_source=by_source,
+        )
+
+    def positions(self, papers: Sequence[str]) -> Iterable[int]:
+        """Positions of the chunks of `papers` (all positions when empty)."""
+        if not papers:
+            return range(len(self.docs))
+        return [i for source in dict.fromkeys(papers) for i in self.by_source.get(source, [])]
+
+
 class BM25Index:
-    """A BM25 index over the store's complete papers, rebuilt when the store's version changes."""
+    """A BM25 index over the store's complete papers, rebuilt when the store's version changes.
+
+    One index serves every scope: a scoped search ranks only the chunks of its papers (term
+    statistics stay those of the whole store, so a scope costs no rebuild).
+    """
 
     def __init__(self, store: Any) -> None:
         self._store = store
         self._lock = threading.Lock()
         self._version: str | None = None
-        self._docs: list[Document] = []
-        self._bm25: BM25Okapi | None = None
-        self._by_position: dict[tuple[str, int], Document] = {}
+        self._snapshot = _Snapshot()
 
-    def search(self, query: str, k: int) -> list[tuple[Document, float]]:
-        docs, bm25 = self._current()
+    def search(
+        self, query: str, k: int, papers: Sequence[str] = ()
+    ) -> list[tuple[Document, float]]:
+        """The `k` best chunks by BM25 (positive scores only) among those of `papers`."""
+        snapshot = self._current()
         tokens = bm25_tokens(query)
-        if bm25 is None or not tokens:
+        if snapshot.bm25 is None or not tokens:
             return []
-        scores = bm25.get_scores(tokens)
-        order = sorted(range(len(docs)), key=lambda i: -scores[i])[:k]
-        return [(docs[i], float(scores[i])) for i in order if scores[i] > 0]
+        scores = snapshot.bm25.get_scores(tokens)
+        order = sorted(snapshot.positions(papers), key=lambda i: -scores[i])[:k]
+        return [(snapshot.docs[i], float(scores[i])) for i in order if scores[i] > 0]
 
     def chunk(self, source: str, chunk_index: int) -> Document | None:
         """The stored chunk at `chunk_index` of the paper file `source`, if any."""
-        self._current()
-        return self._by_position.get((source, chunk_index))
+        return self._current().by_position.get((source, chunk_index))
 
-    def _current(self) -> tuple[list[Document], BM25Okapi | None]:
+    def _current(self) -> _Snapshot:
         with self._lock:
             version = self._store.version()
             if version != self._version:
-                self._docs = self._store.all_documents()
-                corpus = [bm25_tokens(d.page_content) for d in self._docs]
-                self._bm25 = BM25Okapi(corpus) if corpus else None
-                self._by_position = {
-                    (str(d.metadata.get("source")), int(d.metadata.get("chunk_index", -1))): d
-                    for d in self._docs
-                }
+                self._snapshot = _Snapshot.build(self._store.all_documents())
                 self._version = version
-            return self._docs, self._bm25
+            return self._snapshot
 
 
 def _key(doc: Document) -> str:
@@ -73,10 +105,12 @@ def _key(doc: Document) -> str:
 
 
 class HybridRetriever(BaseRetriever):
-    """Top-k of BM25 ∪ dense by reciprocal-rank fusion; score = the fused RRF score."""
+    """Top-k of BM25 ∪ dense by reciprocal-rank fusion; score = the fused RRF score. Both
+    lists come from `papers` (their `source` file names; every paper when empty)."""
 
     dense: SimilarityRetriever
     index: Any
+    papers: tuple[str, ...] = ()
     k: int = 5
     fetch_k: int = 20
     rrf_k: int = 60
@@ -86,10 +120,14 @@ class HybridRetriever(BaseRetriever):
     def from_settings(
         cls, store: Any, settings: RetrieverSettings, index: BM25Index | None = None
     ) -> HybridRetriever:
-        dense = SimilarityRetriever(vectorstore=store.vectorstore, k=settings.fetch_k)
+        papers = tuple(settings.papers)
+        dense = SimilarityRetriever(
+            vectorstore=store.vectorstore, k=settings.fetch_k, papers=papers
+        )
         return cls(
             dense=dense,
             index=index or BM25Index(store),
+            papers=papers,
             k=settings.k,
             fetch_k=settings.fetch_k,
             rrf_k=settings.rrf_k,
@@ -99,7 +137,7 @@ class HybridRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        lexical = [doc for doc, _ in self.index.search(query, self.fetch_k)]
+        lexical = [doc for doc, _ in self.index.search(query, self.fetch_k, self.papers)]
         dense = self.dense.invoke(query)
         fused, first_seen = reciprocal_rank_fusion([lexical, dense], self.rrf_k)
         ranked = sorted(fused, key=lambda key: -fused[key])

@@ -19,3 +19,16 @@ class RetrieverSettings:
     # measured better on the question set (hybrid answer F1 0.304 -> 0.313, MRR 0.780 -> 0.789).
     rrf_k: int = 5
     hybrid_max_overlap: float = 0.5  # hybrid: skip chunks sharing more word types (Jaccard)
+    # papers searched: their `source` file names (as in chunk metadata and the question set's
+    # `evidence`); empty = every paper in the store. Not `paper_id`: it changes on re-ingest.
+    papers: tuple[str, ...] = ()
+    # unscoped questions that name papers of the store ("the xLSTM paper", an arXiv id):
+    # "filter" retrieves from those papers only, "boost" fuses their list with the unscoped one,
+    # "off" ignores names (retrievers.named). Off by default: on the dev split with 28 papers,
+    # "filter" lowered passage key terms (similarity 0.529 -> 0.500, compression 0.543 -> 0.514,
+    # hybrid 0.571 -> 0.543; app.scope_study): xLSTM questions name Mamba, FlashAttention, Llama
+    named_papers: str = "off"
+    # an unscoped question naming no paper is retrieved from the paper that holds at least this
+    # share of the router's reciprocal-rank votes (dense + BM25 top `route_depth`); > 1 = never
+    route_share: float = 2.0
+    route_depth: int = 40

@@ -157,3 +157,64 @@ def test_bad_questions_are_one_line_errors(store, question, message):
 def test_unknown_mode_is_an_error(store):
     with pytest.raises(UserError, match="unknown answer mode"):
         ask(store, "What is the sLSTM?", mode="poetry")
+
+
+class _Fixed:
+    """A retriever that returns the same documents for every query."""
+
+    def __init__(self, docs):
+        self.docs = docs
+
+    def invoke(self, query):
+        return self.docs
+
+
+def _table_docs():
+    from langchain_core.documents import Document
+
+    meta = {"source": "xlstm-2405.04517v2.pdf", "title": "xLSTM: Extended", "page": 9}
+    rows = [
+        (
+            "Table 1 (Method comparison on SlimPajama 15B): Model = GPT-3; #Params M = 356; "
+            "SlimPajama (15B) ppl ↓ = 14.26"
+        ),
+        (
+            "Table 1 (Method comparison on SlimPajama 15B): Model = Llama; #Params M = 407; "
+            "SlimPajama (15B) ppl ↓ = 14.25"
+        ),
+    ]
+    caption = "Table 1: Method comparison on next token prediction when trained on SlimPajama."
+    return [
+        Document(caption, metadata={**meta, "kind": "caption"}),
+        *(Document(r, metadata={**meta, "kind": "table_row", "table": "Table 1"}) for r in rows),
+    ]
+
+
+def test_a_table_answer_opens_with_the_cell_traceable_to_its_quoted_row(store):
+    generator = AnswerGenerator(embeddings=store.embeddings)
+    settings = AnswerSettings(mode="extractive", refusal_threshold=0.1)
+    q = "Which SlimPajama perplexity does GPT-3 reach in Table 1?"
+    answer = answer_question(q, _Fixed(_table_docs()), generator, settings)
+    assert answer.short_answer == "14.26 — GPT-3, Table 1, SlimPajama (15B) ppl ↓"
+    assert answer.text.startswith(answer.short_answer + "\n\n")
+    first = answer.citations[0]
+    assert first.kind == "table_row" and "GPT-3" in first.quote
+    words = re.findall(r"[^\s,;]+", answer.short_answer)
+    assert all(w == "—" or w in first.quote for w in words)
+    assert "caption" not in {c.kind for c in answer.citations[:1]}
+
+
+def test_a_table_question_without_its_row_gets_the_closest_row_marked(store):
+    generator = AnswerGenerator(embeddings=store.embeddings)
+    settings = AnswerSettings(mode="extractive", refusal_threshold=0.1)
+    q = "Which SlimPajama perplexity does Mamba reach in Table 1?"
+    answer = answer_question(q, _Fixed(_table_docs()), generator, settings)
+    assert answer.short_answer.startswith("closest row (no row for Mamba): ")
+
+
+def test_short_answers_can_be_switched_off(store):
+    generator = AnswerGenerator(embeddings=store.embeddings)
+    settings = AnswerSettings(mode="extractive", refusal_threshold=0.1, short_answer=False)
+    q = "Which SlimPajama perplexity does GPT-3 reach in Table 1?"
+    answer = answer_question(q, _Fixed(_table_docs()), generator, settings)
+    assert answer.short_answer is None and not answer.text.startswith("14.26")

@@ -4,6 +4,7 @@ import re
 import pytest
 
 from app.ask import main
+from app.reader import ROLES
 
 pytestmark = pytest.mark.integration
 QUESTION = "What are the major improvements over the previous or vanilla LSTM architecture?"
@@ -58,3 +59,15 @@ def test_empty_store_says_how_to_ingest(tmp_path, monkeypatch, capsys):
 def test_missing_model_says_how_to_train(data_dir, tmp_path, capsys):
     assert main(["What is the sLSTM?", "--model", str(tmp_path / "none")]) == 2
     assert "make train" in capsys.readouterr().err
+
+
+def test_json_has_the_short_answer_and_each_citation_kind(data_dir, capsys):
+    question = "How much slower is the current mLSTM CUDA implementation than FlashAttention?"
+    assert main([question, "--retriever", "hybrid", "--json", "--mode", "extractive"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"]["hybrid"]
+    assert "short_answer" in result
+    if result["short_answer"]:
+        assert result["answer"].startswith(result["short_answer"])
+        assert result["short_answer"] in result["citations"][0]["quote"]
+    assert all(c["kind"] in ROLES for c in result["citations"])
+    assert all({"score", "reader"} <= set(c) for c in result["citations"])

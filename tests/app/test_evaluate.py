@@ -10,8 +10,10 @@ import pytest
 
 from app.answer import extractive_baseline
 from app.errors import UserError
-from app.evaluate import evaluate, load_questions, main, write_outputs
-from app.question_set import Question
+from app.evaluate import answer_words, evaluate, load_questions, main, write_outputs
+from app.question_set import Question, scope_papers
+from app.report import key_terms_by_type_table
+from app.scoping import question_scopes
 
 XLSTM = "xlstm-2405.04517v2.pdf"
 GOOD = {"id": "q1", "question": "What is the sLSTM?", "evidence": [{"paper": XLSTM, "page": 4}]}
@@ -398,3 +400,181 @@ def test_bad_setting_override_is_a_one_line_error(tmp_path, capsys, bad):
     assert main(["--questions", str(path), "--out", str(tmp_path / "o"), "--set", bad]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --set") and err.count("\n") == 1
+
+
+# --- key terms in answers and passages, by type; words; split; paper scope -----------------
+
+
+def test_rows_carry_passage_key_terms_and_words(result):
+    q1, q2, q3 = result["questions"][:3]
+    # q1 retrieves pages 7 and 4; page 4 states "scalar memory" and "memory mixing", not
+    # "exponential gating"; the answer states the same two
+    assert q1["key_terms"] == pytest.approx(2 / 3) and q1["passage_key_terms"] == pytest.approx(
+        2 / 3
+    )
+    assert q2["passage_key_terms"] is None and q3["passage_key_terms"] is None  # no key terms
+    # "The sLSTM has a scalar memory and memory mixing [xLSTM, p. 4]." -> 9 words, citation out
+    assert (q1["words"], q2["words"]) == (9, 4)
+    metrics = result["retrievers"]["similarity"]
+    assert metrics["key_terms_passages"] == pytest.approx(round(2 / 3, 4))
+    assert metrics["words_per_answer"] == 6.5  # q3 is refused: not counted
+    assert metrics["key_terms_numeric"] is None  # no numeric question here
+
+
+def test_answer_words():
+    assert answer_words("- 14.26 — GPT-3 [xLSTM, p. 9]\n- Llama .") == 3  # 14.26, GPT-3, Llama
+    assert answer_words("") == 0
+
+
+@pytest.fixture()
+def typed_result():
+    CALLS.clear()
+    numeric = dataclasses.replace(QUESTIONS[1], type="numeric", key_terms=["matrix memory"])
+    return evaluate(
+        [QUESTIONS[0], numeric, QUESTIONS[2]],
+        FakeResources(),
+        ["similarity"],
+        k=2,
+        progress=False,
+        answer_fn=fake_answer,
+    )
+
+
+def test_key_terms_by_question_type(typed_result):
+    types = typed_result["by_type"]["similarity"]
+    assert list(types) == ["factoid", "numeric", "unanswerable"]  # QUESTION_TYPES order
+    assert types["factoid"]["key_terms"] == pytest.approx(round(2 / 3, 4))
+    # q2's answer "Cats are small mammals." misses "matrix memory"; its page 5 states it
+    assert types["numeric"]["key_terms"] == 0.0 and types["numeric"]["key_terms_passages"] == 1.0
+    assert types["unanswerable"]["refusal_accuracy"] == 1.0
+    assert types["unanswerable"]["key_terms"] is None
+    metrics = typed_result["retrievers"]["similarity"]
+    assert metrics["key_terms_numeric"] == 0.0
+    assert metrics["key_terms"] == pytest.approx(round((2 / 3 + 0) / 2, 4))
+    assert metrics["key_terms_passages"] == pytest.approx(round((2 / 3 + 1) / 2, 4))
+    table = key_terms_by_type_table(typed_result["by_type"])
+    assert "| retriever | factoid (1) | numeric (1) | unanswerable (1) |" in table
+    assert "| similarity | 0.667 / 0.667 | 0.000 / 1.000 | refused 1.000 |" in table
+
+
+def test_report_shows_split_scope_and_the_new_tables(typed_result, tmp_path):
+    typed_result["config"].update(split="dev", scope="evidence paper")
+    report = write_outputs(typed_result, tmp_path / "out")["report"].read_text()
+    assert "split = `dev`, scope = evidence paper" in report
+    for heading in ("## Answers", "## Key terms by question type", "## Retrieval and latency"):
+        assert heading in report
+    assert "key_terms_passages" in report and "words_per_answer" in report
+
+
+@dataclasses.dataclass
+class ScopedSettings:
+    k: int = 5
+    papers: tuple[str, ...] | None = None
+
+
+class ScopedResources(FakeResources):
+    """Resources whose retrievers take a paper filter."""
+
+    def __init__(self):
+        super().__init__()
+        self.retriever_settings = ScopedSettings()
+        self.built = []
+
+    def retriever(self, name, k, **overrides):
+        self.built.append((name, overrides.get("papers")))
+        return (name, k, overrides.get("papers"))
+
+
+def test_questions_are_scoped_to_their_evidence_paper():
+    resources, asked = ScopedResources(), []
+
+    def answer(question, retriever, generator, settings):
+        asked.append((question, retriever[2]))
+        return fake_answer(question, retriever, generator, settings)
+
+    CALLS.clear()
+    scopes = scope_papers(QUESTIONS)
+    result = evaluate(
+        QUESTIONS, resources, ["similarity"], progress=False, answer_fn=answer, scopes=scopes
+    )
+    assert result["config"]["scope"] == "evidence paper"
+    by_question = dict(asked)  # the warm-up asks q1 with q1's scope too
+    assert by_question == {
+        QUESTIONS[0].question: (XLSTM,),
+        QUESTIONS[1].question: ("2405.04517",),
+        QUESTIONS[2].question: (XLSTM, "2405.04517"),  # no evidence: the set's papers
+    }
+    assert len(resources.built) == 3  # one retriever per scope, reused
+
+
+def test_unscoped_runs_never_pass_a_paper_filter():
+    resources = ScopedResources()
+    CALLS.clear()
+    result = evaluate(QUESTIONS, resources, ["similarity"], progress=False, answer_fn=fake_answer)
+    assert result["config"]["scope"] == "unscoped" and resources.built == [("similarity", None)]
+
+
+def test_scoping_without_a_retriever_paper_filter():
+    with pytest.raises(UserError, match=r"no paper filter \(RetrieverSettings.papers\)"):
+        evaluate(QUESTIONS, FakeResources(), ["similarity"], progress=False, scopes={})
+    scopes, note = question_scopes(QUESTIONS, FakeResources(), unscoped=False)
+    assert scopes is None and note.startswith("unscoped: the retrievers have no paper filter")
+    assert question_scopes(QUESTIONS, ScopedResources(), unscoped=True) == (
+        None,
+        "unscoped (--unscoped)",
+    )
+    scopes, note = question_scopes(QUESTIONS, ScopedResources(), unscoped=False)
+    assert note == "evidence paper" and scopes["q1"] == (XLSTM,)
+
+
+def _main_with_memory(tmp_path, monkeypatch, *args):
+    import app.resources
+
+    def fake_load_resources(settings=None, **_):
+        resources = memory_resources(tmp_path / "no-model")
+        resources.settings = settings
+        return resources
+
+    monkeypatch.setattr(app.resources, "load_resources", fake_load_resources)
+    rows = [{**MEMORY_QUESTIONS[0], "split": "dev"}, {**MEMORY_QUESTIONS[1], "split": "test"}]
+    path = write_lines(tmp_path, *(json.dumps(q) for q in rows))
+    out = tmp_path / "out"
+    code = main(["--questions", str(path), "--out", str(out), "--retrievers", "hybrid", *args])
+    return code, out
+
+
+@pytest.mark.parametrize(("split", "ids"), [("dev", ["m"]), ("test", ["w"]), ("all", ["m", "w"])])
+def test_main_evaluates_one_split(tmp_path, monkeypatch, split, ids):
+    code, out = _main_with_memory(tmp_path, monkeypatch, "--no-progress", "--split", split)
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [r["id"] for r in metrics["questions"]] == ids
+    assert metrics["config"]["split"] == split
+    assert metrics["config"]["scope"] in (
+        "evidence paper",
+        "unscoped: the retrievers have no paper filter yet (RetrieverSettings.papers)",
+    )
+    assert f"split = `{split}`, scope = " in (out / "report.md").read_text()
+
+
+def test_main_unscoped_flag(tmp_path, monkeypatch):
+    code, out = _main_with_memory(tmp_path, monkeypatch, "--no-progress", "--unscoped")
+    assert code == 0
+    assert json.loads((out / "metrics.json").read_text())["config"]["scope"] == (
+        "unscoped (--unscoped)"
+    )
+
+
+def test_main_bad_split_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    code, _ = _main_with_memory(tmp_path, monkeypatch, "--split", "train")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == "error: --split 'train': choose dev, test or all\n"
+
+
+def test_scoping_needs_every_named_paper_in_the_store():
+    resources = ScopedResources()
+    resources.store = SimpleNamespace(find_papers=lambda name: [name] if name == XLSTM else [])
+    with pytest.raises(UserError, match="paper '2405.04517', which the store does not hold"):
+        question_scopes(QUESTIONS, resources, unscoped=False)
+    assert question_scopes(QUESTIONS[:1], resources, unscoped=False)[0] == {"q1": (XLSTM,)}

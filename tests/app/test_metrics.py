@@ -5,12 +5,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from app.key_terms import key_term_recall, key_term_tokens, key_terms_in_passages, states_term
 from app.metrics import (
     answer_f1,
     answer_sentences,
     grounded,
     hit_and_rank,
-    key_term_recall,
     mrr,
     normalize_answer,
     percentile,
@@ -198,3 +198,81 @@ def test_key_term_recall_matches_whole_normalised_phrases():
     assert key_term_recall("memory mixing", ["memory mix"]) == 0.0  # whole words only
     assert key_term_recall("xLSTM[7:1] wins", ["xLSTM[7:1]"]) == 1.0
     assert key_term_recall("anything", []) is None
+    assert key_term_recall("anything", ["", " - "]) is None  # no usable term
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("GPT-3 reaches 14.26.", "14.26"),  # a full stop after a number is not a decimal
+        ("a perplexity of 14.26%", "14.26"),
+        ("2,417.86 for the vanilla LSTM", "2417.86"),  # thousands separator
+        ("2417.86 for the vanilla LSTM", "2,417.86"),
+        ("RWKV 5 wins", "RWKV-5"),  # hyphen = space
+        ("RWKV‑5 wins", "RWKV-5"),  # non-breaking hyphen
+        ("a peak rate of 9e−4", "9e-4"),  # minus sign
+        ("skip connections and LayerNorms", "skip-connections"),
+        ("skip connections and LayerNorms", "LayerNorm"),  # a word matches its plural
+        ("GATED   Linear\nAttention", "gated linear attention"),  # case and whitespace
+        ("the LSTM (Block) model", "LSTM (Block)"),
+        ("xLSTM [7:1] wins", "xLSTM[7:1]"),
+        ("500K steps", "500k"),
+        ("a 356M model", "356"),  # a unit letter is its own token
+        ("More than 95 % of it", "95%"),
+        ("the ﬁrst gate", "first"),  # ligature folded
+        ("exponential gating and matrix memory", "exponential gating and the matrix memory"),
+    ],
+)
+def test_key_terms_match_robustly(text, term):
+    assert states_term(text, term)
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("GPT-3 reaches 14.2", "14.26"),  # numbers are exact
+        ("GPT-3 reaches 14.26", "14.2"),
+        ("GPT-3 reaches 114.26", "14.26"),
+        ("GPT-3 reaches 14.265", "14.26"),
+        ("GPT-3 reaches 14.26", "4.26"),
+        ("a rate of 1e-3", "1e-4"),
+        ("a rate of 11e-4", "1e-4"),
+        ("xLSTM[1:0] wins", "xLSTM[0:1]"),  # order matters
+        ("xLSTM[10:1] wins", "xLSTM[0:1]"),
+        ("batch size 16", "batch size 1"),
+        ("step 2817", "28170"),
+        ("28,170 steps", "2817"),
+        ("memory mixes", "memory mixing"),
+        ("the hyperparameters", "hyper"),  # part of a word
+        ("1.0", "1"),
+        ("RWKV-5", "RWKV-50"),
+    ],
+)
+def test_key_terms_do_not_match_loosely(text, term):
+    assert not states_term(text, term)
+
+
+def test_key_term_tokens():
+    assert key_term_tokens("xLSTM[7:1] has 2,417.86 ppl; A100-80GB, 95%") == (
+        "xlstm",
+        "7",
+        "1",
+        "has",
+        "2417.86",
+        "ppl",
+        "a",
+        "100",
+        "80",
+        "gb",
+        "95",
+        "%",
+    )
+    assert key_term_tokens("The end.") == ("end",)
+
+
+def test_key_terms_in_passages_counts_each_term_once_and_never_across_passages():
+    passages = ["GPT-3 356 14.26", "Llama 407 14.25", "matrix", "memory"]
+    assert key_terms_in_passages(passages, ["14.26", "Llama", "13.43"]) == pytest.approx(2 / 3)
+    assert key_terms_in_passages(passages, ["matrix memory"]) == 0.0  # split over two passages
+    assert key_terms_in_passages([], ["14.26"]) == 0.0
+    assert key_terms_in_passages(passages, []) is None

@@ -1,4 +1,5 @@
-"""The question set: schema, ids, counts, and (integration) evidence pages against the paper."""
+"""The question set: schema, ids, counts, the dev/test split, paper scopes, and (integration)
+evidence pages against the paper."""
 
 import json
 import re
@@ -6,7 +7,16 @@ from collections import Counter
 
 import pytest
 
-from app.question_set import DEFAULT_QUESTIONS, QUESTION_TYPES, load_questions
+from app.errors import UserError
+from app.question_set import (
+    DEFAULT_QUESTIONS,
+    QUESTION_TYPES,
+    SPLITS,
+    Question,
+    load_questions,
+    scope_papers,
+    select_split,
+)
 from tests.conftest import mirror_pdf
 
 PAPER = "xlstm-2405.04517v2.pdf"
@@ -100,3 +110,70 @@ def test_every_evidence_page_holds_a_key_term(rows, page_texts):
             if not any(term in page_texts[item["page"]] for term in terms):
                 empty.append((row["id"], item["page"]))
     assert not empty
+
+
+# --- the dev/test split and the paper scope ------------------------------------------------
+
+
+def write_set(tmp_path, *objects) -> list[Question]:
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(o) for o in objects) + "\n", encoding="utf-8")
+    return load_questions(path)
+
+
+def test_every_question_is_in_a_split_and_test_holds_enough(rows):
+    assert all(row.get("split") in SPLITS for row in rows)
+    test = [row for row in rows if row["split"] == "test"]
+    assert sum(not row["answerable"] for row in test) >= 6
+    written_first = [row for row in test if row["id"].startswith("xlstm-t")]
+    assert len(written_first) >= 36 and all(row["split"] == "test" for row in written_first)
+
+
+def test_loader_reads_split_and_defaults_to_none(tmp_path):
+    dev, test, loose = write_set(
+        tmp_path,
+        {"id": "a", "question": "Why?", "split": "dev"},
+        {"id": "b", "question": "How?", "split": "test"},
+        {"id": "c", "question": "What?"},
+    )
+    assert (dev.split, test.split, loose.split) == ("dev", "test", None)
+
+
+@pytest.mark.parametrize("bad", ["train", "Dev", 1, ""])
+def test_a_bad_split_value_is_a_one_line_error_naming_the_line(tmp_path, bad):
+    with pytest.raises(UserError) as info:
+        write_set(tmp_path, {"question": "Why?"}, {"question": "How?", "split": bad})
+    message = str(info.value)
+    assert "set.jsonl:line 2: field 'split' must be" in message and "\n" not in message
+
+
+def test_select_split(tmp_path):
+    questions = write_set(
+        tmp_path,
+        {"id": "a", "question": "Why?", "split": "dev"},
+        {"id": "b", "question": "How?", "split": "test"},
+        {"id": "c", "question": "What?"},
+    )
+    assert [q.id for q in select_split(questions, "dev")] == ["a"]
+    assert [q.id for q in select_split(questions, "test")] == ["b"]
+    assert [q.id for q in select_split(questions, "all")] == ["a", "b", "c"]
+    with pytest.raises(UserError, match="unknown split 'train'; choose dev, test or all"):
+        select_split(questions, "train")
+    with pytest.raises(UserError, match='no question has "split": "dev"'):
+        select_split(questions[1:], "dev")
+
+
+def test_scope_papers_uses_evidence_and_the_set_for_questions_without_any(tmp_path):
+    questions = write_set(
+        tmp_path,
+        {"id": "a", "question": "A?", "evidence": [{"paper": "x.pdf", "page": 1}]},
+        {
+            "id": "b",
+            "question": "B?",
+            "evidence": [{"paper": "y.pdf", "page": 2}, {"paper": "y.pdf", "page": 3}],
+        },
+        {"id": "u", "question": "U?", "answerable": False},
+    )
+    assert questions[1].papers() == ("y.pdf",)
+    assert scope_papers(questions) == {"a": ("x.pdf",), "b": ("y.pdf",), "u": ("x.pdf", "y.pdf")}
+    assert scope_papers(questions[2:]) == {"u": ()}  # no paper named anywhere: unscoped

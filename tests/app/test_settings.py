@@ -49,3 +49,10 @@ def test_parse_overrides_casts_command_line_text():
         parse_overrides(["k=x"])
     with pytest.raises(UserError, match=r"^--set 'k': expected NAME=VALUE"):
         parse_overrides(["k"])
+
+
+def test_boolean_settings_read_true_and_false_from_text():
+    assert parse_overrides(["short_answer=False"]) == {"short_answer": False}
+    assert parse_overrides(["short_answer=yes"]) == {"short_answer": True}
+    with pytest.raises(UserError, match="'maybe' is not a valid bool .* use true or false"):
+        parse_overrides(["short_answer=maybe"])

@@ -31,7 +31,7 @@ def _unit(text, kind="text"):
 def _traceable(short: str, quote: str) -> bool:
     """Every word of the short answer (bar the joining dash and the closest-row mark) is in
     the quote it was cut from."""
-    words = re.findall(r"[^\s,:()]+", short.replace("closest row (no row for", ""))
+    words = re.findall(r"[^\s,:;()]+", short.replace("closest row (no row for", ""))
     return all(w in quote for w in words if w not in ("—",))
 
 
@@ -116,7 +116,40 @@ def test_short_answer_skips_captions_and_why_questions_and_keeps_its_unit():
     caption = _unit("Table 1: Perplexity 14.26 of GPT-3.", "caption")
     row = _unit(ROW, "table_row")
     short = short_answer("Which perplexity does GPT-3 reach?", [caption, row])
-    assert short is not None and short.unit is row and short.text.startswith("14.26")
+    assert short is not None and short.units == (row,) and short.text.startswith("14.26")
     assert short_answer("Why is GPT-3 worse?", [row]) is None
     assert short_answer("Which perplexity does GPT-3 reach?", []) is None
     assert short_answer("Which perplexity does GPT-3 reach?", [_unit("no value")]) is None
+
+
+def test_a_row_group_joins_the_table_label():
+    row = (
+        "Table 3 (Validation set perplexity and downstream tasks), 1.3B: Model = xLSTM[1:0]; "
+        "#Params M = 1422.6; SlimPajama (300B) ppl ↓ = 8.89; Average acc ↑ = 58.48"
+    )
+    q = "What validation perplexity does the 1.3B xLSTM[1:0] reach after 300B tokens in Table 3?"
+    assert table_answer(q, row) == "8.89 — xLSTM[1:0], Table 3 (1.3B), SlimPajama (300B) ppl ↓"
+    q = "What average downstream accuracy does xLSTM[1:0] reach in Table 3?"
+    assert table_answer(q, row).startswith("58.48 — xLSTM[1:0]")
+
+
+def test_a_row_of_another_table_is_marked_closest():
+    q = "What embedding dimension does the 1.3B xLSTM have in Table 7?"
+    row = "Table 8 (Variants): Model = xLSTM[1:0]; Embedding Dim = 1024"
+    assert table_answer(q, row).startswith("closest row (no row for Table 7): 1024 — xLSTM[1:0]")
+
+
+def test_rows_the_question_also_names_join_the_short_answer():
+    q = "What validation perplexity do xLSTM[1:0] and xLSTM[7:1] reach in Table 1?"
+    first = _unit("Table 1 (C): Model = xLSTM[1:0]; ppl = 13.43", "table_row")
+    second = _unit("Table 1 (C): Model = xLSTM[7:1]; ppl = 13.48", "table_row")
+    other_table = _unit("Table 2 (C): Model = xLSTM[7:1]; ppl = 99.99", "table_row")
+    short = short_answer(q, [first], pool=[other_table, first, second])
+    assert short.text == "13.43 — xLSTM[1:0], Table 1, ppl; 13.48 — xLSTM[7:1]"
+    assert short.units == (first, second)
+    assert _traceable(short.text, first.text + second.text)
+
+
+def test_a_bare_word_number_is_no_short_answer():
+    q = "Up to how many key-value pairs are used?"
+    assert number_span(q, "There are two relevant variables for key-value pairs.") is None

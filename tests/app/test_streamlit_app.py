@@ -212,3 +212,46 @@ def test_unusable_data_dir_is_an_error_not_a_traceback(
         assert at.error, "expected an st.error"
     finally:
         close_cached_resources()
+
+
+GPT3_ROW = (
+    "Table 1 (Method comparison on SlimPajama 15B): Model = GPT-3; #Params M = 356; "
+    "SlimPajama (15B) ppl ↓ = 14.26"
+)
+
+
+def add_table_row(text: str = GPT3_ROW) -> None:
+    """Stores one table-row unit as ingest marks them (kind, table, caption) in the paper."""
+    from ingest.store import open_store
+
+    with open_store() as store:
+        first = store.all_documents()[0]
+        meta = {**first.metadata, "kind": "table_row", "table": "Table 1", "chunk_id": "row-1"}
+        meta |= {"caption": "Method comparison on SlimPajama 15B", "chunk_index": 999}
+        # the public vectorstore is read-only; write the unit as ingest's writer would
+        vector = store.embeddings.embed_documents([text])
+        store._chunks.add(ids=["row-1"], documents=[text], metadatas=[meta], embeddings=vector)
+
+
+def test_short_answer_opens_each_column_and_quotes_show_their_scores(data_dir: Path) -> None:
+    at = start()
+    at.text_input(key="question").input("What perplexity does the vanilla LSTM baseline reach?")
+    at.button(key="ask").click().run()
+    assert not at.exception and not at.error, messages(at.error)
+    for name in ("similarity", "compression"):
+        answer = messages(at.get_by_key(f"result_{name}").markdown)[1]
+        assert answer.startswith("**2417.86**"), answer
+        captions = messages(at.get_by_key(f"result_{name}").caption)
+        assert any(c.startswith("quoted: score ") and "reader" in c for c in captions), captions
+
+
+def test_a_table_row_shows_as_a_chip_and_a_small_table(data_dir: Path) -> None:
+    add_table_row()
+    at = start()
+    at.text_input(key="question").input("Which perplexity does GPT-3 reach on SlimPajama?")
+    at.button(key="ask").click().run()
+    assert not at.exception and not at.error, messages(at.error)
+    text = column_text(at, "similarity")
+    assert "**14.26 — GPT-3, Table 1, SlimPajama (15B) ppl ↓**" in text, text
+    assert "Table 1, row GPT-3" in text and "p. 1" in text, text
+    assert at.get_by_key("result_similarity").table, "expected the row as a small table"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.answer import Answer, Citation, Source
 from app.ui_evidence import (
+    answer_display,
     answer_markdown,
     chip,
     cited_pages,
@@ -12,6 +13,10 @@ from app.ui_evidence import (
     evidence_diff,
     format_count,
     highlight_html,
+    quote_line,
+    row_cells,
+    row_label,
+    source_citations,
     supporting_quotes,
 )
 
@@ -104,3 +109,48 @@ def test_model_facts() -> None:
     card["meta"].update(reader_acc=0.41, chance=0.125, span_exact=0.3)
     reader = dict(model_facts(card))["Reader, held-out papers"]
     assert reader == "0.41 first (chance 0.12), exact span 0.30"
+
+
+ROW = (
+    "Table 1 (Method comparison on SlimPajama 15B): Model = GPT-3; #Params M = 356; "
+    "SlimPajama (15B) ppl ↓ = 14.26"
+)
+
+
+def _answer_with(short, text, citations):
+    return Answer("q", text, False, "extractive", citations=citations, short_answer=short)
+
+
+def test_answer_display_puts_the_short_answer_first_in_bold():
+    cite = Citation("x.pdf", 9, ROW, kind="table_row", score=0.8, reader=0.05)
+    short = "14.26 — GPT-3, Table 1, SlimPajama (15B) ppl ↓"
+    shown = answer_display(_answer_with(short, f"{short}\n\n{ROW} [xLSTM, p. 9]", [cite]))
+    assert shown.startswith("**14.26 — GPT-3, Table 1, SlimPajama (15B) ppl ↓**\n\n")
+    assert ":gray-badge[xLSTM p. 9]" in shown
+    plain = answer_display(_answer_with(None, "Text. [xLSTM, p. 2]", []))
+    assert not plain.startswith("**") and ":gray-badge[xLSTM p. 2]" in plain
+
+
+def test_table_row_quotes_get_a_row_chip_and_cells_other_quotes_none():
+    row = Citation("x.pdf", 9, ROW, kind="table_row", score=0.8, reader=0.05)
+    text = Citation("x.pdf", 2, "A sentence.", kind="text", score=0.7, reader=-0.1)
+    assert row_label(row) == "Table 1, row GPT-3"
+    assert row_cells(row) == {
+        "Model": ["GPT-3"],
+        "#Params M": ["356"],
+        "SlimPajama (15B) ppl ↓": ["14.26"],
+    }
+    assert row_label(text) is None and row_cells(text) is None
+    broken = Citation("x.pdf", 9, "GPT-3 356 14.26", kind="table_row")
+    assert row_label(broken) is None and row_cells(broken) is None
+    assert quote_line(row) == "score 0.800 · reader +0.050 · table_row"
+    assert quote_line(text) == "score 0.700 · reader -0.100 · text"
+
+
+def test_source_citations_are_the_quotes_found_in_that_source():
+    source = Source("x.pdf", 2, 0.5, "Intro. A sentence. More.")
+    quoted = Citation("x.pdf", 2, "A sentence.")
+    other_page = Citation("x.pdf", 3, "A sentence.")
+    elsewhere = Citation("x.pdf", 2, "Not in this chunk.")
+    answer = _answer_with(None, "", [quoted, other_page, elsewhere])
+    assert source_citations(answer, source) == [quoted]

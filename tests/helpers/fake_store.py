@@ -9,6 +9,7 @@ from chromadb.config import Settings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
+from ingest.store import PaperInfo, _matches
 from tests.ingest.fakes import FakeEmbeddings
 
 
@@ -34,8 +35,24 @@ XLSTM_PAGES = {
 }
 
 
+XLSTM = ("xlstm-2405.04517v2.pdf", "xLSTM: Extended Long Short-Term Memory", "2405.04517v2")
+MAMBA = (
+    "mamba-2312.00752.pdf",
+    "Mamba: Linear-Time Sequence Modeling with Selective State Spaces",
+    "2312.00752v2",
+)
+MAMBA_PAGES = {
+    1: "Mamba is a selective state space model. The selection mechanism lets the SSM "
+    "parameters depend on the input, so the model can forget or keep memory per token.",
+    3: "The matrix memory of Mamba is a structured state space with a diagonal matrix. "
+    "The scan is hardware-aware and runs in linear time.",
+    9: "Mamba reaches a perplexity of 8.69 on the Pile. Cats are not mentioned in this paper.",
+}
+
+
 class FakePaperStore:
-    """The parts of `ingest.store.PaperStore` that retrievers and answers use."""
+    """The parts of `ingest.store.PaperStore` that retrievers and answers use; one paper (the
+    xLSTM pages) unless more are added with `add_pages(..., paper=MAMBA)`."""
 
     def __init__(self, pages: dict[int, str] | None = None) -> None:
         self.embeddings = HashEmbeddings()
@@ -47,17 +64,26 @@ class FakePaperStore:
             collection_metadata={"hnsw:space": "cosine"},
         )
         self._docs: list[Document] = []
+        self._papers: dict[str, tuple[str, str]] = {}  # source -> (title, arXiv id)
         self._version = 0
         self.add_pages(pages if pages is not None else XLSTM_PAGES)
 
-    def add_pages(self, pages: dict[int, str], source: str = "xlstm-2405.04517v2.pdf") -> None:
+    def add_pages(
+        self,
+        pages: dict[int, str],
+        source: str = XLSTM[0],
+        paper: tuple[str, str, str] | None = None,
+    ) -> None:
+        """Adds one chunk per page; `paper` = (source, title, arXiv id) of another paper."""
+        source, title, arxiv_id = paper or (source, XLSTM[1], XLSTM[2])
+        self._papers.setdefault(source, (title, arxiv_id))
         docs = [
             Document(
                 page_content=text,
                 metadata={
                     "source": source,
-                    "title": "xLSTM: Extended Long Short-Term Memory",
-                    "arxiv_id": "2405.04517v2",
+                    "title": title,
+                    "arxiv_id": arxiv_id,
                     "page": page,
                     "chunk_index": page,  # one chunk per page: the next chunk is the next page
                     "chunk_id": f"{source}:{page}",
@@ -74,8 +100,18 @@ class FakePaperStore:
     def all_documents(self) -> list[Document]:
         return list(self._docs)
 
-    def list_papers(self) -> list[dict]:
-        return [{"source": "xlstm-2405.04517v2.pdf"}] if self._docs else []
+    def list_papers(self) -> list[PaperInfo]:
+        infos = []
+        for source, (title, arxiv_id) in self._papers.items():
+            docs = [d for d in self._docs if d.metadata["source"] == source]
+            if docs:
+                pages = len({d.metadata["page"] for d in docs})
+                infos.append(PaperInfo(source[:16], source, title, arxiv_id, pages, len(docs)))
+        return sorted(infos, key=lambda p: p.title.lower())
+
+    def find_papers(self, paper: str) -> list[PaperInfo]:
+        """As `PaperStore.find_papers`: by paper_id (or 6+ prefix), file name, arXiv id, title."""
+        return [p for p in self.list_papers() if _matches(p, paper)]
 
     def version(self) -> str:
         return str(self._version)

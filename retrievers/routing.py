@@ -1,0 +1,65 @@
+"""Which paper an unscoped question that names none is most likely about (paper routing).
+
+In a library of papers a question is nearly always about one of them. The router pools the
+dense top-N and the BM25 top-N chunks of the whole store, gives each paper the reciprocal-rank
+votes of its chunks, and names the paper holding at least `min_share` of all votes; the
+question is then retrieved from that paper alone. Questions no paper dominates stay unscoped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.documents import Document
+
+logger = logging.getLogger(__name__)
+
+
+def paper_votes(rankings: Sequence[Sequence[Document]], rrf_k: float) -> dict[str, float]:
+    """Per paper (`source`), the sum of 1 / (rrf_k + rank) over its chunks in every ranking."""
+    votes: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, doc in enumerate(ranking, start=1):
+            source = str(doc.metadata.get("source", ""))
+            votes[source] = votes.get(source, 0.0) + 1.0 / (rrf_k + rank)
+    return votes
+
+
+def dominant_paper(votes: dict[str, float], min_share: float) -> str | None:
+    """The paper holding at least `min_share` of all votes (and the most), or None."""
+    total = sum(votes.values())
+    if not votes or total <= 0:
+        return None
+    best = max(votes, key=lambda source: votes[source])
+    return best if votes[best] / total >= min_share else None
+
+
+class PaperRouter:
+    """Routes a question to the paper its dense and lexical neighbours come from."""
+
+    def __init__(
+        self, vectorstore: Any, index: Any, depth: int = 40, rrf_k: float = 5, min_share=0.6
+    ) -> None:
+        self.vectorstore = vectorstore
+        self.index = index  # a BM25Index, or None for dense votes only
+        self.depth = depth
+        self.rrf_k = rrf_k
+        self.min_share = min_share
+
+    def votes(self, query: str) -> dict[str, float]:
+        dense = [
+            doc for doc, _ in self.vectorstore.similarity_search_with_score(query, k=self.depth)
+        ]
+        lexical = [doc for doc, _ in self.index.search(query, self.depth)] if self.index else []
+        return paper_votes([dense, lexical], self.rrf_k)
+
+    def route(self, query: str) -> tuple[str, ...]:
+        """The one paper the question is about, or () when none dominates."""
+        if self.min_share > 1:
+            return ()
+        paper = dominant_paper(self.votes(query), self.min_share)
+        if paper:
+            logger.info("routing the question to %s", paper)
+        return (paper,) if paper else ()
