@@ -31,7 +31,7 @@ def study_question(question, retriever, resources, settings) -> dict | None:
     """One question's row: per ranker, whether its first unit is a key-fact unit."""
     from app.answer import content_query
     from app.evidence import candidates_from, dense_scores, lexical_scores
-    from app.metrics import key_term_recall
+    from app.key_terms import key_term_recall
     from app.short_answer import short_answer
     from xlstm_model.reading import read_units
     from xlstm_model.scoring import upr_pmi_scores
