@@ -1,4 +1,4 @@
-"""The scope study: off-paper share and passage key terms, scoped and unscoped, on a two-paper store."""
+"""The scope study: off-paper share and passage key terms on a two-paper store."""
 
 import dataclasses
 from types import SimpleNamespace
