@@ -26,7 +26,7 @@ class RetrieverSettings:
     # "filter" retrieves from those papers only, "boost" fuses their list with the unscoped one,
     # "off" ignores names (retrievers.named). Off by default: on the dev split with 28 papers,
     # "filter" lowered passage key terms (similarity 0.529 -> 0.500, compression 0.543 -> 0.514,
-    # hybrid 0.571 -> 0.543; app.scope_study): xLSTM questions name Mamba, FlashAttention, Llama
+    # hybrid 0.571 -> 0.543; bench.scope_study): xLSTM questions name Mamba, FlashAttention, Llama
     named_papers: str = "off"
     # an unscoped question naming no paper is retrieved from the paper that holds at least this
     # share of the router's reciprocal-rank votes (dense + BM25 top `route_depth`); > 1 = never

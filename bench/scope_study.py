@@ -1,6 +1,6 @@
 """How much a library of papers costs retrieval, and what scoping wins back.
 
-    python -m app.scope_study --questions DEV.jsonl [--variant NAME=SETTINGS ...]
+    python -m bench.scope_study --questions DEV.jsonl [--variant NAME=SETTINGS ...]
 
 For every answerable question and retriever, under each variant of the retriever settings
 (`scoped` = each question's evidence papers; the others unscoped with their own
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.errors import UserError
-from app.metrics import key_term_recall
+from app.key_terms import key_terms_in_passages
 from app.question_set import Question, load_questions
 from retrievers import RETRIEVER_NAMES
 
@@ -58,13 +58,13 @@ def measure(questions: Sequence[Question], resources: Any, name: str, overrides:
         docs = resources.retriever(name, None, **extra).invoke(q.question)
         sources = [d.metadata.get("source") for d in docs]
         off.append(sum(s not in papers for s in sources) / max(len(sources), 1))
-        terms.append(key_term_recall(" ".join(d.page_content for d in docs), q.key_terms) or 0.0)
+        terms.append(key_terms_in_passages([d.page_content for d in docs], q.key_terms) or 0.0)
     n = max(len(questions), 1)
     return {"off_paper": sum(off) / n, "passage_key_terms": sum(terms) / n}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.scope_study", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.scope_study", description=__doc__)
     parser.add_argument("--questions", required=True, help="JSONL question set (dev split)")
     parser.add_argument("--retrievers", default=",".join(RETRIEVER_NAMES))
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=SETTINGS")
