@@ -4,20 +4,20 @@
         [--retrievers similarity,compression,hybrid] [--show-kinds] [--query TEXT ...]
 
 For each answerable question of the split, the share of its `key_terms` that appear in the
-top-k retrieved passages (joined), averaged per retriever and per question type; with `--query`,
-the top-k passages (kind, page, text) of each query instead. Measures the
-store in `$XRAG_DATA_DIR` (default `data/`); needs no trained model.
+top-k retrieved passages (each term within one passage, as `app.evaluate` counts it), averaged
+per retriever and per question type; with `--query`, the top-k passages (kind, page, text) of
+each query instead. Measures the store in `$XRAG_DATA_DIR` (default `data/`); needs no trained
+model.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from app.metrics import key_term_recall
-from app.question_set import load_questions
+from app.key_terms import key_terms_in_passages
+from app.question_set import Question, load_questions, select_split
 
 DEFAULT_QUESTIONS = "app/questions/xlstm_v2.jsonl"
 
@@ -25,7 +25,7 @@ DEFAULT_QUESTIONS = "app/questions/xlstm_v2.jsonl"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", default=DEFAULT_QUESTIONS)
-    parser.add_argument("--split", default="dev", help="question split ('' for all)")
+    parser.add_argument("--split", default="dev", help="dev (default), test or all")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--retrievers", default="similarity,compression,hybrid")
     parser.add_argument("--show-kinds", action="store_true", help="count retrieved unit kinds")
@@ -34,33 +34,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.resources import load_resources
 
     if args.query:
-        return _show(load_resources(require_model=False), args)
+        resources = load_resources(require_model=False)
+        try:
+            return _show(resources, args)
+        finally:
+            resources.close()
 
-    splits = _splits(args.questions)
     questions = [
         q
-        for q in load_questions(args.questions)
-        if q.answerable and q.key_terms and (not args.split or splits.get(q.id) == args.split)
+        for q in select_split(load_questions(args.questions), args.split)
+        if q.answerable and q.key_terms
     ]
     resources = load_resources(require_model=False)
-    print(f"{len(questions)} answerable {args.split or 'all'} questions, top {args.k}")
-    for name in args.retrievers.split(","):
-        retriever = resources.retriever(name, args.k)
-        by_type: dict[str, list[float]] = defaultdict(list)
-        kinds: Counter[str] = Counter()
-        for q in questions:
-            docs = retriever.invoke(q.question)[: args.k]
-            kinds.update(d.metadata.get("kind", "?") for d in docs)
-            recall = key_term_recall("\n".join(d.page_content for d in docs), q.key_terms)
-            by_type[q.type].append(recall or 0.0)
-        scores = [s for values in by_type.values() for s in values]
-        types = ", ".join(
-            f"{t} {sum(v) / len(v):.2f} (n={len(v)})" for t, v in sorted(by_type.items())
-        )
-        print(f"{name}: key terms in top {args.k} = {sum(scores) / len(scores):.3f}; {types}")
-        if args.show_kinds:
-            print(f"  kinds retrieved: {dict(kinds.most_common())}")
+    try:
+        print(f"{len(questions)} answerable {args.split} questions, top {args.k}")
+        for name in args.retrievers.split(","):
+            print(report(resources.retriever(name, args.k), name, questions, args))
+    finally:
+        resources.close()
     return 0
+
+
+def report(retriever, name: str, questions: Sequence[Question], args: argparse.Namespace) -> str:
+    """One retriever's line: key terms in the top k, overall and by question type."""
+    by_type: dict[str, list[float]] = defaultdict(list)
+    kinds: Counter[str] = Counter()
+    for q in questions:
+        docs = retriever.invoke(q.question)[: args.k]
+        kinds.update(d.metadata.get("kind", "?") for d in docs)
+        share = key_terms_in_passages([d.page_content for d in docs], q.key_terms)
+        by_type[q.type].append(share or 0.0)
+    scores = [s for values in by_type.values() for s in values]
+    types = ", ".join(f"{t} {sum(v) / len(v):.2f} (n={len(v)})" for t, v in sorted(by_type.items()))
+    line = f"{name}: key terms in top {args.k} = {sum(scores) / max(len(scores), 1):.3f}; {types}"
+    if args.show_kinds:
+        line += f"\n  kinds retrieved: {dict(kinds.most_common())}"
+    return line
 
 
 def _show(resources, args: argparse.Namespace) -> int:
@@ -71,13 +80,6 @@ def _show(resources, args: argparse.Namespace) -> int:
                 meta = doc.metadata
                 print(f"  [{meta.get('kind', '?')} p{meta.get('page')}] {doc.page_content[:150]!r}")
     return 0
-
-
-def _splits(path: str) -> dict[str, str]:
-    """Question id → its `split` field (read from the file: not every Question carries it)."""
-    with open(path, encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    return {row["id"]: row.get("split", "") for row in rows}
 
 
 if __name__ == "__main__":
