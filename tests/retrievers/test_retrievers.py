@@ -5,7 +5,7 @@ from ingest.sentences import split_sentences
 from retrievers import RETRIEVER_NAMES, RetrieverSettings, build_retriever
 from retrievers.cache import CachedEmbeddings
 from retrievers.hybrid import BM25Index, bm25_tokens, reciprocal_rank_fusion
-from tests.helpers.fake_store import FakePaperStore
+from tests.helpers.fake_store import FakePaperStore, HashEmbeddings
 
 
 @pytest.fixture()
@@ -134,3 +134,43 @@ def test_cached_embeddings_embed_each_text_once(store):
     second = cached.embed_documents(["c d", "a b"])
     assert store.embeddings.calls == before
     assert second == [first[1], first[0]]
+
+
+def _row(model: str, value: str) -> Document:
+    text = f"Table 1 (Method comparison on SlimPajama 15B): Model = {model}; ppl = {value}"
+    return Document(page_content=text, metadata={"kind": "table_row", "page": 9})
+
+
+class _SameVector(HashEmbeddings):
+    """Embeds every text alike: the worst case of rows that differ only in their values."""
+
+    def embed_documents(self, texts):
+        return [[1.0, 0.0] for _ in texts]
+
+    def embed_query(self, text):
+        return [1.0, 0.0]
+
+
+def test_redundancy_filter_keeps_every_row_of_a_table_but_drops_repeated_prose():
+    from langchain_community.document_transformers import EmbeddingsRedundantFilter
+
+    from retrievers.compression import RowKeepingRedundantFilter
+
+    rows = [_row("GPT-3", "14.26"), _row("Llama", "14.25"), _row("Mamba", "13.70")]
+    prose = [Document(page_content=t) for t in ("One sentence.", "Another sentence.")]
+    inner = EmbeddingsRedundantFilter(embeddings=_SameVector(), similarity_threshold=0.95)
+    kept = RowKeepingRedundantFilter(inner=inner).transform_documents([*prose, *rows, rows[0]])
+    texts = [d.page_content for d in kept]
+    assert len(texts) == 4 and texts[0] in ("One sentence.", "Another sentence.")  # one of two
+    assert texts[1:] == [r.page_content for r in rows]  # every row once: a repeated row goes
+    assert all("embedded_doc" in d.state for d in kept)  # the relevance filter reuses vectors
+
+
+def test_compression_splits_prose_into_sentences_but_keeps_a_table_row_whole():
+    from retrievers.sentences import SentenceSplitter
+
+    row = _row("GPT-3", "14.26")
+    row.page_content = "Table 1 (Results. Top: models.): Model = GPT-3; ppl = 14.26"
+    prose = Document(page_content="First sentence here. Second sentence here.")
+    texts = [d.page_content for d in SentenceSplitter().transform_documents([row, prose])]
+    assert texts == [row.page_content, "First sentence here.", "Second sentence here."]
