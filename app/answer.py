@@ -33,7 +33,8 @@ from app.evidence import (
 )
 from app.generator import AnswerGenerator
 from app.reader import ReaderWeights, heuristic_reader, upr_reader, xlstm_reader
-from app.short_answer import short_answer
+from app.refusal import refusal_reason
+from app.short_answer import parse_row, short_answer
 from app.validation import check_question
 
 MODES = ("extractive-xlstm", "extractive", "free-generation")
@@ -81,6 +82,7 @@ class AnswerSettings:
     upr_weight: float = 0.3  # xLSTM re-ranking (z-score x base spread), see bench.rerank_study
     upr_signal: str = "upr-pmi"  # "upr", or "reader" (the trained reader head): the xLSTM signal
     refusal_threshold: float = 0.68  # refuse when the best dense + lexical score is below
+    refuse_unnamed: bool = True  # refuse when the evidence never names what the question names
     compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
     max_new_tokens: int = 96  # free-generation mode
     # The reader (app.reader): weights of its signals next to the dense + lexical score.
@@ -89,6 +91,7 @@ class AnswerSettings:
     role_weight: float = 0.3  # captions, equations, references, headings do not answer
     handoff: float = 0.05  # a pointer hands its score, less this, to what it points to
     short_answer: bool = True  # open factoid and numeric answers with the short answer
+    short_support: int = 2  # quotes after the short answer's own units (the rest is noise)
 
 
 @dataclass
@@ -158,6 +161,15 @@ def is_list_question(question: str) -> bool:
     return bool(_LIST_CUES.search(question))
 
 
+def quoted(unit: Candidate) -> str:
+    """The unit as the answer quotes it: a table row without its caption ("Table 1: Model =
+    GPT-3; ... = 14.26"; the citation keeps the whole unit), anything else as stored."""
+    if unit.kind != "table_row" or (row := parse_row(unit.text)) is None:
+        return unit.text
+    table, _, cells = row
+    return f"{table}: " + "; ".join(f"{column} = {value}" for column, value in cells)
+
+
 def compose(
     question: str, chosen: list[Candidate], short: str | None = None
 ) -> tuple[str, list[Citation]]:
@@ -176,9 +188,9 @@ def compose(
         for c in chosen
     ]
     if is_list_question(question):
-        body = "\n".join(f"- {c.text} {cite(c.metadata)}" for c in chosen)
+        body = "\n".join(f"- {quoted(c)} {cite(c.metadata)}" for c in chosen)
     else:
-        body = " ".join(f"{c.text} {cite(c.metadata)}" for c in chosen)
+        body = " ".join(f"{quoted(c)} {cite(c.metadata)}" for c in chosen)
     return (f"{short}\n\n{body}" if short else body), citations
 
 
@@ -262,9 +274,12 @@ def _extractive(
     best = max(
         c.dense + settings.lexical_weight * c.lexical for c in candidates if c.kind != "window"
     )
-    if best < settings.refusal_threshold:
-        answer.text, answer.refused = REFUSAL, True
-        yield REFUSAL
+    why = refusal_reason(
+        query, docs, best, settings.refusal_threshold, generator.mentions, settings.refuse_unnamed
+    )
+    if why:
+        answer.text, answer.refused = REFUSAL + why, True
+        yield answer.text
         return
     if is_list_question(answer.question):  # a list needs its items, however they score
         items = [c if not c.text.endswith(":") else _demoted(c) for c in candidates]
@@ -275,7 +290,8 @@ def _extractive(
     ranked = [candidates[i] for i in sorted(picked, key=lambda i: -candidates[i].score)]
     short = short_answer(query, ranked, candidates) if settings.short_answer else None
     if short is not None:  # the units it was cut from are quoted first
-        ranked = [*short.units, *(c for c in ranked if all(c is not u for u in short.units))]
+        others = [c for c in ranked if all(c is not u for u in short.units)]
+        ranked = [*short.units, *others[: settings.short_support]]
         answer.short_answer = short.text
     chosen = with_announced_items(ranked, generator.chunk)
     answer.text, answer.citations = compose(answer.question, chosen, answer.short_answer)

@@ -27,6 +27,9 @@ class AnswerGenerator:
     # (source, chunk_index) -> the stored chunk; completes answers that quote a sentence
     # announcing a list (see app.evidence.announced_items). None: no completion.
     chunk: Callable[[str, int], Document | None] | None = None
+    # (source, name key) -> whether that paper mentions the name anywhere (app.refusal); None:
+    # only the retrieved passages are checked
+    mentions: Callable[[str, str], bool] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def require_model(self) -> Any:

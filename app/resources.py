@@ -126,7 +126,11 @@ def load_resources(
     embeddings = CachedEmbeddings(store.embeddings)
     bm25 = BM25Index(store)  # also the in-memory view of the stored chunks
     generator = AnswerGenerator(
-        embeddings=embeddings, run=run, run_dir=str(model_path), chunk=bm25.chunk
+        embeddings=embeddings,
+        run=run,
+        run_dir=str(model_path),
+        chunk=bm25.chunk,
+        mentions=bm25.mentions,
     )
     return Resources(
         store=store,

@@ -22,6 +22,30 @@ _UNKNOWN_COST = 12.0  # per unknown character run, plus per character below
 _UNKNOWN_CHAR_COST = 4.0
 _DOC_WORD_COST = 9.0
 
+_NAME_TOKEN = re.compile(r"[A-Za-z0-9][\w\[\]:.]*[A-Za-z0-9\]]|[A-Za-z0-9]")
+
+
+def name_tokens(text: str) -> list[str]:
+    """Words as names are written: "xLSTM[7:1]", "GSM8K"; hyphens split ("RWKV-4": "RWKV", "4")."""
+    return _NAME_TOKEN.findall(text)
+
+
+def name_key(word: str) -> str:
+    """A name compared without case or brackets: "xLSTM[7:1]" → "xlstm71", "LLMs" → "llm"."""
+    key = re.sub(r"[^a-z0-9]", "", word.lower())
+    plural = len(key) > 3 and key.endswith("s") and word[-2:-1].isupper()
+    return key[:-1] if plural else key
+
+
+def name_keys(text: str) -> set[str]:
+    """Every way `text` writes a name, as keys: its words whole ("RWKV-4" → "rwkv4"), split at
+    hyphens ("rwkv", "4") and without a bracket suffix ("xLSTM[7:1]" → "xlstm71", "xlstm")."""
+    words = [*text.split(), *name_tokens(text)]
+    keys = {name_key(w) for w in words} | {name_key(w.split("[")[0]) for w in words}
+    keys.discard("")
+    return keys
+
+
 # Function words that carry no content for lexical matching (lower case).
 STOP_WORDS = frozenset(
     "a an the of in on for to and or is are was were be been by with as at from that this these "

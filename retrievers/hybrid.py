@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from rank_bm25 import BM25Okapi
 
-from ingest.words import STOP_WORDS
+from ingest.words import STOP_WORDS, name_keys
 from retrievers.settings import RetrieverSettings
 from retrievers.similarity import SimilarityRetriever, with_score
 
@@ -38,6 +38,7 @@ class _Snapshot:
     bm25: BM25Okapi | None = None
     by_position: dict[tuple[str, int], Document] = field(default_factory=dict)
     by_source: dict[str, list[int]] = field(default_factory=dict)  # positions in `docs`
+    names: dict[str, set[str]] = field(default_factory=dict)  # source -> name keys, filled lazily
 
     @classmethod
     def build(cls, docs: list[Document]) -> _Snapshot:
@@ -90,6 +91,15 @@ class BM25Index:
     def chunk(self, source: str, chunk_index: int) -> Document | None:
         """The stored chunk at `chunk_index` of the paper file `source`, if any."""
         return self._current().by_position.get((source, chunk_index))
+
+    def mentions(self, source: str, key: str) -> bool:
+        """Whether the paper file `source` names `key` (an `ingest.words.name_key`) anywhere."""
+        snapshot = self._current()
+        with self._lock:
+            if source not in snapshot.names:
+                docs = (snapshot.docs[i] for i in snapshot.by_source.get(source, []))
+                snapshot.names[source] = set().union(*(name_keys(d.page_content) for d in docs))
+            return key in snapshot.names[source]
 
     def _current(self) -> _Snapshot:
         with self._lock:

@@ -1,0 +1,68 @@
+"""When to refuse: a question about something the evidence never names is not answered.
+
+Two tests, both on the retrieved evidence:
+- support: the best unit's dense + lexical score is below `refusal_threshold` (nothing is
+  about the question at all);
+- unsupported names: the question names something specific — an acronym, a benchmark, a model
+  ("GSM8K", "ImageNet", "BLEU", "kWh") — that no retrieved unit mentions. A topical passage
+  about xLSTM's accuracy does not answer "What accuracy does xLSTM get on GSM8K?".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from langchain_core.documents import Document
+
+from ingest.words import name_key, name_keys, name_tokens
+
+
+def specific_names(question: str) -> list[str]:
+    """Words of the question that name something: an upper-case letter after the first
+    character ("ImageNet", "BLEU", "kWh", "xLSTM") or a word starting with a letter that holds a
+    digit ("GSM8K", "H3"; not "15B")."""
+    names = []
+    for word in name_tokens(question):
+        letters = [c for c in word if c.isalpha()]
+        inner_upper = any(c.isupper() for c in word[1:])
+        mixed = word[0].isalpha() and any(c.isdigit() for c in word)
+        if (inner_upper and len(letters) >= 2) or mixed:
+            names.append(word)
+    return names
+
+
+def unsupported_names(
+    question: str,
+    texts: Sequence[str],
+    mentions: Callable[[str, str], bool] | None = None,
+    sources: Sequence[str] = (),
+) -> list[str]:
+    """The question's specific names that none of `texts` mentions (compared without case,
+    hyphens or brackets) and, with `mentions(source, key)`, no paper of `sources` either: a
+    name the retrieval missed but the paper holds is a retrieval miss, not a reason to refuse."""
+    said = set().union(*(name_keys(text) for text in texts))
+    missing = [n for n in specific_names(question) if name_key(n) not in said]
+    if mentions is not None:
+        missing = [n for n in missing if not any(mentions(s, name_key(n)) for s in sources)]
+    return missing
+
+
+def refusal_reason(
+    question: str,
+    docs: Sequence[Document],
+    best: float,
+    threshold: float,
+    mentions: Callable[[str, str], bool] | None = None,
+    names: bool = True,
+) -> str:
+    """Why the evidence cannot answer, to follow the refusal ("" when it may answer): nothing
+    matches well enough, or (`names`) the question names something neither the retrieved
+    `docs` nor their papers mention."""
+    if best < threshold:
+        return " Nothing retrieved is about it."
+    texts = [d.page_content for d in docs]
+    sources = list(dict.fromkeys(str(d.metadata.get("source", "")) for d in docs))
+    missing = unsupported_names(question, texts, mentions, sources) if names else []
+    if missing:
+        return f" The passages found never mention {', '.join(missing)}."
+    return ""

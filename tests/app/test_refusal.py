@@ -1,0 +1,52 @@
+"""Refusing questions about what the evidence never names."""
+
+from langchain_core.documents import Document
+
+from app.refusal import refusal_reason, specific_names, unsupported_names
+from ingest.words import name_key, name_tokens
+from retrievers.hybrid import BM25Index
+from tests.helpers.fake_store import FakePaperStore
+
+TEXTS = ["xLSTM[7:1] reaches 13.48 while RWKV-4 reaches 15.62 on SlimPajama.", "Large LLMs."]
+
+
+def test_specific_names_are_acronyms_inner_capitals_and_letter_digit_mixes():
+    question = "What top-1 accuracy does xLSTM reach on ImageNet, GSM8K or in kWh, H3 and 15B?"
+    assert specific_names(question) == ["xLSTM", "ImageNet", "GSM8K", "kWh", "H3"]
+    assert specific_names("What is the perplexity of the model in the 15B-token run?") == []
+
+
+def test_name_keys_ignore_case_brackets_hyphens_and_plurals():
+    assert name_key("xLSTM[7:1]") == "xlstm71" and name_key("LLMs") == "llm"
+    assert name_key("Alpacas") == "alpacas"  # a lower-case plural is left alone
+    assert name_tokens("RWKV-4 and GPT-3") == ["RWKV", "4", "and", "GPT", "3"]
+
+
+def test_unsupported_names_are_those_no_text_mentions():
+    assert unsupported_names("Does xLSTM[7:1] beat RWKV4 on GSM8K?", TEXTS) == ["GSM8K"]
+    assert unsupported_names("How many LLMs are compared?", TEXTS) == []
+
+
+def test_a_name_the_paper_holds_elsewhere_is_no_reason_to_refuse():
+    def mentions(source, key):
+        return source == "a.pdf" and key == "gsm8k"
+
+    assert unsupported_names("Any GSM8K score?", TEXTS, mentions, ["b.pdf"]) == ["GSM8K"]
+    assert unsupported_names("Any GSM8K score?", TEXTS, mentions, ["a.pdf", "b.pdf"]) == []
+
+
+def test_refusal_reason_says_why():
+    docs = [Document(page_content=t, metadata={"source": "x.pdf"}) for t in TEXTS]
+    assert refusal_reason("xLSTM on WMT?", docs, 0.9, 0.5) == (
+        " The passages found never mention WMT."
+    )
+    assert refusal_reason("xLSTM on WMT?", docs, 0.9, 0.5, names=False) == ""
+    assert refusal_reason("xLSTM?", docs, 0.1, 0.5) == " Nothing retrieved is about it."
+    assert refusal_reason("xLSTM[7:1]?", docs, 0.9, 0.5) == ""
+
+
+def test_bm25_index_knows_which_names_each_paper_mentions():
+    index = BM25Index(FakePaperStore())
+    source = "xlstm-2405.04517v2.pdf"
+    assert index.mentions(source, name_key("sLSTM")) and index.mentions(source, "lstm")
+    assert not index.mentions(source, "gsm8k") and not index.mentions("other.pdf", "lstm")
