@@ -28,6 +28,7 @@ from app.evidence import (
     candidates_from,
     score_candidates,
     select,
+    table_candidates,
     with_announced_items,
     with_enumeration_siblings,
 )
@@ -93,6 +94,7 @@ class AnswerSettings:
     role_weight: float = 0.3  # captions, equations, references, headings do not answer
     handoff: float = 0.05  # a pointer hands its score, less this, to what it points to
     short_answer: bool = True  # open factoid and numeric answers with the short answer
+    read_tables: bool = True  # also read the rows of tables the evidence names
     short_support: int = 1  # quotes after the short answer's own units (dev: 2 adds words only)
 
 
@@ -264,6 +266,9 @@ def _extractive(
         answer.text, answer.refused = REFUSAL, True
         yield REFUSAL
         return
+    retrieved = len(candidates)
+    if settings.read_tables:  # rows of the tables the evidence names (the fact next door)
+        candidates += table_candidates(candidates, generator.table_rows, len(docs))
     vectors = score_candidates(
         query,
         candidates,
@@ -271,10 +276,13 @@ def _extractive(
         settings.lexical_weight,
         readers=reader_signals(settings, generator),
         handoff=settings.handoff,
+        idf_from=retrieved,
     )
     # refusal reads single units: a window's score repeats its sentences'
     best = max(
-        c.dense + settings.lexical_weight * c.lexical for c in candidates if c.kind != "window"
+        c.dense + settings.lexical_weight * c.lexical
+        for c in candidates
+        if c.kind != "window" and c.doc_index < len(docs)  # retrieved units only
     )
     why = refusal_reason(
         query, docs, best, settings.refusal_threshold, generator.mentions, settings.refuse_unnamed

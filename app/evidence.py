@@ -67,6 +67,50 @@ def candidates_from(docs: Sequence[Document], max_candidates: int = 60) -> list[
     return out[:max_candidates]
 
 
+_TABLE_LABEL = re.compile(r"^Table\s*(\d+)\b")
+
+
+def tables_named(candidates: Sequence[Candidate]) -> list[tuple[str, int]]:
+    """(paper file, table number) of every table the evidence shows or names: a row or a
+    whole table, a caption ("Table 2: ..."), a pointer ("as shown in Table 2"); in order."""
+    named: dict[tuple[str, int], None] = {}
+    for c in candidates:
+        source = str(c.metadata.get("source", ""))
+        if c.kind in ("table_row", "table") and str(c.metadata.get("table", "")).isdigit():
+            number = str(c.metadata["table"])
+        elif (match := _TABLE_LABEL.match(c.text)) is not None:
+            number = match.group(1)
+        else:
+            number = pointed_table(c.text) or ""
+        if number.isdigit():
+            named[(source, int(number))] = None
+    return list(named)
+
+
+def table_candidates(
+    candidates: Sequence[Candidate],
+    rows_of: Callable[[str, int], Sequence[Document]] | None,
+    doc_index: int,
+    max_tables: int = 3,
+    max_rows: int = 60,
+) -> list[Candidate]:
+    """The rows of the first `max_tables` tables the evidence names that are not candidates
+    yet (the fact next door: a caption or a pointer was retrieved, the row holding the value
+    was not); at most `max_rows`, marked as coming after the `doc_index` retrieved documents."""
+    if rows_of is None:
+        return []
+    seen = {c.text.lower() for c in candidates}
+    out: list[Candidate] = []
+    for source, table in tables_named(candidates)[:max_tables]:
+        for position, doc in enumerate(rows_of(source, table)):
+            text = " ".join(doc.page_content.split())
+            if text and text.lower() not in seen and len(out) < max_rows:
+                seen.add(text.lower())
+                row = Candidate(text, doc_index, doc.metadata, kind="table_row", position=position)
+                out.append(row)
+    return out
+
+
 def _units_of(doc: Document) -> list[tuple[str, str]]:
     """(text, role) of each unit of one retrieved document."""
     kind = doc.metadata.get("kind")
@@ -90,14 +134,16 @@ def _windows(
     return out
 
 
-def lexical_scores(question: str, texts: Sequence[str]) -> np.ndarray:
-    """Idf-weighted share of the question's content tokens found in each text, in [0, 1]."""
+def lexical_scores(question: str, texts: Sequence[str], idf_from: int | None = None) -> np.ndarray:
+    """Idf-weighted share of the question's content tokens found in each text, in [0, 1]; the
+    idf counts the first `idf_from` texts (all when None), so added texts change no score."""
     q_tokens = set(bm25_tokens(question))
     if not q_tokens or not texts:
         return np.zeros(len(texts))
     token_sets = [set(bm25_tokens(t)) for t in texts]
-    n = len(texts)
-    weight = {t: math.log(1 + n / (1 + sum(t in s for s in token_sets))) for t in q_tokens}
+    counted = token_sets[:idf_from] if idf_from else token_sets
+    n = len(counted)
+    weight = {t: math.log(1 + n / (1 + sum(t in s for s in counted))) for t in q_tokens}
     total = sum(weight.values()) or 1.0
     return np.array([sum(weight[t] for t in q_tokens & s) / total for s in token_sets])
 
@@ -138,14 +184,16 @@ def score_candidates(
     lexical_weight: float,
     readers: Sequence[ReaderSignal] = (),
     handoff: float = 0.0,
+    idf_from: int | None = None,
 ) -> np.ndarray:
     """Sets each candidate's signals and combined `score`; returns the unit sentence vectors.
 
     The score is dense + lexical_weight * lexical, plus each reader's weighted scores; then
-    pointers hand their score to what they point to (`hand_off`, `handoff` below their own)."""
+    pointers hand their score to what they point to (`hand_off`, `handoff` below their own).
+    The lexical idf counts the first `idf_from` candidates (the retrieved ones)."""
     texts = [c.text for c in candidates]
     dense, vectors = dense_scores(question, texts, embeddings)
-    lexical = lexical_scores(question, texts)
+    lexical = lexical_scores(question, texts, idf_from)
     base = dense + lexical_weight * lexical
     for c, d, lx, s in zip(candidates, dense, lexical, base, strict=True):
         c.dense, c.lexical, c.score = float(d), float(lx), float(s)
@@ -193,8 +241,9 @@ def hand_off(candidates: list[Candidate], base: np.ndarray, below: float) -> Non
         targets = [j for j, t in enumerate(candidates) if table and _in_table(t, table)]
         if not targets and (c.doc_index, c.position + 1) in at:
             targets = [at[(c.doc_index, c.position + 1)]]
-        for j in targets:
-            lifted = float(base[i]) - below + candidates[j].reader
+        best = max((float(base[j]) for j in targets), default=0.0)
+        for j in targets:  # the best-matching target gets the pointer's score, the rest less
+            lifted = float(base[i]) - below - (best - float(base[j])) + candidates[j].reader
             candidates[j].score = max(candidates[j].score, lifted)
 
 

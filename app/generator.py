@@ -30,6 +30,9 @@ class AnswerGenerator:
     # (source, name key) -> whether that paper mentions the name anywhere (app.refusal); None:
     # only the retrieved passages are checked
     mentions: Callable[[str, str], bool] | None = None
+    # (source, table number) -> that table's row units: an answer reads the rows of a table
+    # its evidence names (app.evidence.table_candidates). None: only retrieved rows are read.
+    table_rows: Callable[[str, int], list[Document]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def require_model(self) -> Any:

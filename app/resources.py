@@ -131,6 +131,7 @@ def load_resources(
         run_dir=str(model_path),
         chunk=bm25.chunk,
         mentions=bm25.mentions,
+        table_rows=bm25.table_rows,
     )
     return Resources(
         store=store,

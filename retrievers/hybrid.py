@@ -101,6 +101,17 @@ class BM25Index:
                 snapshot.names[source] = set().union(*(name_keys(d.page_content) for d in docs))
             return key in snapshot.names[source]
 
+    def table_rows(self, source: str, table: int) -> list[Document]:
+        """The row units of Table `table` of the paper file `source`, in table order."""
+        snapshot = self._current()
+        rows = [
+            snapshot.docs[i]
+            for i in snapshot.by_source.get(source, [])
+            if snapshot.docs[i].metadata.get("kind") == "table_row"
+            and str(snapshot.docs[i].metadata.get("table")) == str(table)
+        ]
+        return sorted(rows, key=lambda d: int(d.metadata.get("chunk_index", 0)))
+
     def _current(self) -> _Snapshot:
         with self._lock:
             version = self._store.version()

@@ -9,6 +9,8 @@ from app.evidence import (
     announced_items,
     enumeration_rank,
     select,
+    table_candidates,
+    tables_named,
     with_announced_items,
     with_enumeration_siblings,
 )
@@ -120,3 +122,53 @@ def test_marked_items_skip_the_explanations_between_them():
     assert [x.metadata["i"] for x in announced_items(c, _lookup)] == [41, 42, 43]
     for i in (40, 41, 42, 43):
         del CHUNKS[i]
+
+
+SOURCE = "xlstm.pdf"
+
+
+def _row(table: int, model: str, index: int) -> Document:
+    text = f"Table {table} (Results): Model = {model}; ppl = {10 + index}.5"
+    metadata = {"source": SOURCE, "kind": "table_row", "table": table, "chunk_index": index}
+    return Document(page_content=text, metadata=metadata)
+
+
+def test_tables_named_reads_rows_captions_and_pointers_in_order():
+    cands = [
+        Candidate("Cats sleep.", 0, {"source": SOURCE}),
+        Candidate("Model = A; ppl = 3", 0, {"source": SOURCE, "table": 2}, kind="table_row"),
+        Candidate("Table 3: Ablations of the gates.", 1, {"source": SOURCE}, kind="caption"),
+        Candidate("As shown in Table 4, it helps.", 2, {"source": SOURCE}),
+        Candidate("Table 2 again: Model = B", 2, {"source": SOURCE}),
+    ]
+    assert tables_named(cands) == [(SOURCE, 2), (SOURCE, 3), (SOURCE, 4)]
+
+
+def test_table_candidates_add_the_named_tables_missing_rows_after_the_retrieved_ones():
+    rows = {1: [_row(1, m, i) for i, m in enumerate(["GPT-3", "Llama", "Mamba"])]}
+    retrieved = [
+        Candidate(
+            " ".join(rows[1][0].page_content.split()), 0, rows[1][0].metadata, kind="table_row"
+        )
+    ]
+    added = table_candidates(retrieved, lambda s, t: rows.get(t, []), doc_index=5)
+    assert [c.text.split("Model = ")[1][:5] for c in added] == ["Llama", "Mamba"]
+    assert all(c.doc_index == 5 and c.kind == "table_row" for c in added)
+    assert len(table_candidates(retrieved, lambda s, t: rows[1], 5, max_rows=1)) == 1
+    assert table_candidates(retrieved, None, 5) == []
+
+
+def test_bm25_index_gives_a_tables_rows_in_order():
+    from retrievers.hybrid import BM25Index
+
+    docs = [_row(1, "Mamba", 3), _row(2, "LSTM", 1), _row(1, "GPT-3", 0)]
+    docs.append(
+        Document(
+            page_content="Table 1 (Results)",
+            metadata={"source": SOURCE, "table": 1, "kind": "table"},
+        )
+    )
+    store = type("Store", (), {"version": lambda self: "1", "all_documents": lambda self: docs})()
+    rows = BM25Index(store).table_rows(SOURCE, 1)
+    assert [d.metadata["chunk_index"] for d in rows] == [0, 3]
+    assert BM25Index(store).table_rows("other.pdf", 1) == []

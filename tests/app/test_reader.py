@@ -227,3 +227,16 @@ def test_candidates_keep_marked_units_whole_and_add_short_windows():
 def test_no_units_no_scores():
     assert heuristic_reader()("Why?", []) == []
     assert candidates_from([Document("   ")]) == []
+
+
+def test_a_pointer_lifts_the_rows_it_names_in_their_own_order():
+    cands = _units(
+        ("As shown in Table 1, GPT-3 is worse.", "text"),
+        ("Table 1 (Results): Model = Llama; ppl = 14.25", "table_row"),
+        (ROW, "table_row"),
+    )
+    for c, s in zip(cands, (0.9, 0.2, 0.3), strict=True):
+        c.score = s
+    hand_off(cands, np.array([0.9, 0.2, 0.3]), below=0.05)
+    assert cands[2].score == pytest.approx(0.85)  # the row matching the question best
+    assert cands[1].score == pytest.approx(0.75)  # keeps its distance below it
