@@ -1,7 +1,8 @@
 """Choose answer settings on the dev split: a grid of `--set` values, retrieval done once.
 
     python -m bench.tune_answers [--split dev] [--retrievers similarity,compression]
-        [--grid margin=0.04,0.1] [--grid max_sentences=2,3] [--set mode=extractive] [--out FILE]
+        [--grid margin=0.04,0.1] [--grid max_sentences=2,3] [--set mode=extractive]
+        [--model-dir RUN] [--out FILE]
 
 Every combination of the `--grid` values (on top of the `--set` ones) answers every question of
 the split with every retriever; the retrieved documents are cached per (retriever, k, question),
@@ -118,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--retrievers", default=DEFAULT_RETRIEVERS)
     parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument(
+        "--model-dir", default=None, help="trained run (default: data/models/default)"
+    )
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args(argv)
     try:
@@ -126,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.resources import load_resources
 
         mode = answer_settings(base).mode
-        resources = load_resources(require_model=mode != "extractive")
+        resources = load_resources(model_dir=args.model_dir, require_model=mode != "extractive")
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

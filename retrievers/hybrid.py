@@ -109,6 +109,8 @@ class BM25Index:
             for i in snapshot.by_source.get(source, [])
             if snapshot.docs[i].metadata.get("kind") == "table_row"
             and str(snapshot.docs[i].metadata.get("table")) == str(table)
+            # a figure's data table ("Figure 7") shares numbers with Table 7
+            and str(snapshot.docs[i].metadata.get("table_name", "Table")).startswith("Table")
         ]
         return sorted(rows, key=lambda d: int(d.metadata.get("chunk_index", 0)))
 

@@ -227,3 +227,14 @@ def test_short_answers_can_be_switched_off(store):
     q = "Which SlimPajama perplexity does GPT-3 reach in Table 1?"
     answer = answer_question(q, _Fixed(_table_docs()), generator, settings)
     assert answer.short_answer is None and not answer.text.startswith("14.26")
+
+
+def test_quotes_stop_at_the_word_budget_but_the_first_is_kept():
+    from app.answer import within_words
+    from app.evidence import Candidate
+
+    units = [Candidate(" ".join(["word"] * n), 0, {}) for n in (30, 20, 15)]
+    assert [len(u.text.split()) for u in within_words(units, 60)] == [30, 20]
+    assert [len(u.text.split()) for u in within_words(units, 10)] == [30]
+    answer = ask(store=FakePaperStore(), question="What memory does the mLSTM have?", max_words=5)
+    assert len(answer.citations) == 1

@@ -169,6 +169,9 @@ def test_bm25_index_gives_a_tables_rows_in_order():
         )
     )
     store = type("Store", (), {"version": lambda self: "1", "all_documents": lambda self: docs})()
+    figure = _row(1, "Llama", 5)
+    figure.metadata["table_name"] = "Figure 1"
+    docs.append(figure)
     rows = BM25Index(store).table_rows(SOURCE, 1)
     assert [d.metadata["chunk_index"] for d in rows] == [0, 3]
     assert BM25Index(store).table_rows("other.pdf", 1) == []
