@@ -21,6 +21,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
+from app.compose import Citation, compose, is_list_question, within_words
 from app.errors import UserError
 from app.evidence import (
     Candidate,
@@ -29,25 +30,17 @@ from app.evidence import (
     score_candidates,
     select,
     table_candidates,
-    with_announced_items,
-    with_enumeration_siblings,
 )
 from app.generator import AnswerGenerator
+from app.lists import with_announced_items, with_enumeration_siblings
 from app.reader import ReaderWeights, heuristic_reader, upr_reader, xlstm_reader
 from app.refusal import refusal_reason
-from app.short_answer import parse_row, short_answer
+from app.short_answer import short_answer
 from app.validation import check_question
 
 MODES = ("extractive-xlstm", "extractive", "free-generation")
 UPR_SIGNALS = ("upr-pmi", "upr", "reader")  # "reader": the xLSTM's trained reader head
 REFUSAL = "The ingested papers do not answer this question."
-_LIST_CUES = re.compile(
-    r"\b(bullet|list|enumerate|which (are|were)|what are|name (the|all)|improvements|"
-    r"advantages|differences|components|steps)\b",
-    re.IGNORECASE,
-)
-
-
 # How the answer should look, not what it is about: kept out of retrieval and evidence scoring.
 _FORMAT_SENTENCE = re.compile(
     r"^(please\s+)?(answer|respond|reply|write|use|give|format|keep)\b.*"
@@ -103,17 +96,6 @@ class AnswerSettings:
 
 
 @dataclass
-class Citation:
-    paper: str
-    page: int
-    quote: str
-    kind: str = "text"  # the quoted unit's role: text, table_row, window, ... (app.reader.ROLES)
-    score: float = 0.0  # the unit's evidence score (dense + lexical + readers)
-    reader: float = 0.0  # the reader's part of it
-    span: str = ""  # the short span the trained xLSTM reader chose in this quote ("" if none)
-
-
-@dataclass
 class Source:
     paper: str
     page: int
@@ -137,19 +119,6 @@ class Answer:
     short_answer: str | None = None  # "14.26 — GPT-3, Table 1, ...", cut from the first quote
 
 
-def paper_label(metadata: dict) -> str:
-    """A short name for citations: "xLSTM" from "xLSTM: Extended Long Short-Term Memory"."""
-    title = str(metadata.get("title") or "").strip()
-    head = title.split(":")[0].strip()
-    if head and len(head) <= 24:
-        return head
-    return str(metadata.get("source") or "paper").removesuffix(".pdf")
-
-
-def cite(metadata: dict) -> str:
-    return f"[{paper_label(metadata)}, p. {metadata.get('page', '?')}]"
-
-
 def sources_from(docs: list[Document]) -> list[Source]:
     return [
         Source(
@@ -163,43 +132,6 @@ def sources_from(docs: list[Document]) -> list[Source]:
         )
         for d in docs
     ]
-
-
-def is_list_question(question: str) -> bool:
-    return bool(_LIST_CUES.search(question))
-
-
-def quoted(unit: Candidate) -> str:
-    """The unit as the answer quotes it: a table row without its caption ("Table 1: Model =
-    GPT-3; ... = 14.26"; the citation keeps the whole unit), anything else as stored."""
-    if unit.kind != "table_row" or (row := parse_row(unit.text)) is None:
-        return unit.text
-    table, _, cells = row
-    return f"{table}: " + "; ".join(f"{column} = {value}" for column, value in cells)
-
-
-def compose(
-    question: str, chosen: list[Candidate], short: str | None = None
-) -> tuple[str, list[Citation]]:
-    """Prose (or bullets for list questions), each sentence followed by its page citation;
-    opened by the short answer (cut from the first quote) when there is one."""
-    citations = [
-        Citation(
-            str(c.metadata.get("source", "")),
-            int(c.metadata.get("page", 0)),
-            c.text,
-            kind=c.kind,
-            score=round(c.score, 4),
-            reader=round(c.reader, 4),
-            span=c.xlstm_span,
-        )
-        for c in chosen
-    ]
-    if is_list_question(question):
-        body = "\n".join(f"- {quoted(c)} {cite(c.metadata)}" for c in chosen)
-    else:
-        body = " ".join(f"{quoted(c)} {cite(c.metadata)}" for c in chosen)
-    return (f"{short}\n\n{body}" if short else body), citations
 
 
 def reader_signals(settings: AnswerSettings, generator: AnswerGenerator) -> list[ReaderSignal]:
@@ -308,27 +240,11 @@ def _extractive(
         ranked = [*short.units, *others[: settings.short_support]]
         answer.short_answer = short.text
     chosen = with_announced_items(ranked, generator.chunk)
-    chosen = within_words(chosen, settings.max_words - _words(answer.short_answer or ""))
+    chosen = within_words(chosen, settings.max_words - len((answer.short_answer or "").split()))
     answer.text, answer.citations = compose(answer.question, chosen, answer.short_answer)
     answer.groundedness = 1.0  # every sentence is quoted from the papers (retrieved evidence, or
     # the stored chunks completing an announced list)
     yield from answer.text.splitlines(keepends=True)
-
-
-def _words(text: str) -> int:
-    return len(text.split())
-
-
-def within_words(units: list[Candidate], budget: int) -> list[Candidate]:
-    """The first units, in order, whose quotes fit in `budget` words (the first always does):
-    a reader wants the answer, not every quote that scored near it."""
-    kept, used = [], 0
-    for unit in units:
-        used += _words(quoted(unit))
-        if kept and used > budget:
-            break
-        kept.append(unit)
-    return kept
 
 
 def _demoted(candidate: Candidate) -> Candidate:

@@ -25,7 +25,7 @@ class AnswerGenerator:
     run: Any = None  # xlstm_model.checkpoint.LoadedRun
     run_dir: str | None = None
     # (source, chunk_index) -> the stored chunk; completes answers that quote a sentence
-    # announcing a list (see app.evidence.announced_items). None: no completion.
+    # announcing a list (see app.lists.announced_items). None: no completion.
     chunk: Callable[[str, int], Document | None] | None = None
     # (source, name key) -> whether that paper mentions the name anywhere (app.refusal); None:
     # only the retrieved passages are checked

@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from app.answer import Answer, Citation, Source, paper_label
+from app.answer import Answer, Source
+from app.compose import Citation, paper_label
 from app.short_answer import parse_row
 
 PageKey = tuple[str, int]  # (paper file name, page)

@@ -230,7 +230,7 @@ def test_short_answers_can_be_switched_off(store):
 
 
 def test_quotes_stop_at_the_word_budget_but_the_first_is_kept():
-    from app.answer import within_words
+    from app.compose import within_words
     from app.evidence import Candidate
 
     units = [Candidate(" ".join(["word"] * n), 0, {}) for n in (30, 20, 15)]

@@ -3,14 +3,11 @@
 import numpy as np
 from langchain_core.documents import Document
 
-from app.evidence import (
-    Candidate,
+from app.evidence import Candidate, select, table_candidates, tables_named
+from app.lists import (
     after_overlap,
     announced_items,
     enumeration_rank,
-    select,
-    table_candidates,
-    tables_named,
     with_announced_items,
     with_enumeration_siblings,
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.answer import Answer, Citation, Source
+from app.answer import Answer, Source
+from app.compose import Citation
 from app.ui_evidence import (
     answer_display,
     answer_markdown,

@@ -1,0 +1,97 @@
+"""How an answer reads: its quotes, each followed by its page citation, within a word budget.
+
+`compose` writes prose (bullets for list questions) from the chosen units, opened by the short
+answer when there is one; `quoted` is how a unit is quoted (a table row without its caption);
+`within_words` stops quoting at the answer's word budget.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.evidence import Candidate
+from app.short_answer import parse_row
+
+_LIST_CUES = re.compile(
+    r"\b(bullet|list|enumerate|which (are|were)|what are|name (the|all)|improvements|"
+    r"advantages|differences|components|steps)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Citation:
+    paper: str
+    page: int
+    quote: str
+    kind: str = "text"  # the quoted unit's role: text, table_row, window, ... (app.reader.ROLES)
+    score: float = 0.0  # the unit's evidence score (dense + lexical + readers)
+    reader: float = 0.0  # the reader's part of it
+    span: str = ""  # the short span the trained xLSTM reader chose in this quote ("" if none)
+
+
+def paper_label(metadata: dict) -> str:
+    """A short name for citations: "xLSTM" from "xLSTM: Extended Long Short-Term Memory"."""
+    title = str(metadata.get("title") or "").strip()
+    head = title.split(":")[0].strip()
+    if head and len(head) <= 24:
+        return head
+    return str(metadata.get("source") or "paper").removesuffix(".pdf")
+
+
+def cite(metadata: dict) -> str:
+    return f"[{paper_label(metadata)}, p. {metadata.get('page', '?')}]"
+
+
+def is_list_question(question: str) -> bool:
+    return bool(_LIST_CUES.search(question))
+
+
+def quoted(unit: Candidate) -> str:
+    """The unit as the answer quotes it: a table row without its caption ("Table 1: Model =
+    GPT-3; ... = 14.26"; the citation keeps the whole unit), anything else as stored."""
+    if unit.kind != "table_row" or (row := parse_row(unit.text)) is None:
+        return unit.text
+    table, _, cells = row
+    return f"{table}: " + "; ".join(f"{column} = {value}" for column, value in cells)
+
+
+def compose(
+    question: str, chosen: list[Candidate], short: str | None = None
+) -> tuple[str, list[Citation]]:
+    """Prose (or bullets for list questions), each sentence followed by its page citation;
+    opened by the short answer (cut from the first quote) when there is one."""
+    citations = [
+        Citation(
+            str(c.metadata.get("source", "")),
+            int(c.metadata.get("page", 0)),
+            c.text,
+            kind=c.kind,
+            score=round(c.score, 4),
+            reader=round(c.reader, 4),
+            span=c.xlstm_span,
+        )
+        for c in chosen
+    ]
+    if is_list_question(question):
+        body = "\n".join(f"- {quoted(c)} {cite(c.metadata)}" for c in chosen)
+    else:
+        body = " ".join(f"{quoted(c)} {cite(c.metadata)}" for c in chosen)
+    return (f"{short}\n\n{body}" if short else body), citations
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def within_words(units: list[Candidate], budget: int) -> list[Candidate]:
+    """The first units, in order, whose quotes fit in `budget` words (the first always does):
+    a reader wants the answer, not every quote that scored near it."""
+    kept, used = [], 0
+    for unit in units:
+        used += _words(quoted(unit))
+        if kept and used > budget:
+            break
+        kept.append(unit)
+    return kept
