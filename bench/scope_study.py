@@ -12,6 +12,7 @@ Retrieval only (no answers), so variants compare in seconds; `app.evaluate` give
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from app.errors import UserError
 from app.key_terms import key_terms_in_passages
 from app.question_set import Question, load_questions
-from retrievers import RETRIEVER_NAMES
+from retrievers import RETRIEVER_NAMES, RetrieverSettings
 
 DEFAULT_VARIANTS = (
     "scoped=scoped",
@@ -37,9 +38,12 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     if spec == "scoped":
         return name, {"scoped": True}
     overrides: dict[str, Any] = {}
+    types = {f.name: type(f.default) for f in dataclasses.fields(RetrieverSettings)}
     for item in filter(None, spec.split(",")):
         field, _, value = item.partition(":")
-        overrides[field] = float(value) if field == "route_share" else value
+        if field not in types:
+            raise UserError(f"--variant {text!r}: {field!r} is no retriever setting")
+        overrides[field] = types[field](value)  # "80" -> 80 for route_depth, not "80"
     return name, overrides
 
 

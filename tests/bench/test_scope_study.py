@@ -3,6 +3,9 @@
 import dataclasses
 from types import SimpleNamespace
 
+import pytest
+
+from app.errors import UserError
 from app.question_set import Question
 from bench.scope_study import measure, parse_variant
 from retrievers import RetrieverSettings, build_retriever
@@ -34,6 +37,12 @@ def test_parse_variant_reads_scoped_and_settings():
         "r",
         {"named_papers": "filter", "route_share": 0.5},
     )
+    assert parse_variant("d=route_depth:80") == (
+        "d",
+        {"route_depth": 80},
+    )  # an int, as chroma needs
+    with pytest.raises(UserError):
+        parse_variant("x=no_such_field:1")
 
 
 def test_scoping_removes_other_papers_and_keeps_the_key_terms():
