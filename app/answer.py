@@ -39,7 +39,7 @@ from app.short_answer import short_answer
 from app.validation import check_question
 
 MODES = ("extractive-xlstm", "extractive", "free-generation")
-UPR_SIGNALS = ("upr-pmi", "upr", "reader")  # "reader": the xLSTM's trained reader head
+UPR_SIGNALS = ("auto", "upr-pmi", "upr", "reader")  # "reader": the xLSTM's trained reader head
 REFUSAL = "The ingested papers do not answer this question."
 # How the answer should look, not what it is about: kept out of retrieval and evidence scoring.
 _FORMAT_SENTENCE = re.compile(
@@ -78,7 +78,10 @@ class AnswerSettings:
     # xLSTM re-ranking (z-score x base spread), see bench.rerank_study; dev (83 questions): 0.3
     # lowered key terms (similarity 0.737 -> 0.704), 0.1 leaves them as extractive has them
     upr_weight: float = 0.1
-    upr_signal: str = "upr-pmi"  # "upr", or "reader" (the trained reader head): the xLSTM signal
+    # the xLSTM's signal: "reader" (the trained reader head), "upr-pmi" or "upr" (re-ranking by
+    # the language model); "auto" = the reader when the model has a reader head (`make train`
+    # trains one), else upr-pmi
+    upr_signal: str = "auto"
     refusal_threshold: float = 0.68  # refuse when the best dense + lexical score is below
     refuse_unnamed: bool = True  # refuse when the evidence never names what the question names
     compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
@@ -136,17 +139,25 @@ def sources_from(docs: list[Document]) -> list[Source]:
     ]
 
 
+def xlstm_signal(choice: str, generator: AnswerGenerator) -> str:
+    """The xLSTM signal an answer uses: `choice`, with "auto" resolved by the loaded model."""
+    if choice != "auto":
+        return choice
+    return "reader" if generator.has_reader() else "upr-pmi"
+
+
 def reader_signals(settings: AnswerSettings, generator: AnswerGenerator) -> list[ReaderSignal]:
     """The readers of the evidence: the heuristic reader, and the xLSTM's UPR re-ranking in
     the "extractive-xlstm" mode (on the best 12 units, z-scored like before)."""
     weights = ReaderWeights(settings.type_weight, settings.novelty_weight, settings.role_weight)
     readers = [ReaderSignal(heuristic_reader(weights), 1.0, name="heuristic")]
     if settings.mode == "extractive-xlstm":
-        if settings.upr_signal == "reader":
+        if xlstm_signal(settings.upr_signal, generator) == "reader":
             xlstm = xlstm_reader(generator.read)
             readers.append(ReaderSignal(xlstm, settings.upr_weight, 12, True, "xlstm-reader"))
         else:
-            upr = functools.partial(generator.upr_scores, signal=settings.upr_signal)
+            signal = "upr-pmi" if settings.upr_signal == "auto" else settings.upr_signal
+            upr = functools.partial(generator.upr_scores, signal=signal)
             readers.append(ReaderSignal(upr_reader(upr), settings.upr_weight, 12, True, "upr"))
     return readers
 

@@ -58,6 +58,11 @@ class AnswerGenerator:
         with self._lock:
             return score(run, question, passages)
 
+    def has_reader(self) -> bool:
+        """Whether the loaded model has a reader head (trained with `--qa reader`)."""
+        model = getattr(self.run, "model", None)
+        return getattr(model, "reader_head", None) is not None
+
     def read(self, question: str, passages: list[str]) -> list:
         """The trained xLSTM reader's `xlstm_model.reading.Reading` (score, quoted span) per
         passage; UserError when the model has no reader head."""

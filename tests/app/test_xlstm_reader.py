@@ -33,6 +33,11 @@ def test_xlstm_reader_scores_units_and_keeps_the_chosen_span() -> None:
 
 def test_the_settings_switch_picks_the_reader_or_upr() -> None:
     class Generator:
+        reader_head = False
+
+        def has_reader(self):
+            return self.reader_head
+
         def read(self, question, texts):
             return []
 
@@ -40,7 +45,15 @@ def test_the_settings_switch_picks_the_reader_or_upr() -> None:
             return []
 
     reader = reader_signals(AnswerSettings(upr_signal="reader"), Generator())
-    upr = reader_signals(AnswerSettings(), Generator())
+    upr = reader_signals(AnswerSettings(), Generator())  # "auto": this model has no reader head
+    with_head = Generator()
+    with_head.reader_head = True
+    auto = reader_signals(AnswerSettings(), with_head)
+    assert [r.name for r in auto] == ["heuristic", "xlstm-reader"]
+    assert [r.name for r in reader_signals(AnswerSettings(upr_signal="upr"), with_head)] == [
+        "heuristic",
+        "upr",
+    ]
     extractive = reader_signals(AnswerSettings(mode="extractive", upr_signal="reader"), Generator())
     assert [r.name for r in reader] == ["heuristic", "xlstm-reader"]
     assert [r.name for r in upr] == ["heuristic", "upr"]
