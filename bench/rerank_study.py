@@ -115,8 +115,10 @@ def study(
     runs = [("none", 0.0)] + [(name, w) for name in signals for w in weights]
     rows = []
     for name, weight in runs:
+        # every signal goes through the UPR seam (`upr_scores`, replaced below); "auto" would
+        # read a model with a reader head through `read` and ignore the replaced signal
         settings = dataclasses.replace(
-            resources.settings, mode="extractive-xlstm", upr_weight=weight
+            resources.settings, mode="extractive-xlstm", upr_weight=weight, upr_signal="upr-pmi"
         )
         if name != "none":
             fn = signals[name]  # the answer path also passes `signal=`, ignored here

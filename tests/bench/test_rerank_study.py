@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.answer import AnswerSettings
+from app.answer import Answer, AnswerSettings
 from app.generator import AnswerGenerator
 from app.question_set import Question
 from bench.rerank_study import main, model_signals, random_signal, study
@@ -78,3 +78,20 @@ def test_bad_weights_are_a_one_line_error(capsys):
     assert capsys.readouterr().err == (
         "error: --weights '0.1,heavy': use comma-separated numbers, e.g. 0.1,0.3\n"
     )
+
+
+def test_every_signal_goes_through_the_upr_seam_even_for_a_model_with_a_reader(
+    resources, monkeypatch
+):
+    import bench.rerank_study as rs
+
+    used = []
+
+    def spy(question, retriever, generator, settings):
+        used.append(settings.upr_signal)
+        return Answer(question=question, text="", refused=True, mode=settings.mode)
+
+    monkeypatch.setattr(rs, "answer_question", spy)
+    resources.settings = AnswerSettings(refusal_threshold=0.3)  # upr_signal "auto"
+    study(resources, QUESTIONS, "similarity", weights=[0.3], seeds=1, only=["upr-pmi"])
+    assert used and set(used) == {"upr-pmi"}  # "auto" would read a reader head, not the signal
