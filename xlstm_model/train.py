@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"wall-clock budget (default {DEFAULT_MINUTES:g} without --max-steps)",
     )
     p.add_argument("--max-steps", type=int, help="optimizer steps (pre-training + QA)")
+    p.add_argument(
+        "--qa-fraction",
+        type=float,
+        help="share of the budget for the --qa stage (default: the preset's, 0.4 on CPU)",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA)")
     p.add_argument("--resume", action="store_true", help="continue from <out>/last/")
@@ -162,7 +167,8 @@ def budget(args: argparse.Namespace, started: float, qa: bool, spec: RunSpec) ->
         if args.max_minutes is not None
         else (None if args.max_steps else DEFAULT_MINUTES)
     )
-    qa_share = spec.settings.qa_fraction if qa else 0.0
+    share = args.qa_fraction if getattr(args, "qa_fraction", None) is not None else None
+    qa_share = (spec.settings.qa_fraction if share is None else share) if qa else 0.0
     deadline = started + minutes * 60 if minutes else None
     out = {
         "pretrain_steps": None,
@@ -302,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
+        if args.qa_fraction is not None and not 0 < args.qa_fraction < 1:
+            msg = f"--qa-fraction {args.qa_fraction:g}: give a share between 0 and 1, e.g. 0.2"
+            raise ModelError(msg)
         run_dir = resolve_run_dir(args.out)
         if args.if_missing and has_checkpoint(run_dir):
             print(f"a trained model already exists in {run_dir}; nothing to do")

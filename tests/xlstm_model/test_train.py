@@ -206,3 +206,28 @@ def test_resume_from_a_corrupt_checkpoint_is_error_2(tiny_run_dir, corpus_dir, t
     assert train_tiny(run, corpus_dir, "--resume", "--max-steps", "12") == 2
     err = capsys.readouterr().err
     assert err.startswith("error: corrupt checkpoint") and err.count("\n") == 1
+
+
+def test_qa_fraction_overrides_the_presets_share_of_the_budget() -> None:
+    from types import SimpleNamespace
+
+    from xlstm_model.train import budget
+
+    spec = SimpleNamespace(settings=SimpleNamespace(qa_fraction=0.4))
+
+    def args(**kw):
+        return SimpleNamespace(**{"max_minutes": None, "max_steps": 100, "qa_fraction": None, **kw})
+
+    assert budget(args(), 0.0, True, spec)["qa_steps"] == 40
+    assert budget(args(qa_fraction=0.2), 0.0, True, spec)["qa_steps"] == 20
+    timed = budget(args(max_steps=None, max_minutes=10, qa_fraction=0.25), 0.0, True, spec)
+    assert timed["pretrain_deadline"] == 450 and timed["qa_deadline"] == 600
+
+
+def test_a_qa_fraction_outside_0_1_is_a_one_line_error(capsys) -> None:
+    from xlstm_model.train import main
+
+    assert main(["--qa-fraction", "1.5", "--out", "unused"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --qa-fraction 1.5: give a share between 0 and 1, e.g. 0.2\n"
+    )
