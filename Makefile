@@ -44,7 +44,7 @@ ingest: venv
 	$(BIN)/python -m ingest
 
 train: venv
-	$(BIN)/python -m xlstm_model.train --corpus default --out default --qa reader
+	$(BIN)/python -m xlstm_model.train --corpus default --out default --qa reader --qa-fraction 0.2
 
 app: venv
 	$(BIN)/streamlit run app/streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT) \
@@ -53,7 +53,7 @@ app: venv
 # Fetch and ingest the default paper, train the default model if missing, start the UI.
 demo: venv
 	$(BIN)/python -m ingest
-	$(BIN)/python -m xlstm_model.train --corpus default --out default --qa reader --if-missing
+	$(BIN)/python -m xlstm_model.train --corpus default --out default --qa reader --qa-fraction 0.2 --if-missing
 	$(MAKE) app
 
 bench: venv
