@@ -152,11 +152,11 @@ def reader_signals(settings: AnswerSettings, generator: AnswerGenerator) -> list
     weights = ReaderWeights(settings.type_weight, settings.novelty_weight, settings.role_weight)
     readers = [ReaderSignal(heuristic_reader(weights), 1.0, name="heuristic")]
     if settings.mode == "extractive-xlstm":
-        if xlstm_signal(settings.upr_signal, generator) == "reader":
+        signal = xlstm_signal(settings.upr_signal, generator)
+        if signal == "reader":
             xlstm = xlstm_reader(generator.read)
             readers.append(ReaderSignal(xlstm, settings.upr_weight, 12, True, "xlstm-reader"))
         else:
-            signal = "upr-pmi" if settings.upr_signal == "auto" else settings.upr_signal
             upr = functools.partial(generator.upr_scores, signal=signal)
             readers.append(ReaderSignal(upr_reader(upr), settings.upr_weight, 12, True, "upr"))
     return readers

@@ -69,16 +69,20 @@ def tables_named(candidates: Sequence[Candidate]) -> list[tuple[str, int]]:
     whole table, a caption ("Table 2: ..."), a pointer ("as shown in Table 2"); in order."""
     named: dict[tuple[str, int], None] = {}
     for c in candidates:
-        source = str(c.metadata.get("source", ""))
-        if c.kind in ("table_row", "table") and str(c.metadata.get("table", "")).isdigit():
-            number = str(c.metadata["table"])
-        elif (match := _TABLE_LABEL.match(c.text)) is not None:
-            number = match.group(1)
-        else:
-            number = pointed_table(c.text) or ""
+        number = table_number(c) or pointed_table(c.text) or ""
         if number.isdigit():
-            named[(source, int(number))] = None
+            named[(str(c.metadata.get("source", "")), int(number))] = None
     return list(named)
+
+
+def table_number(candidate: Candidate) -> str | None:
+    """ "2" for a row or a whole table of Table 2 (its `table` metadata, else its label) or a
+    unit labelled "Table 2..." (a caption); None otherwise."""
+    number = str(candidate.metadata.get("table") or "")
+    if candidate.kind in ("table_row", "table") and number:
+        return re.sub(r"\D", "", number) or None
+    match = _TABLE_LABEL.match(candidate.text)
+    return match.group(1) if match else None
 
 
 def table_candidates(
@@ -242,12 +246,7 @@ def hand_off(candidates: list[Candidate], base: np.ndarray, below: float) -> Non
 
 
 def _in_table(candidate: Candidate, table: str) -> bool:
-    if candidate.kind not in ("table_row", "table"):
-        return False
-    number = str(candidate.metadata.get("table") or "")
-    if number:
-        return re.sub(r"\D", "", number) == table
-    return bool(re.match(rf"Table\s*{table}\b", candidate.text))
+    return candidate.kind in ("table_row", "table") and table_number(candidate) == table
 
 
 def select(
