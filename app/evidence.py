@@ -91,15 +91,17 @@ def table_candidates(
     doc_index: int,
     max_tables: int = 3,
     max_rows: int = 60,
+    asked: Sequence[tuple[str, int]] = (),
 ) -> list[Candidate]:
-    """The rows of the first `max_tables` tables the evidence names that are not candidates
-    yet (the fact next door: a caption or a pointer was retrieved, the row holding the value
-    was not); at most `max_rows`, marked as coming after the `doc_index` retrieved documents."""
+    """The rows of the `asked` tables (app.table_lookup), then of the first `max_tables` tables
+    the evidence names, that are not candidates yet (the fact next door: a caption or a pointer
+    was retrieved, the row holding the value was not); at most `max_rows`, marked as coming
+    after the `doc_index` retrieved documents."""
     if rows_of is None:
         return []
     seen = {c.text.lower() for c in candidates}
     out: list[Candidate] = []
-    for source, table in tables_named(candidates)[:max_tables]:
+    for source, table in dict.fromkeys([*asked, *tables_named(candidates)[:max_tables]]):
         for position, doc in enumerate(rows_of(source, table)):
             text = " ".join(doc.page_content.split())
             if text and text.lower() not in seen and len(out) < max_rows:

@@ -114,7 +114,11 @@ def _title_case(words: list[str]) -> bool:
 
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\s?[%×xKMB]\b|\s?%)?")
-_YEAR_CITE = re.compile(r"\b(19|20)\d{2}[a-z]?\)?")
+# a citation year: "(Merity et al., 2017)", "et al. 2023", "(2017)", "2023a;" -- not "length 2048"
+_YEAR_CITE = re.compile(
+    r"(?:(?<=al\.,\s)|(?<=al\.\s)|(?<=\())(?:19|20)\d{2}[a-z]?\)?"
+    r"|\b(?:19|20)\d{2}[a-z]?(?:\)|;|(?<=[a-z])\b)"
+)
 _WORD_NUMBER = re.compile(
     r"\b(two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I
 )

@@ -132,6 +132,8 @@ def load_resources(
         chunk=bm25.chunk,
         mentions=bm25.mentions,
         table_rows=bm25.table_rows,
+        tables=bm25.tables,
+        acronyms=bm25.acronyms,
     )
     return Resources(
         store=store,

@@ -20,7 +20,7 @@ _ROW = re.compile(
     re.S,
 )
 _TABLE_ASKED = re.compile(r"\bTable\s*(\d+)", re.IGNORECASE)
-_SYNONYMS = {
+COLUMN_SYNONYMS = {  # question word -> the word table headers use
     "perplexity": "ppl",
     "perplexities": "ppl",
     "accuracy": "acc",
@@ -116,7 +116,7 @@ def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | Non
     numeric = [(c, v) for c, v in cells[1:] if numbers_in(v)]
     if not numeric:
         return None
-    asked = {_SYNONYMS.get(w, w) for w in content_words(question)}
+    asked = {COLUMN_SYNONYMS.get(w, w) for w in content_words(question)}
     column, value = max(
         enumerate(numeric), key=lambda iv: (len(content_words(iv[1][0]) & asked), iv[0])
     )[1]

@@ -46,6 +46,24 @@ def name_keys(text: str) -> set[str]:
     return keys
 
 
+_ACRONYM = re.compile(r"((?:[A-Z]?[a-z]+[- ]){1,5}[A-Z]?[a-z]+) \(([A-Z][A-Za-z]{1,6}s?)\)")
+
+
+def acronym_pairs(text: str) -> list[tuple[str, str]]:
+    """(long form, acronym) pairs `text` defines: "Gated Linear Attention (GLA)" → ("Gated
+    Linear Attention", "GLA"); the acronym's letters must start the long form's last words."""
+    pairs = []
+    for long, short in _ACRONYM.findall(text):
+        letters = short.rstrip("s")
+        tail = re.search(rf"(?:[A-Za-z]+[- ]){{{len(letters) - 1}}}[A-Za-z]+$", long)
+        if (
+            tail
+            and "".join(w[0] for w in re.split("[- ]", tail.group(0))).lower() == letters.lower()
+        ):
+            pairs.append((tail.group(0), short))
+    return pairs
+
+
 # Function words that carry no content for lexical matching (lower case).
 STOP_WORDS = frozenset(
     "a an the of in on for to and or is are was were be been by with as at from that this these "

@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from rank_bm25 import BM25Okapi
 
-from ingest.words import STOP_WORDS, name_keys
+from ingest.words import STOP_WORDS, acronym_pairs, name_keys
 from retrievers.settings import RetrieverSettings
 from retrievers.similarity import SimilarityRetriever, with_score
 
@@ -39,6 +39,7 @@ class _Snapshot:
     by_position: dict[tuple[str, int], Document] = field(default_factory=dict)
     by_source: dict[str, list[int]] = field(default_factory=dict)  # positions in `docs`
     names: dict[str, set[str]] = field(default_factory=dict)  # source -> name keys, filled lazily
+    acronyms: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> long -> short
 
     @classmethod
     def build(cls, docs: list[Document]) -> _Snapshot:
@@ -101,18 +102,39 @@ class BM25Index:
                 snapshot.names[source] = set().union(*(name_keys(d.page_content) for d in docs))
             return key in snapshot.names[source]
 
+    def acronyms(self, source: str) -> dict[str, str]:
+        """The acronyms the paper file `source` defines: long form → acronym ("Gated Linear
+        Attention" → "GLA"), the first definition of each long form."""
+        snapshot = self._current()
+        with self._lock:
+            if source not in snapshot.acronyms:
+                pairs: dict[str, str] = {}
+                for i in snapshot.by_source.get(source, []):
+                    for long, short in acronym_pairs(snapshot.docs[i].page_content):
+                        pairs.setdefault(long, short)
+                snapshot.acronyms[source] = pairs
+            return snapshot.acronyms[source]
+
+    def tables(self, source: str) -> list[int]:
+        """The numbers of the tables of the paper file `source` that have row units."""
+        numbers = {str(d.metadata.get("table")) for d in self._rows(source)}
+        return sorted(int(n) for n in numbers if n.isdigit())
+
     def table_rows(self, source: str, table: int) -> list[Document]:
         """The row units of Table `table` of the paper file `source`, in table order."""
+        rows = [d for d in self._rows(source) if str(d.metadata.get("table")) == str(table)]
+        return sorted(rows, key=lambda d: int(d.metadata.get("chunk_index", 0)))
+
+    def _rows(self, source: str) -> list[Document]:
+        """Every table row unit of `source` (not a figure's data table: "Figure 7" shares its
+        numbers with Table 7)."""
         snapshot = self._current()
-        rows = [
+        return [
             snapshot.docs[i]
             for i in snapshot.by_source.get(source, [])
             if snapshot.docs[i].metadata.get("kind") == "table_row"
-            and str(snapshot.docs[i].metadata.get("table")) == str(table)
-            # a figure's data table ("Figure 7") shares numbers with Table 7
             and str(snapshot.docs[i].metadata.get("table_name", "Table")).startswith("Table")
         ]
-        return sorted(rows, key=lambda d: int(d.metadata.get("chunk_index", 0)))
 
     def _current(self) -> _Snapshot:
         with self._lock:

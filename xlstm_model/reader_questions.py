@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ingest.words import acronym_pairs
 from xlstm_model.data import STOP_WORDS, Unit
 
 FORMS = ("table", "definition", "number", "causal", "enumeration", "comparison")
@@ -38,7 +39,6 @@ SYNONYMS = {
     "sequence": "input", "length": "size", "layers": "blocks", "compared": "contrasted",
     "experiments": "tests", "results": "outcomes", "state": "status", "gating": "gates",
 }  # fmt: skip
-_ACRONYM = re.compile(r"((?:[A-Z]?[a-z]+[- ]){1,5}[A-Z]?[a-z]+) \(([A-Z][A-Za-z]{1,6}s?)\)")
 _WORD = re.compile(r"[\w\[\]:.\-]+")
 
 
@@ -62,11 +62,9 @@ def corpus_synonyms(units: list[Unit]) -> dict[str, str]:
     """Acronym <-> long form pairs the papers define, e.g. "SSMs" <-> "State Space Models"."""
     pairs: dict[str, str] = {}
     for unit in units:
-        for long, short in _ACRONYM.findall(unit.text):
-            words = long.split()[-len(short.rstrip("s")) :]
-            if "".join(w[0] for w in words).lower() == short.rstrip("s").lower():
-                pairs[short] = " ".join(words)
-                pairs[" ".join(words)] = short
+        for long, short in acronym_pairs(unit.text):
+            pairs[short] = long
+            pairs[long] = short
     return pairs
 
 

@@ -1,0 +1,81 @@
+"""Tables a question asks about by name: the value in a table that retrieval did not reach.
+
+A question that names a row of a paper's table ("Mamba", "xLSTM[1:0]", "GLA") and one of its
+columns or caption words ("HellaSwag", "perplexity") asks about that table even when no
+retrieved unit shows or points to it. `tables_asked` finds such tables in the papers the
+evidence comes from; their rows are then read like the rows of a table the evidence names
+(`app.evidence.table_candidates`). `expand_acronyms` lets "Gated Linear Attention" find the row
+labelled "GLA": the paper defines the acronym, the question spells it out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+from langchain_core.documents import Document
+
+from app.reader import content_words
+from app.short_answer import COLUMN_SYNONYMS, parse_row
+from ingest.words import name_key, name_keys
+
+
+def expand_acronyms(question: str, acronyms: Mapping[str, str]) -> str:
+    """`question` with the acronym after each long form the paper defines and the question
+    spells out without it: "Gated Linear Attention" → "Gated Linear Attention (GLA)"."""
+    out = question
+    for long, short in acronyms.items():
+        if short.lower() in question.lower():
+            continue
+        words = r"[- ]".join(re.escape(w) for w in re.split(r"[- ]", long))
+        pattern = re.compile(rf"\b{words}s?\b", re.IGNORECASE)
+        out = pattern.sub(lambda m, s=short: f"{m.group(0)} ({s})", out, count=1)
+    return out
+
+
+def tables_asked(
+    question: str,
+    sources: Sequence[str],
+    tables_of: Callable[[str], Sequence[int]],
+    rows_of: Callable[[str, int], Sequence[Document]],
+    max_tables: int = 2,
+) -> list[tuple[str, int]]:
+    """(paper file, table number) of the tables of `sources` with a row the question names
+    and a column or caption word it uses, best first: most such words, then most rows named."""
+    names = {key for key in name_keys(question) if not key.isdigit()}
+    asked = {COLUMN_SYNONYMS.get(w, w) for w in content_words(question)}
+    found = []
+    for source in dict.fromkeys(sources):
+        for table in tables_of(source):
+            rows = rows_of(source, table)
+            labels = {name_key(str(r.metadata.get("row", ""))) for r in rows} - {""}
+            named = len(labels & names)
+            header = _header_words(rows[0]) if rows and named else set()
+            if overlap := len(asked & header):
+                found.append((overlap, named, source, table))
+    found.sort(key=lambda f: (-f[0], -f[1]))
+    return [(source, table) for _, _, source, table in found[:max_tables]]
+
+
+def _header_words(row: Document) -> set[str]:
+    """Content words of the row's caption and column names (not its values or label)."""
+    parsed = parse_row(row.page_content)
+    if parsed is None:
+        return set()
+    _, caption, cells = parsed
+    caption = str(row.metadata.get("caption") or caption)
+    return content_words(" ".join([caption, *(column for column, _ in cells[1:])]))
+
+
+def sources_of(docs: Sequence[Document]) -> list[str]:
+    """The paper files of `docs`, in retrieval order."""
+    return list(dict.fromkeys(str(d.metadata.get("source", "")) for d in docs))
+
+
+def paper_acronyms(sources: Sequence[str], acronyms_of: Callable[[str], Mapping[str, str]] | None):
+    """Long form → acronym, as the papers of `sources` define them (the first paper wins)."""
+    merged: dict[str, str] = {}
+    for source in sources if acronyms_of is not None else ():
+        for long, short in acronyms_of(source).items():
+            merged.setdefault(long, short)
+    return merged
