@@ -50,8 +50,9 @@ _QUANTITY = re.compile(
     r"length|rate|positions?|percentage|ratio|count)\b)",
     re.IGNORECASE,
 )
-_REASON_Q = re.compile(r"^\s*(why|for what reason|what is the reason|how come)\b", re.IGNORECASE)
-_NAME_Q = re.compile(r"^\s*(which|what|who|on which|in which|to which|with which)\b", re.I)
+_LEAD = r"^\s*(?:[^,?]{0,80},\s*)?"  # an opening clause: "In the 15B comparison, what ..."
+_REASON_Q = re.compile(rf"{_LEAD}(why|for what reason|what is the reason|how come)\b", re.I)
+_NAME_Q = re.compile(rf"{_LEAD}(which|what|who|on which|in which|to which|with which)\b", re.I)
 _LIST_Q = re.compile(
     r"\b(what are|which are|which \w+s\b|list|name (the|all)|enumerate|limitations|components|"
     r"advantages|improvements|differences|steps)\b",
@@ -67,7 +68,7 @@ def answer_type(question: str) -> str:
         _QUANTITY.search(question)
         and _NAME_Q.search(question)
         or re.match(
-            r"^\s*(how (many|much|long|far|large|fast|slow)|at which|up to)", question, re.I
+            rf"{_LEAD}(how (many|much|long|far|large|fast|slow)|at which|up to)", question, re.I
         )
     ):
         return "number"
