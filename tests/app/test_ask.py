@@ -42,6 +42,18 @@ def test_table_value_is_found_on_its_page(data_dir, capsys):
     assert 10 in {s["page"] for s in result["sources"]}
 
 
+def test_a_table_value_named_by_row_and_column_opens_the_answer(data_dir, capsys):
+    # Dense retrieval finds neither Table 1 nor its GLA row; the question spells GLA out.
+    question = (
+        "In the 15B-token SlimPajama comparison, what validation perplexity did Gated Linear "
+        "Attention reach?"
+    )
+    assert main([question, "--json", "--mode", "extractive"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"]["similarity"]
+    assert result["short_answer"].startswith("16.15 — GLA, Table 1")
+    assert "Model = GLA" in result["answer"]
+
+
 @pytest.mark.parametrize("question", ["", "   ", "x" * 2001, "bell\x07"])
 def test_bad_questions_are_one_line_errors_and_exit_2(data_dir, capsys, question):
     assert main([question]) == 2

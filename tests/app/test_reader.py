@@ -11,6 +11,7 @@ from app.reader import (
     heuristic_reader,
     is_announcement,
     novelty,
+    numbers_in,
     pointed_table,
     role_penalty,
     type_fit,
@@ -37,6 +38,11 @@ ROW = (
         ("Which dataset is used for training?", "name"),
         ("Which tokenizer is used for all models?", "name"),
         ("Explain the sLSTM.", "other"),
+        # an opening clause before the question word
+        ("In the 15B-token comparison, what validation perplexity did GLA reach?", "number"),
+        ("After 300B tokens, how many steps were trained?", "number"),
+        ("On the Long Range Arena, which model is best?", "name"),
+        ("In short, why is the mLSTM parallelizable?", "reason"),
     ],
 )
 def test_answer_type_reads_what_the_question_wants(question, wanted):
@@ -240,3 +246,16 @@ def test_a_pointer_lifts_the_rows_it_names_in_their_own_order():
     hand_off(cands, np.array([0.9, 0.2, 0.3]), below=0.05)
     assert cands[2].score == pytest.approx(0.85)  # the row matching the question best
     assert cands[1].score == pytest.approx(0.75)  # keeps its distance below it
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("trained at a context length of 2048?", ["2048"]),  # not a citation year
+        ("Sun et al. 2023 use 1024 and 2048 tokens", ["1024", "2048"]),
+        ("as shown (Merity et al., 2017) and (Sun et al., 2023a; Gu 2021)", []),
+        ("introduced in (2017) with 350M parameters", ["350M"]),
+    ],
+)
+def test_numbers_in_drops_citation_years_only(text, numbers):
+    assert numbers_in(text) == numbers
