@@ -34,9 +34,15 @@ from app.evidence import (
 from app.generator import AnswerGenerator
 from app.lists import with_announced_items, with_enumeration_siblings
 from app.reader import ReaderWeights, heuristic_reader, upr_reader, xlstm_reader
-from app.refusal import refusal_reason
-from app.short_answer import short_answer
-from app.table_lookup import expand_acronyms, paper_acronyms, sources_of, tables_asked
+from app.refusal import refusal_reason, unreported_rows
+from app.short_answer import ShortAnswer, short_answer
+from app.table_lookup import (
+    expand_acronyms,
+    paper_acronyms,
+    sources_of,
+    table_text,
+    tables_asked,
+)
 from app.validation import check_question
 
 MODES = ("extractive-xlstm", "extractive", "free-generation")
@@ -88,6 +94,7 @@ class AnswerSettings:
     # and the same unanswerable ones (the name test of app.refusal catches those)
     refusal_threshold: float = 0.55
     refuse_unnamed: bool = True  # refuse when the evidence never names what the question names
+    refuse_missing_row: bool = True  # ... or asks a table value of a model no table row reports
     compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
     max_new_tokens: int = 96  # free-generation mode
     # The reader (app.reader): weights of its signals next to the dense + lexical score.
@@ -260,6 +267,10 @@ def _extractive(
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)
     ranked = [candidates[i] for i in sorted(picked, key=lambda i: -candidates[i].score)]
     short = short_answer(query, ranked, candidates) if settings.short_answer else None
+    if short is not None and (why := _unreported(query, short, sources, generator, settings)):
+        answer.text, answer.refused = REFUSAL + why, True
+        yield answer.text
+        return
     if short is not None:  # the units it was cut from are quoted first
         others = [c for c in ranked if all(c is not u for u in short.units)]
         ranked = [*short.units, *others[: settings.short_support]]
@@ -270,6 +281,21 @@ def _extractive(
     answer.groundedness = 1.0  # every sentence is quoted from the papers (retrieved evidence, or
     # the stored chunks completing an announced list)
     yield from answer.text.splitlines(keepends=True)
+
+
+def _unreported(
+    query: str,
+    short: ShortAnswer,
+    sources: list[str],
+    generator: AnswerGenerator,
+    settings: AnswerSettings,
+) -> str:
+    """The refusal reason when the short answer's closest row stands in for a model that no
+    table of the papers reports ("" otherwise, or with `refuse_missing_row` off)."""
+    if not (settings.refuse_missing_row and short.missing):
+        return ""
+    tables = table_text(sources, generator.tables, generator.table_rows)
+    return unreported_rows(query, short.missing, tables)
 
 
 def _demoted(candidate: Candidate) -> Candidate:

@@ -66,3 +66,13 @@ def refusal_reason(
     if missing:
         return f" The passages found never mention {', '.join(missing)}."
     return ""
+
+
+def unreported_rows(question: str, missing: Sequence[str], tables: str) -> str:
+    """Why to refuse a table answer ("" when not): the closest row lacks a model the question
+    names ("xLSTM[1:1]", `missing`) and no table of the paper writes it (`tables`: their text
+    as `app.table_lookup.table_text` gives it), so the value asked for is not reported; the
+    answer never passes a neighbour's value off as it."""
+    named = {name_key(n) for n in specific_names(question)}
+    absent = [n for n in missing if name_key(n) in named and name_key(n) not in tables]
+    return f" No table of the paper has a row for {', '.join(absent)}." if absent else ""

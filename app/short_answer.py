@@ -45,6 +45,7 @@ class ShortAnswer:
 
     text: str
     units: tuple[Unit, ...]  # the units it was cut from, to be quoted first
+    missing: tuple[str, ...] = ()  # names the question gives that the quoted rows lack
 
 
 def short_answer(
@@ -68,7 +69,9 @@ def short_answer(
         else:
             text = name_span(question, unit.text)
         if text:
-            return ShortAnswer(text, (unit, *extra))
+            rows = [u.text for u in (unit, *extra)] if unit.kind == "table_row" else []
+            missing = tuple(_names_missing(question, " ".join(rows))) if rows else ()
+            return ShortAnswer(text, (unit, *extra), missing)
     return None
 
 
@@ -90,7 +93,7 @@ def parse_row(text: str) -> tuple[str, str, list[tuple[str, str]]] | None:
 
 def table_answer(question: str, row_text: str, others: Sequence[str] = ()) -> str | None:
     """ "13.70 — Mamba, Table 1, SlimPajama (15B) ppl ↓": the row's cell in the column the
-    question asks about (the last numeric column when none matches), with its row label; then
+    question asks about (None when it names none of the row's columns), with its row label; then
     "; 13.48 — xLSTM[7:1]" for each of `others` (rows of the same table the question names).
     Marked "closest row" when the question names a row or a table that none of them is."""
     cell = _asked_cell(question, row_text)
@@ -109,7 +112,8 @@ def table_answer(question: str, row_text: str, others: Sequence[str] = ()) -> st
 
 
 def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | None:
-    """(value, row label, table, column) of the row's cell the question asks about."""
+    """(value, row label, table, column) of the row's cell in the column the question names (a
+    one-value row: that value); None when the question names none of several columns."""
     parsed = parse_row(row_text)
     if parsed is None:
         return None
@@ -118,9 +122,11 @@ def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | Non
     if not numeric:
         return None
     asked = {COLUMN_SYNONYMS.get(w, w) for w in content_words(question)}
-    column, value = max(
-        enumerate(numeric), key=lambda iv: (len(content_words(iv[1][0]) & asked), iv[0])
-    )[1]
+    overlap, _, (column, value) = max(
+        (len(content_words(c) & asked), i, (c, v)) for i, (c, v) in enumerate(numeric)
+    )
+    if not overlap and len(numeric) > 1:  # which of several values is asked is unknown
+        return None
     return value, cells[0][1], table, column
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from langchain_core.documents import Document
 
 from app.reader import content_words
+from app.refusal import specific_names
 from app.short_answer import COLUMN_SYNONYMS, parse_row
 from ingest.words import name_key, name_keys
 
@@ -48,13 +49,18 @@ def tables_asked(
     for source in dict.fromkeys(sources):
         for table in tables_of(source):
             rows = rows_of(source, table)
-            labels = {name_key(str(r.metadata.get("row", ""))) for r in rows} - {""}
-            named = len(labels & names)
+            named = sum(bool(_label_keys(str(r.metadata.get("row", ""))) & names) for r in rows)
             header = _header_words(rows[0]) if rows and named else set()
             if overlap := len(asked & header):
                 found.append((overlap, named, source, table))
     found.sort(key=lambda f: (-f[0], -f[1]))
     return [(source, table) for _, _, source, table in found[:max_tables]]
+
+
+def _label_keys(label: str) -> set[str]:
+    """How a question may name a row: its whole label ("Mamba", "GPT-3") or a specific name
+    inside it ("xLSTM[1:0]" and "ReLU2" of "xLSTM[1:0] Post Up-Projection Block (ReLU2)")."""
+    return ({name_key(label)} | {name_key(n) for n in specific_names(label)}) - {""}
 
 
 def _header_words(row: Document) -> set[str]:
@@ -79,3 +85,21 @@ def paper_acronyms(sources: Sequence[str], acronyms_of: Callable[[str], Mapping[
         for long, short in acronyms_of(source).items():
             merged.setdefault(long, short)
     return merged
+
+
+def table_text(
+    sources: Sequence[str],
+    tables_of: Callable[[str], Sequence[int]] | None,
+    rows_of: Callable[[str, int], Sequence[Document]] | None,
+) -> str:
+    """Everything the tables of `sources` write (row labels, column names, captions, values),
+    as one string of lower-case letters and digits: a name key ("twitteraae") is in it when a
+    table writes the name, also across a space ("Twitter AAE")."""
+    if tables_of is None or rows_of is None:
+        return ""
+    return "|".join(
+        re.sub(r"[^a-z0-9]", "", row.page_content.lower())
+        for source in dict.fromkeys(sources)
+        for table in tables_of(source)
+        for row in rows_of(source, table)
+    )

@@ -54,6 +54,15 @@ def test_a_table_value_named_by_row_and_column_opens_the_answer(data_dir, capsys
     assert "Model = GLA" in result["answer"]
 
 
+def test_a_value_of_a_model_no_table_reports_is_refused(data_dir, capsys):
+    # Table 3 reports xLSTM[1:0] and xLSTM[7:1] after 300B tokens, never xLSTM[1:1].
+    question = "What validation perplexity does xLSTM[1:1] reach on SlimPajama after 300B tokens?"
+    assert main([question, "--retriever", "all", "--json", "--mode", "extractive"]) == 0
+    for result in json.loads(capsys.readouterr().out)["results"].values():
+        assert result["refused"]
+        assert "No table of the paper has a row for xLSTM[1:1]." in result["answer"]
+
+
 @pytest.mark.parametrize("question", ["", "   ", "x" * 2001, "bell\x07"])
 def test_bad_questions_are_one_line_errors_and_exit_2(data_dir, capsys, question):
     assert main([question]) == 2

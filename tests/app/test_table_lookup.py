@@ -3,7 +3,15 @@
 import pytest
 from langchain_core.documents import Document
 
-from app.table_lookup import expand_acronyms, paper_acronyms, sources_of, tables_asked
+from app.refusal import unreported_rows
+from app.short_answer import table_answer
+from app.table_lookup import (
+    expand_acronyms,
+    paper_acronyms,
+    sources_of,
+    table_text,
+    tables_asked,
+)
 from ingest.words import acronym_pairs
 from retrievers.hybrid import BM25Index
 
@@ -31,6 +39,7 @@ ROWS = [
     _row(2, "Mamba", "HellaSwag acc ↑ = 60.45; PIQA acc ↑ = 74.1", 20),
     _row(2, "xLSTM[1:0]", "HellaSwag acc ↑ = 60.91; PIQA acc ↑ = 74.6", 21),
     _row(3, "Vanilla", "Exponential Gating = ✗; ppl = 26.01", 30),
+    _row(3, "xLSTM[1:0] Post Up-Projection Block (ReLU2)", "Twitter AAE = 13.90", 31),
 ]
 PROSE = Document(
     page_content="We compare to Gated Linear Attention (GLA) and State Space Models (SSMs).",
@@ -76,6 +85,7 @@ def test_expand_acronyms_adds_the_papers_acronym_once():
         ("What perplexity does Mamba reach on SlimPajama?", [1]),  # caption and column words
         ("What HellaSwag accuracy does Llama reach?", []),  # no such row
         ("How fast is Mamba?", []),  # no column or caption word
+        ("What ablation perplexity does xLSTM[1:0] with ReLU2 reach?", [3]),  # a name in a label
     ],
 )
 def test_tables_asked_need_a_named_row_and_a_column_or_caption_word(index, question, tables):
@@ -86,3 +96,26 @@ def test_tables_asked_need_a_named_row_and_a_column_or_caption_word(index, quest
 def test_sources_keep_retrieval_order():
     docs = [Document(page_content="x", metadata={"source": s}) for s in ("b.pdf", "a.pdf", "b.pdf")]
     assert sources_of(docs) == ["b.pdf", "a.pdf"]
+
+
+def test_a_model_no_table_reports_is_refused_not_answered_with_a_neighbour(index):
+    question = "What HellaSwag accuracy does xLSTM[1:1] reach?"
+    closest = table_answer(question, ROWS[3].page_content)
+    assert closest.startswith("closest row (no row for xLSTM[1:1]): 60.91 — xLSTM[1:0]")
+    tables = table_text([SOURCE], index.tables, index.table_rows)
+    assert unreported_rows(question, ["xLSTM[1:1]"], tables) == (
+        " No table of the paper has a row for xLSTM[1:1]."
+    )
+    # a table writes it (as a label, inside a label, or as a column across a space): no refusal
+    for name in ("Mamba", "ReLU2", "TwitterAAE"):
+        assert unreported_rows(f"What does {name} reach?", [name], tables) == ""
+    assert unreported_rows("What does Vanilla reach?", ["Vanilla"], "") == ""  # not a name
+    assert table_text([SOURCE], None, index.table_rows) == ""
+
+
+def test_a_table_answer_needs_the_column_the_question_names():
+    row = ROWS[2].page_content
+    assert table_answer("What PIQA accuracy does Mamba reach?", row).startswith("74.1 — Mamba")
+    assert table_answer("What is the carbon footprint of Mamba?", row) is None
+    one_value = ROWS[4].page_content
+    assert table_answer("What does Vanilla reach?", one_value).startswith("26.01 — Vanilla")
