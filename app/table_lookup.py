@@ -57,6 +57,9 @@ def tables_asked(
     return [(source, table) for _, _, source, table in found[:max_tables]]
 
 
+_COLUMNS = re.compile(r"\(columns: (.*)\)\s*$|$", re.S)
+
+
 def _label_keys(label: str) -> set[str]:
     """How a question may name a row: its whole label ("Mamba", "GPT-3") or a specific name
     inside it ("xLSTM[1:0]" and "ReLU2" of "xLSTM[1:0] Post Up-Projection Block (ReLU2)")."""
@@ -70,7 +73,9 @@ def _header_words(row: Document) -> set[str]:
         return set()
     _, caption, cells = parsed
     caption = str(row.metadata.get("caption") or caption)
-    return content_words(" ".join([caption, *(column for column, _ in cells[1:])]))
+    unaligned = _COLUMNS.search(row.page_content).group(1) or ""  # "(columns: Model #Params M GAB)"
+    words = content_words(" ".join([caption, *(c for c, _ in cells[1:]), unaligned]))
+    return {COLUMN_SYNONYMS.get(w, w) for w in words}
 
 
 def sources_of(docs: Sequence[Document]) -> list[str]:

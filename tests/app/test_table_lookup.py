@@ -16,7 +16,12 @@ from ingest.words import acronym_pairs
 from retrievers.hybrid import BM25Index
 
 SOURCE = "paper.pdf"
-CAPTIONS = {1: "Method comparison on SlimPajama", 2: "Downstream accuracy", 3: "Ablation"}
+CAPTIONS = {
+    1: "Method comparison on SlimPajama",
+    2: "Downstream accuracy",
+    3: "Ablation",
+    4: "Perplexity values per domain",
+}
 
 
 def _row(table: int, model: str, cells: str, index: int) -> Document:
@@ -41,6 +46,11 @@ ROWS = [
     _row(3, "Vanilla", "Exponential Gating = ✗; ppl = 26.01", 30),
     _row(3, "xLSTM[1:0] Post Up-Projection Block (ReLU2)", "Twitter AAE = 13.90", 31),
 ]
+UNALIGNED = Document(  # more column words than values: the cells stay unaligned
+    page_content="Table 4 (Perplexity values per domain): Mamba = 169.4 | 32.01 "
+    "(columns: Model #Params M Gab Corpus)",
+    metadata={**ROWS[1].metadata, "table": 4, "table_name": "Table 4", "chunk_index": 40},
+)
 PROSE = Document(
     page_content="We compare to Gated Linear Attention (GLA) and State Space Models (SSMs).",
     metadata={"source": SOURCE, "kind": "text", "chunk_index": 1},
@@ -49,7 +59,7 @@ PROSE = Document(
 
 @pytest.fixture()
 def index() -> BM25Index:
-    docs = [PROSE, *ROWS]
+    docs = [PROSE, *ROWS, UNALIGNED]
     store = type("Store", (), {"version": lambda self: "1", "all_documents": lambda self: docs})()
     return BM25Index(store)
 
@@ -63,7 +73,7 @@ def test_acronym_pairs_need_the_initials_of_the_long_form():
 
 
 def test_index_lists_a_papers_tables_and_acronyms(index):
-    assert index.tables(SOURCE) == [1, 2, 3]
+    assert index.tables(SOURCE) == [1, 2, 3, 4]
     assert index.tables("other.pdf") == []
     assert index.acronyms(SOURCE) == {"Gated Linear Attention": "GLA", "State Space Models": "SSMs"}
 
@@ -82,10 +92,11 @@ def test_expand_acronyms_adds_the_papers_acronym_once():
     [
         ("What perplexity did GLA (GLA) reach on SlimPajama?", [1]),
         ("What HellaSwag accuracy do xLSTM[1:0] and Mamba reach?", [2]),
-        ("What perplexity does Mamba reach on SlimPajama?", [1]),  # caption and column words
+        ("What perplexity does Mamba reach on SlimPajama?", [1, 4]),  # most words first
         ("What HellaSwag accuracy does Llama reach?", []),  # no such row
         ("How fast is Mamba?", []),  # no column or caption word
         ("What ablation perplexity does xLSTM[1:0] with ReLU2 reach?", [3]),  # a name in a label
+        ("On the Gab corpus, what perplexities does Mamba reach?", [4, 1]),  # unaligned columns
     ],
 )
 def test_tables_asked_need_a_named_row_and_a_column_or_caption_word(index, question, tables):
