@@ -54,7 +54,11 @@ class RowKeepingRedundantFilter(BaseDocumentTransformer, BaseModel):
 
 def _pipeline(embeddings: Embeddings, settings: RetrieverSettings, threshold: float | None):
     relevance = (
-        EmbeddingsFilter(embeddings=embeddings, similarity_threshold=threshold, k=settings.k)
+        EmbeddingsFilter(
+            embeddings=embeddings,
+            similarity_threshold=threshold,
+            k=settings.k * settings.sentences_per_document,
+        )
         if threshold is not None
         else EmbeddingsFilter(embeddings=embeddings, k=settings.fallback_sentences)
     )

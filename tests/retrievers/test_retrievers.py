@@ -17,7 +17,8 @@ def store():
 def test_every_retriever_returns_scored_documents_with_page_metadata(store, name):
     retriever = build_retriever(name, store, RetrieverSettings(k=3, compression_threshold=0.1))
     docs = retriever.invoke("What is the matrix memory of the mLSTM?")
-    assert 0 < len(docs) <= 3
+    # compression hands sentences, `sentences_per_document` (2) for each of the k documents
+    assert 0 < len(docs) <= (6 if name == "compression" else 3)
     for rank, doc in enumerate(docs, start=1):
         assert doc.metadata["source"] == "xlstm-2405.04517v2.pdf"
         assert isinstance(doc.metadata["page"], int)
@@ -31,6 +32,16 @@ def test_k_is_honoured(store):
     for k in (1, 2, 4):
         docs = build_retriever("similarity", store, RetrieverSettings(k=k)).invoke("memory")
         assert len(docs) == k
+
+
+def test_compression_hands_k_times_sentences_per_document(store):
+    def count(per_document: int) -> int:
+        settings = RetrieverSettings(
+            k=2, compression_threshold=0.0, sentences_per_document=per_document
+        )
+        return len(build_retriever("compression", store, settings).invoke("memory"))
+
+    assert count(1) == 2 and count(2) == 4
 
 
 def test_similarity_scores_descend(store):
