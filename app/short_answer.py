@@ -62,6 +62,10 @@ def short_answer(
         if unit.kind == "table_row":
             extra = companion_rows(question, unit, pool)
             text = table_answer(question, unit.text, [u.text for u in extra])
+            if wanted == "name" and not set(numbers_in(question)) & set(numbers_in(unit.text)):
+                text = (
+                    None  # "which function ...": a cell answers only "which model reaches 2417.86"
+                )
         elif unit.kind in ("caption", "equation", "reference", "heading"):
             text = None
         elif wanted == "number":
@@ -156,6 +160,7 @@ def _names_missing(question: str, row_text: str) -> list[str]:
     return [n for n in dict.fromkeys(names) if n.lower() not in row]
 
 
+_HOW_MUCH = re.compile(r"\bhow (?:many|much)\s+((?:[\w\-]+\s+){0,1}[\w\-]+)", re.IGNORECASE)
 _MEASURED = re.compile(r"\b(perplexit(y|ies)|accurac(y|ies)|ppl|score|loss)\b", re.IGNORECASE)
 _NUMBER_SPAN = re.compile(
     rf"{_QUALIFIER}(?<![\w.\[:])(\d+(?:[.,]\d+)*(?![\d:])(?:\s?[KMB]\b)?|two|three|four|five|six|seven|"
@@ -180,9 +185,9 @@ def number_span(question: str, text: str, reach: int = 80) -> str | None:
     if measured := _MEASURED.search(question):  # a perplexity has decimals, not a percent
         percent_ok = not re.match(r"perplex|ppl|loss", measured.group(0), re.IGNORECASE)
         spans = [m for m in spans if _measured_value(m.group(0), percent_ok)]
-    anchors = [
-        m.start() for w in content_words(question) for m in re.finditer(re.escape(w), text.lower())
-    ]
+    measure = _HOW_MUCH.search(question)  # "How much GPU memory": near "gpu" or "memory"
+    words = content_words(measure.group(1)) if measure else content_words(question)
+    anchors = [m.start() for w in words for m in re.finditer(re.escape(w), text.lower())]
     if not spans or not anchors:
         return None
     best = min(spans, key=lambda m: min(abs(m.start() - a) for a in anchors))

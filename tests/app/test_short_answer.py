@@ -101,6 +101,12 @@ def test_number_span_refuses_what_is_not_the_asked_number():
     assert number_span(q, "We follow (Sun et al., 2023) for perplexity.") is None
     assert number_span("How many heads are used?", "2.5 Heads are described below.") is None
     assert number_span("How many layers?", "No numbers here.") is None
+    # "how much X": the number must stand near X, not near any word of the question
+    batch = "The 1.3B models are trained with batch size 512, the others with 256."
+    assert number_span("How much GPU memory does training with batch size 512 need?", batch) is None
+    assert (
+        number_span("How many training steps are used?", "We train for 300k steps.") == "300k steps"
+    )
 
 
 def test_name_span_reads_the_name_at_the_head_noun():
@@ -120,6 +126,10 @@ def test_short_answer_skips_captions_and_why_questions_and_keeps_its_unit():
     assert short_answer("Why is GPT-3 worse?", [row]) is None
     assert short_answer("Which perplexity does GPT-3 reach?", []) is None
     assert short_answer("Which perplexity does GPT-3 reach?", [_unit("no value")]) is None
+    # a name question gets a row's cell only when it states one of the row's values
+    assert short_answer("Which activation function does GPT-3 use?", [row]) is None
+    by_value = short_answer("Which model reaches a perplexity of 14.26?", [row])
+    assert by_value is not None and "GPT-3" in by_value.text
 
 
 def test_a_row_group_joins_the_table_label():
