@@ -81,7 +81,13 @@ def build_retriever(
     if settings.route_share <= 1:
         index = bm25_index or BM25Index(store)
         router = PaperRouter(
-            store.vectorstore, index, settings.route_depth, settings.rrf_k, settings.route_share
+            store.vectorstore,
+            index,
+            settings.route_depth,
+            settings.rrf_k,
+            settings.route_share,
+            paper_count=lambda: len(store.list_papers()),
+            even_factor=settings.route_even_factor,
         )
     return NamedPaperRetriever(
         unscoped=plain,

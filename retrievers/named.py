@@ -63,8 +63,10 @@ class NamedPaperRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        named = papers_named(query, self.list_papers()) if self.mode != "off" else ()
-        routed = self.router.route(query) if self.router is not None else ()
+        names = papers_named(query, self.list_papers()) if self.router or self.mode != "off" else ()
+        named = names if self.mode != "off" else ()
+        # a question naming two papers compares them: it is not routed to one
+        routed = self.router.route(query) if self.router is not None and len(names) < 2 else ()
         papers = tuple(dict.fromkeys(named + routed))
         if not papers:
             return self.unscoped.invoke(query)

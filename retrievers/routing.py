@@ -9,7 +9,7 @@ question is then retrieved from that paper alone. Questions no paper dominates s
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.documents import Document
@@ -40,13 +40,28 @@ class PaperRouter:
     """Routes a question to the paper its dense and lexical neighbours come from."""
 
     def __init__(
-        self, vectorstore: Any, index: Any, depth: int = 40, rrf_k: float = 5, min_share=0.6
+        self,
+        vectorstore: Any,
+        index: Any,
+        depth: int = 40,
+        rrf_k: float = 5,
+        min_share: float = 0.6,
+        paper_count: Callable[[], int] | None = None,
+        even_factor: float = 1.5,
     ) -> None:
         self.vectorstore = vectorstore
         self.index = index  # a BM25Index, or None for dense votes only
         self.depth = depth
         self.rrf_k = rrf_k
         self.min_share = min_share
+        self.paper_count = paper_count  # papers in the store (None: `min_share` alone)
+        self.even_factor = even_factor
+
+    def share_needed(self) -> float:
+        """`min_share`, and at least `even_factor` times a paper's even share of the store:
+        with 2 papers a question about both would otherwise always go to one of them."""
+        count = self.paper_count() if self.paper_count is not None else 0
+        return max(self.min_share, self.even_factor / count) if count else self.min_share
 
     def votes(self, query: str) -> dict[str, float]:
         dense = [
@@ -59,7 +74,7 @@ class PaperRouter:
         """The one paper the question is about, or () when none dominates."""
         if self.min_share > 1:
             return ()
-        paper = dominant_paper(self.votes(query), self.min_share)
+        paper = dominant_paper(self.votes(query), self.share_needed())
         if paper:
             logger.info("routing the question to %s", paper)
         return (paper,) if paper else ()

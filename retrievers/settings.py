@@ -31,11 +31,14 @@ class RetrieverSettings:
     # "filter" lowered passage key terms (similarity 0.529 -> 0.500, compression 0.543 -> 0.514,
     # hybrid 0.571 -> 0.543; bench.scope_study): xLSTM questions name Mamba, FlashAttention, Llama
     named_papers: str = "off"
-    # an unscoped question naming no paper is retrieved from the paper that holds at least this
-    # share of the router's reciprocal-rank votes (dense + BM25 top `route_depth`); > 1 = never.
-    # Dev split, 28-paper store (bench.scope_study): passage key terms unscoped 0.624 / 0.566
-    # (similarity / compression) -> 0.700 / 0.615 with 0.3 and depth 20 (scoped: 0.795 / 0.697;
-    # 0.2, 0.4-0.6 and depth 40 or 80 did less). Off by default all the same: every dev question
-    # is about one paper, and a question comparing papers would be sent to one of them.
-    route_share: float = 2.0
+    # an unscoped question is retrieved from the paper that holds at least this share of the
+    # router's reciprocal-rank votes (dense + BM25 top `route_depth`); > 1 = never. A question
+    # naming two papers of the store compares them and is not routed. Dev split (127 questions,
+    # 28-paper store, app.evaluate --unscoped), key terms similarity / compression: off 0.572 /
+    # 0.602, 0.3 0.630 / 0.641 (scoped: 0.706 / 0.695); passages 0.548 / 0.677 -> 0.664 / 0.703.
+    # Session 5's bench.scope_study: 0.2, 0.4-0.6 and depth 40 or 80 did less than 0.3 / 20.
+    route_share: float = 0.3
     route_depth: int = 20
+    # ... and at least this many times a paper's even share of the store (1.5 / 2 = 0.75 with
+    # two papers, where 0.3 would send every question to one of them; 0.3 from 5 papers on)
+    route_even_factor: float = 1.5

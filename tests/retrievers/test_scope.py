@@ -29,7 +29,8 @@ def _sources(docs) -> list[str]:
 @pytest.mark.parametrize("name", RETRIEVER_NAMES)
 def test_every_retriever_keeps_to_its_scope(library, name):
     question = "What is the matrix memory?"  # both papers have one
-    unscoped = build_retriever(name, library, RetrieverSettings(k=8, named_papers="off", **LOOSE))
+    plain = RetrieverSettings(k=8, named_papers="off", route_share=2.0, **LOOSE)  # no routing
+    unscoped = build_retriever(name, library, plain)
     assert {X, M} <= set(_sources(unscoped.invoke(question)))
     for paper in (X, M):
         scoped = build_retriever(name, library, RetrieverSettings(k=8, papers=(paper,), **LOOSE))
@@ -152,7 +153,7 @@ def test_unscoped_retrieval_keeps_to_a_named_paper(library, name):
     question = "What is the matrix memory in the Mamba paper?"
     off = build_retriever(name, library, RetrieverSettings(k=8, named_papers="off", **LOOSE))
     assert X in _sources(off.invoke(question))
-    filtered = RetrieverSettings(k=8, named_papers="filter", **LOOSE)
+    filtered = RetrieverSettings(k=8, named_papers="filter", route_share=2.0, **LOOSE)
     named = build_retriever(name, library, filtered)
     assert set(_sources(named.invoke(question))) == {M}
     boost = build_retriever(name, library, RetrieverSettings(k=8, named_papers="boost", **LOOSE))
@@ -196,10 +197,22 @@ def test_paper_votes_and_the_dominant_paper():
 @pytest.mark.parametrize("name", RETRIEVER_NAMES)
 def test_a_question_naming_no_paper_is_routed_to_the_paper_it_is_about(library, name):
     question = "What does the selective scan do with the memory state?"  # mostly Mamba words
-    routed = RetrieverSettings(k=8, route_share=0.6, route_depth=3, **LOOSE)  # 8 chunks in all
+    # 8 chunks in all; the even-share floor (0.75 with two papers) off
+    routed = RetrieverSettings(k=8, route_share=0.6, route_depth=3, route_even_factor=0, **LOOSE)
     assert set(_sources(build_retriever(name, library, routed).invoke(question))) == {M}
     never = RetrieverSettings(k=8, route_share=2.0, **LOOSE)
     assert X in _sources(build_retriever(name, library, never).invoke(question))
+
+
+def test_two_papers_need_a_clear_majority_before_routing(library):
+    question = "What does the selective scan do with the memory state?"
+    router = PaperRouter(library.vectorstore, BM25Index(library), 3, 5, 0.3, lambda: 2)
+    assert router.share_needed() == 0.75
+    assert PaperRouter(library.vectorstore, None, 3, 5, 0.3, lambda: 28).share_needed() == 0.3
+    votes = router.votes(question)
+    assert router.route(question) == ((M,) if votes[M] / sum(votes.values()) >= 0.75 else ())
+    unscoped = build_retriever("similarity", library, RetrieverSettings(k=8, **LOOSE))
+    assert {X, M} <= set(_sources(unscoped.invoke("What is the matrix memory?")))
 
 
 def test_a_question_no_paper_dominates_stays_unscoped(library):
@@ -215,6 +228,20 @@ def test_the_routed_paper_joins_a_named_one(library):
     named_only = RetrieverSettings(k=8, named_papers="filter", route_share=2.0)
     docs = build_retriever("hybrid", library, named_only).invoke(question)
     assert set(_sources(docs)) == {M}
-    routed = RetrieverSettings(k=8, named_papers="filter", route_share=0.5, route_depth=3)
+    routed = RetrieverSettings(
+        k=8, named_papers="filter", route_share=0.5, route_depth=3, route_even_factor=0
+    )
     docs = build_retriever("hybrid", library, routed).invoke(question)
     assert {X, M} <= set(_sources(docs)) and docs[0].metadata["page"] == 10
+
+
+def test_a_question_naming_two_papers_is_not_routed_to_one(library):
+    question = "How does the matrix memory of xLSTM compare to the memory of Mamba?"
+    eager = RetrieverSettings(
+        k=8, named_papers="off", route_share=0.01, route_even_factor=0, **LOOSE
+    )
+    assert set(papers_named(question, library.list_papers())) == {X, M}
+    docs = build_retriever("similarity", library, eager).invoke(question)
+    assert {X, M} <= set(_sources(docs))
+    one = "What is the matrix memory of xLSTM?"  # one paper named: routing may narrow it
+    assert build_retriever("similarity", library, eager).invoke(one)
