@@ -2,8 +2,11 @@
 
 In a library of papers a question is nearly always about one of them. The router pools the
 dense top-N and the BM25 top-N chunks of the whole store, gives each paper the reciprocal-rank
-votes of its chunks, and names the paper holding at least `min_share` of all votes; the
-question is then retrieved from that paper alone. Questions no paper dominates stay unscoped.
+votes of its chunks, and names the paper holding at least `min_share` of all votes (and
+`even_factor` times its even share of the store's papers) that also holds the best chunk of the
+dense or the BM25 list (a big paper collects votes by its many chunks alone); the question is
+then retrieved from that paper alone. Questions no paper dominates stay unscoped, and so do
+questions naming two papers (`retrievers.named`: they compare them).
 """
 
 from __future__ import annotations
@@ -63,18 +66,26 @@ class PaperRouter:
         count = self.paper_count() if self.paper_count is not None else 0
         return max(self.min_share, self.even_factor / count) if count else self.min_share
 
-    def votes(self, query: str) -> dict[str, float]:
+    def rankings(self, query: str) -> list[list[Document]]:
+        """The dense and the BM25 top `depth` chunks of the whole store."""
         dense = [
             doc for doc, _ in self.vectorstore.similarity_search_with_score(query, k=self.depth)
         ]
         lexical = [doc for doc, _ in self.index.search(query, self.depth)] if self.index else []
-        return paper_votes([dense, lexical], self.rrf_k)
+        return [dense, lexical]
+
+    def votes(self, query: str) -> dict[str, float]:
+        return paper_votes(self.rankings(query), self.rrf_k)
 
     def route(self, query: str) -> tuple[str, ...]:
         """The one paper the question is about, or () when none dominates."""
         if self.min_share > 1:
             return ()
-        paper = dominant_paper(self.votes(query), self.share_needed())
+        rankings = self.rankings(query)
+        paper = dominant_paper(paper_votes(rankings, self.rrf_k), self.share_needed())
+        # a big paper collects votes by its many chunks alone: it must also hold a best chunk
+        firsts = {str(ranking[0].metadata.get("source", "")) for ranking in rankings if ranking}
+        paper = paper if paper in firsts else None
         if paper:
             logger.info("routing the question to %s", paper)
         return (paper,) if paper else ()

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from ingest.sentences import split_sentences
-from ingest.words import STOP_WORDS
+from ingest.words import STOP_WORDS, acronym_pairs  # noqa: F401  (the one seam to ingest)
 from xlstm_model.errors import ModelError
 from xlstm_model.files import atomic_write_text
 

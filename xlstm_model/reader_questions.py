@@ -22,8 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.words import acronym_pairs
-from xlstm_model.data import STOP_WORDS, Unit
+from xlstm_model.data import STOP_WORDS, Unit, acronym_pairs
 
 FORMS = ("table", "definition", "number", "causal", "enumeration", "comparison")
 FACTOID_FORMS = ("table", "definition", "number", "comparison")  # forms with a short span

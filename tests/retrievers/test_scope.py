@@ -245,3 +245,15 @@ def test_a_question_naming_two_papers_is_not_routed_to_one(library):
     assert {X, M} <= set(_sources(docs))
     one = "What is the matrix memory of xLSTM?"  # one paper named: routing may narrow it
     assert build_retriever("similarity", library, eager).invoke(one)
+
+
+def test_a_big_paper_needs_a_best_chunk_to_be_routed_to():
+    """A two-page upload holds the best chunks; the big paper only the many after them."""
+    small = [Document(page_content="s", metadata={"source": "small.pdf"})]
+    big = [Document(page_content=str(i), metadata={"source": "big.pdf"}) for i in range(19)]
+    router = PaperRouter(None, None, depth=20, rrf_k=5, min_share=0.3)
+    router.rankings = lambda query: [small + big, small + big]
+    assert dominant_paper(router.votes("q"), 0.3) == "big.pdf"
+    assert router.route("q") == ()
+    router.rankings = lambda query: [big + small, small + big]
+    assert router.route("q") == ("big.pdf",)
