@@ -102,18 +102,20 @@ class BM25Index:
                 snapshot.names[source] = set().union(*(name_keys(d.page_content) for d in docs))
             return key in snapshot.names[source]
 
-    def acronyms(self, source: str) -> dict[str, str]:
-        """The acronyms the paper file `source` defines: long form → acronym ("Gated Linear
-        Attention" → "GLA"), the first definition of each long form."""
+    def acronyms(self, source: str | None = None) -> dict[str, str]:
+        """The acronyms the paper file `source` (None: every paper) defines: long form →
+        acronym ("Gated Linear Attention" → "GLA"), the first definition of each long form."""
         snapshot = self._current()
+        key = source or ""
         with self._lock:
-            if source not in snapshot.acronyms:
+            if key not in snapshot.acronyms:
+                positions = snapshot.by_source.get(key, []) if source else snapshot.positions(())
                 pairs: dict[str, str] = {}
-                for i in snapshot.by_source.get(source, []):
+                for i in positions:
                     for long, short in acronym_pairs(snapshot.docs[i].page_content):
                         pairs.setdefault(long, short)
-                snapshot.acronyms[source] = pairs
-            return snapshot.acronyms[source]
+                snapshot.acronyms[key] = pairs
+            return snapshot.acronyms[key]
 
     def tables(self, source: str) -> list[int]:
         """The numbers of the tables of the paper file `source` that have row units."""
