@@ -33,11 +33,10 @@ class AnswerGenerator:
     # (source, table number) -> that table's row units: an answer reads the rows of a table
     # its evidence names (app.evidence.table_candidates). None: only retrieved rows are read.
     table_rows: Callable[[str, int], list[Document]] | None = None
-    # source -> its table numbers: an answer also reads the tables a question names by row and
-    # column (app.table_lookup); source (None: every paper) -> its acronyms (long form ->
-    # acronym), read into the question before the search. None: neither.
+    # source -> its table numbers, and source -> its acronyms (long form -> acronym): an answer
+    # also reads the tables a question names by row and column (app.table_lookup). None: not.
     tables: Callable[[str], list[int]] | None = None
-    acronyms: Callable[[str | None], dict[str, str]] | None = None
+    acronyms: Callable[[str], dict[str, str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def require_model(self) -> Any:

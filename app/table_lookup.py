@@ -83,6 +83,15 @@ def sources_of(docs: Sequence[Document]) -> list[str]:
     return list(dict.fromkeys(str(d.metadata.get("source", "")) for d in docs))
 
 
+def paper_acronyms(sources: Sequence[str], acronyms_of: Callable[[str], Mapping[str, str]] | None):
+    """Long form → acronym, as the papers of `sources` define them (the first paper wins)."""
+    merged: dict[str, str] = {}
+    for source in sources if acronyms_of is not None else ():
+        for long, short in acronyms_of(source).items():
+            merged.setdefault(long, short)
+    return merged
+
+
 def table_text(
     sources: Sequence[str],
     tables_of: Callable[[str], Sequence[int]] | None,

@@ -102,20 +102,18 @@ class BM25Index:
                 snapshot.names[source] = set().union(*(name_keys(d.page_content) for d in docs))
             return key in snapshot.names[source]
 
-    def acronyms(self, source: str | None = None) -> dict[str, str]:
-        """The acronyms the paper file `source` (None: every paper) defines: long form →
-        acronym ("Gated Linear Attention" → "GLA"), the first definition of each long form."""
+    def acronyms(self, source: str) -> dict[str, str]:
+        """The acronyms the paper file `source` defines: long form → acronym ("Gated Linear
+        Attention" → "GLA"), the first definition of each long form."""
         snapshot = self._current()
-        key = source or ""
         with self._lock:
-            if key not in snapshot.acronyms:
-                positions = snapshot.by_source.get(key, []) if source else snapshot.positions(())
+            if source not in snapshot.acronyms:
                 pairs: dict[str, str] = {}
-                for i in positions:
+                for i in snapshot.by_source.get(source, []):
                     for long, short in acronym_pairs(snapshot.docs[i].page_content):
                         pairs.setdefault(long, short)
-                snapshot.acronyms[key] = pairs
-            return snapshot.acronyms[key]
+                snapshot.acronyms[source] = pairs
+            return snapshot.acronyms[source]
 
     def tables(self, source: str) -> list[int]:
         """The numbers of the tables of the paper file `source` that have row units."""

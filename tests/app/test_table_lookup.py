@@ -7,6 +7,7 @@ from app.refusal import unreported_rows
 from app.short_answer import table_answer
 from app.table_lookup import (
     expand_acronyms,
+    paper_acronyms,
     sources_of,
     table_text,
     tables_asked,
@@ -74,18 +75,16 @@ def test_acronym_pairs_need_the_initials_of_the_long_form():
 def test_index_lists_a_papers_tables_and_acronyms(index):
     assert index.tables(SOURCE) == [1, 2, 3, 4]
     assert index.tables("other.pdf") == []
-    defined = {"Gated Linear Attention": "GLA", "State Space Models": "SSMs"}
-    assert index.acronyms(SOURCE) == defined
-    assert index.acronyms(None) == defined  # every paper of the store
-    assert index.acronyms("other.pdf") == {}
+    assert index.acronyms(SOURCE) == {"Gated Linear Attention": "GLA", "State Space Models": "SSMs"}
 
 
 def test_expand_acronyms_adds_the_papers_acronym_once():
-    acronyms = {"Gated Linear Attention": "GLA"}
+    acronyms = paper_acronyms([SOURCE], {SOURCE: {"Gated Linear Attention": "GLA"}}.get)
     assert expand_acronyms("What did gated linear attention reach?", acronyms) == (
         "What did gated linear attention (GLA) reach?"
     )
     assert expand_acronyms("What did GLA reach?", acronyms) == "What did GLA reach?"
+    assert paper_acronyms([SOURCE], None) == {}
 
 
 @pytest.mark.parametrize(
