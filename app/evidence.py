@@ -144,8 +144,10 @@ def lexical_scores(question: str, texts: Sequence[str], idf_from: int | None = N
     counted = token_sets[:idf_from] if idf_from else token_sets
     n = len(counted)
     weight = {t: math.log(1 + n / (1 + sum(t in s for s in counted))) for t in q_tokens}
-    total = sum(weight.values()) or 1.0
-    return np.array([sum(weight[t] for t in q_tokens & s) / total for s in token_sets])
+    # fsum: exactly rounded whatever the set's order, so the scores (and the ties between
+    # them) do not change with Python's per-process string hashing
+    total = math.fsum(weight.values()) or 1.0
+    return np.array([math.fsum(weight[t] for t in q_tokens & s) / total for s in token_sets])
 
 
 def dense_scores(
