@@ -172,3 +172,30 @@ def test_bm25_index_gives_a_tables_rows_in_order():
     rows = BM25Index(store).table_rows(SOURCE, 1)
     assert [d.metadata["chunk_index"] for d in rows] == [0, 3]
     assert BM25Index(store).table_rows("other.pdf", 1) == []
+
+
+def test_lexical_scores_do_not_depend_on_string_hashing():
+    """Set order follows PYTHONHASHSEED; a float sum in that order differed in its last bits
+    between processes and flipped near ties between quotes."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from app.evidence import lexical_scores; "
+        "q = 'which peak learning rate and batch size train the 1.3B xLSTM models on SlimPajama'; "
+        "t = ['the 1.3B models use batch size 512 and peak learning rate 1e-3 on SlimPajama', "
+        "'xLSTM models train on 300B tokens', 'learning rate warm-up and cosine decay']; "
+        "print([float(x).hex() for x in lexical_scores(q, t)])"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(outputs) == 1
