@@ -100,8 +100,9 @@ def scope_section(papers: list[Any]) -> tuple[str, ...]:
         key=SCOPE_KEY,
         format_func=lambda source: labels.get(source, source),
         placeholder="All papers",
-        help="Answer from these papers only. With none chosen every paper is searched, and a "
-        "question that names a paper (“in the xLSTM paper”, an arXiv id) is answered from it.",
+        help="Answer from these papers only. With none chosen a question goes to the paper "
+        "its best evidence clearly comes from, else every paper is searched; a question "
+        "naming two papers always searches them all.",
         disabled=not papers,
     )
     return tuple(selected)
