@@ -34,12 +34,11 @@ from app.evidence import (
 from app.generator import AnswerGenerator
 from app.lists import with_announced_items, with_enumeration_siblings
 from app.reader import ReaderWeights, heuristic_reader, upr_reader, xlstm_reader
-from app.refusal import refusal_reason, unreported_rows
+from app.refusal import refusal_reason, sources_of, unreported_rows
 from app.short_answer import ShortAnswer, short_answer
 from app.table_lookup import (
     expand_acronyms,
     paper_acronyms,
-    sources_of,
     table_text,
     tables_asked,
 )

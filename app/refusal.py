@@ -47,6 +47,11 @@ def unsupported_names(
     return missing
 
 
+def sources_of(docs: Sequence[Document]) -> list[str]:
+    """The paper files of `docs`, in retrieval order."""
+    return list(dict.fromkeys(str(d.metadata.get("source", "")) for d in docs))
+
+
 def refusal_reason(
     question: str,
     docs: Sequence[Document],
@@ -61,8 +66,7 @@ def refusal_reason(
     if best < threshold:
         return " Nothing retrieved is about it."
     texts = [d.page_content for d in docs]
-    sources = list(dict.fromkeys(str(d.metadata.get("source", "")) for d in docs))
-    missing = unsupported_names(question, texts, mentions, sources) if names else []
+    missing = unsupported_names(question, texts, mentions, sources_of(docs)) if names else []
     if missing:
         return f" The passages found never mention {', '.join(missing)}."
     return ""

@@ -11,7 +11,7 @@ labelled "GLA": the paper defines the acronym, the question spells it out.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from langchain_core.documents import Document
 
@@ -46,13 +46,11 @@ def tables_asked(
     names = {key for key in name_keys(question) if not key.isdigit()}
     asked = {COLUMN_SYNONYMS.get(w, w) for w in content_words(question)}
     found = []
-    for source in dict.fromkeys(sources):
-        for table in tables_of(source):
-            rows = rows_of(source, table)
-            named = sum(bool(_label_keys(str(r.metadata.get("row", ""))) & names) for r in rows)
-            header = _header_words(rows[0]) if rows and named else set()
-            if overlap := len(asked & header):
-                found.append((overlap, named, source, table))
+    for source, table, rows in _tables(sources, tables_of, rows_of):
+        named = sum(bool(_label_keys(str(r.metadata.get("row", ""))) & names) for r in rows)
+        header = _header_words(rows[0]) if rows and named else set()
+        if overlap := len(asked & header):
+            found.append((overlap, named, source, table))
     found.sort(key=lambda f: (-f[0], -f[1]))
     return [(source, table) for _, _, source, table in found[:max_tables]]
 
@@ -78,11 +76,6 @@ def _header_words(row: Document) -> set[str]:
     return {COLUMN_SYNONYMS.get(w, w) for w in words}
 
 
-def sources_of(docs: Sequence[Document]) -> list[str]:
-    """The paper files of `docs`, in retrieval order."""
-    return list(dict.fromkeys(str(d.metadata.get("source", "")) for d in docs))
-
-
 def paper_acronyms(sources: Sequence[str], acronyms_of: Callable[[str], Mapping[str, str]] | None):
     """Long form → acronym, as the papers of `sources` define them (the first paper wins)."""
     merged: dict[str, str] = {}
@@ -104,7 +97,17 @@ def table_text(
         return ""
     return "|".join(
         re.sub(r"[^a-z0-9]", "", row.page_content.lower())
-        for source in dict.fromkeys(sources)
-        for table in tables_of(source)
-        for row in rows_of(source, table)
+        for _, _, rows in _tables(sources, tables_of, rows_of)
+        for row in rows
     )
+
+
+def _tables(
+    sources: Sequence[str],
+    tables_of: Callable[[str], Sequence[int]],
+    rows_of: Callable[[str, int], Sequence[Document]],
+) -> Iterator[tuple[str, int, Sequence[Document]]]:
+    """(paper file, table number, its rows) of every table of `sources`."""
+    for source in dict.fromkeys(sources):
+        for table in tables_of(source):
+            yield source, table, rows_of(source, table)

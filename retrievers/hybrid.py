@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,9 @@ class _Snapshot:
     by_source: dict[str, list[int]] = field(default_factory=dict)  # positions in `docs`
     names: dict[str, set[str]] = field(default_factory=dict)  # source -> name keys, filled lazily
     acronyms: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> long -> short
+    tables: dict[str, dict[str, list[Document]]] = field(
+        default_factory=dict
+    )  # source -> table -> rows
 
     @classmethod
     def build(cls, docs: list[Document]) -> _Snapshot:
@@ -95,46 +98,29 @@ class BM25Index:
 
     def mentions(self, source: str, key: str) -> bool:
         """Whether the paper file `source` names `key` (an `ingest.words.name_key`) anywhere."""
-        snapshot = self._current()
-        with self._lock:
-            if source not in snapshot.names:
-                docs = (snapshot.docs[i] for i in snapshot.by_source.get(source, []))
-                snapshot.names[source] = set().union(*(name_keys(d.page_content) for d in docs))
-            return key in snapshot.names[source]
+        return key in self._per_source("names", source, _name_keys_of)
 
     def acronyms(self, source: str) -> dict[str, str]:
         """The acronyms the paper file `source` defines: long form → acronym ("Gated Linear
         Attention" → "GLA"), the first definition of each long form."""
-        snapshot = self._current()
-        with self._lock:
-            if source not in snapshot.acronyms:
-                pairs: dict[str, str] = {}
-                for i in snapshot.by_source.get(source, []):
-                    for long, short in acronym_pairs(snapshot.docs[i].page_content):
-                        pairs.setdefault(long, short)
-                snapshot.acronyms[source] = pairs
-            return snapshot.acronyms[source]
+        return self._per_source("acronyms", source, _acronyms_of)
 
     def tables(self, source: str) -> list[int]:
         """The numbers of the tables of the paper file `source` that have row units."""
-        numbers = {str(d.metadata.get("table")) for d in self._rows(source)}
-        return sorted(int(n) for n in numbers if n.isdigit())
+        return sorted(int(n) for n in self._per_source("tables", source, _tables_of) if n.isdigit())
 
     def table_rows(self, source: str, table: int) -> list[Document]:
         """The row units of Table `table` of the paper file `source`, in table order."""
-        rows = [d for d in self._rows(source) if str(d.metadata.get("table")) == str(table)]
-        return sorted(rows, key=lambda d: int(d.metadata.get("chunk_index", 0)))
+        return list(self._per_source("tables", source, _tables_of).get(str(table), []))
 
-    def _rows(self, source: str) -> list[Document]:
-        """Every table row unit of `source` (not a figure's data table: "Figure 7" shares its
-        numbers with Table 7)."""
+    def _per_source(self, cache: str, source: str, build: Callable[[list[Document]], Any]) -> Any:
+        """`build(the chunks of source)`, computed once per snapshot and kept in its `cache`."""
         snapshot = self._current()
-        return [
-            snapshot.docs[i]
-            for i in snapshot.by_source.get(source, [])
-            if snapshot.docs[i].metadata.get("kind") == "table_row"
-            and str(snapshot.docs[i].metadata.get("table_name", "Table")).startswith("Table")
-        ]
+        with self._lock:
+            kept = getattr(snapshot, cache)
+            if source not in kept:
+                kept[source] = build([snapshot.docs[i] for i in snapshot.by_source.get(source, [])])
+            return kept[source]
 
     def _current(self) -> _Snapshot:
         with self._lock:
@@ -143,6 +129,31 @@ class BM25Index:
                 self._snapshot = _Snapshot.build(self._store.all_documents())
                 self._version = version
             return self._snapshot
+
+
+def _name_keys_of(docs: list[Document]) -> set[str]:
+    return set().union(*(name_keys(d.page_content) for d in docs))
+
+
+def _acronyms_of(docs: list[Document]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for doc in docs:
+        for long, short in acronym_pairs(doc.page_content):
+            pairs.setdefault(long, short)
+    return pairs
+
+
+def _tables_of(docs: list[Document]) -> dict[str, list[Document]]:
+    """Table number → its row units in table order; not a figure's data table ("Figure 7"
+    shares its numbers with Table 7)."""
+    grouped: dict[str, list[Document]] = {}
+    for doc in docs:
+        table_name = str(doc.metadata.get("table_name", "Table"))
+        if doc.metadata.get("kind") == "table_row" and table_name.startswith("Table"):
+            grouped.setdefault(str(doc.metadata.get("table")), []).append(doc)
+    for rows in grouped.values():
+        rows.sort(key=lambda d: int(d.metadata.get("chunk_index", 0)))
+    return grouped
 
 
 def _key(doc: Document) -> str:

@@ -3,12 +3,11 @@
 import pytest
 from langchain_core.documents import Document
 
-from app.refusal import unreported_rows
+from app.refusal import sources_of, unreported_rows
 from app.short_answer import table_answer
 from app.table_lookup import (
     expand_acronyms,
     paper_acronyms,
-    sources_of,
     table_text,
     tables_asked,
 )
