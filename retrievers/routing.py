@@ -20,13 +20,20 @@ from langchain_core.documents import Document
 logger = logging.getLogger(__name__)
 
 
-def paper_votes(rankings: Sequence[Sequence[Document]], rrf_k: float) -> dict[str, float]:
-    """Per paper (`source`), the sum of 1 / (rrf_k + rank) over its chunks in every ranking."""
+def paper_votes(
+    rankings: Sequence[Sequence[Document]], rrf_k: float, per_paper: int = 3
+) -> dict[str, float]:
+    """Per paper (`source`), the sum of 1 / (rrf_k + rank) over its best `per_paper` chunks in
+    every ranking: a paper's votes say how well it matches, not how many chunks it has (a
+    two-page upload holding both lists' best chunks got 11 % of the votes when all counted)."""
     votes: dict[str, float] = {}
     for ranking in rankings:
+        counted: dict[str, int] = {}
         for rank, doc in enumerate(ranking, start=1):
             source = str(doc.metadata.get("source", ""))
-            votes[source] = votes.get(source, 0.0) + 1.0 / (rrf_k + rank)
+            counted[source] = counted.get(source, 0) + 1
+            if counted[source] <= per_paper:
+                votes[source] = votes.get(source, 0.0) + 1.0 / (rrf_k + rank)
     return votes
 
 

@@ -35,8 +35,8 @@ class RetrieverSettings:
     # router's reciprocal-rank votes (dense + BM25 top `route_depth`); > 1 = never. A question
     # naming two papers of the store compares them and is not routed. Dev split (127 questions,
     # 28-paper store, app.evaluate --unscoped), key terms similarity / compression: off 0.572 /
-    # 0.602, 0.3 0.630 / 0.641, 0.621 / 0.646 with the router's best-chunk rule (scoped: 0.706 /
-    # 0.695); passages 0.548 / 0.677 -> 0.664 / 0.703.
+    # 0.602, 0.3 0.630 / 0.641, 0.621 / 0.646 with the router's best-chunk rule, 0.615 / 0.639
+    # with each paper's best 3 chunks voting (scoped: 0.706 / 0.695).
     # Session 5's bench.scope_study: 0.2, 0.4-0.6 and depth 40 or 80 did less than 0.3 / 20.
     route_share: float = 0.3
     route_depth: int = 20

@@ -257,3 +257,12 @@ def test_a_big_paper_needs_a_best_chunk_to_be_routed_to():
     assert router.route("q") == ()
     router.rankings = lambda query: [big + small, small + big]
     assert router.route("q") == ("big.pdf",)
+
+
+def test_votes_count_each_papers_best_chunks_only():
+    small = [Document(page_content="s", metadata={"source": "small.pdf"}) for _ in range(2)]
+    big = [Document(page_content=str(i), metadata={"source": "big.pdf"}) for i in range(18)]
+    votes = paper_votes([small + big, small + big], rrf_k=5)
+    assert votes["big.pdf"] == pytest.approx(2 * (1 / 8 + 1 / 9 + 1 / 10))  # its best 3 only
+    assert votes["small.pdf"] / sum(votes.values()) > 0.25  # all 20: 0.11
+    assert paper_votes([small + big], rrf_k=5, per_paper=20)["big.pdf"] > votes["big.pdf"]
