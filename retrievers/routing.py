@@ -2,11 +2,11 @@
 
 In a library of papers a question is nearly always about one of them. The router pools the
 dense top-N and the BM25 top-N chunks of the whole store, gives each paper the reciprocal-rank
-votes of its chunks, and names the paper holding at least `min_share` of all votes (and
-`even_factor` times its even share of the store's papers) that also holds the best chunk of the
-dense or the BM25 list (a big paper collects votes by its many chunks alone); the question is
-then retrieved from that paper alone. Questions no paper dominates stay unscoped, and so do
-questions naming two papers (`retrievers.named`: they compare them).
+votes of its best chunks (`paper_votes`), and names the paper holding at least `min_share` of
+all votes (and `even_factor` times its even share of the store's papers) that also holds the
+best chunk of the dense or the BM25 list (a big paper collects votes by its many chunks alone);
+the question is then retrieved from that paper alone. Questions no paper dominates stay
+unscoped, and so do questions naming two papers (`retrievers.named`: they compare them).
 """
 
 from __future__ import annotations
