@@ -118,7 +118,10 @@ def _units_of(doc: Document) -> list[tuple[str, str]]:
     if kind in _UNIT_KINDS:
         return [(" ".join(text.split()), str(kind))] if text else []
     sentences = split_sentences(doc.page_content) or ([text] if text else [])
-    return [(s, unit_role(s, doc.metadata)) for s in sentences]
+    # a prose chunk's sentences get their own roles: a run-in heading ("Details on Downstream
+    # Evaluation."), a caption or equation debris inside prose is no answer either
+    inferred = {k: v for k, v in doc.metadata.items() if k != "kind"}
+    return [(s, unit_role(s, inferred)) for s in sentences]
 
 
 def _windows(

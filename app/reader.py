@@ -101,8 +101,11 @@ def unit_role(text: str, metadata: dict | None = None) -> str:
         return "reference"
     if _REFERENCE.search(text):
         return "reference"
-    mathy = sum(bool(_MATH.search(w)) or len(w) <= 2 for w in words) / max(len(words), 1)
-    if len(words) >= 6 and (mathy > 0.55 or (_EQUATION_NUMBER.search(text) and mathy > 0.35)):
+    is_math = [bool(_MATH.search(w)) or len(w) <= 2 for w in words]
+    mathy = sum(is_math) / max(len(words), 1)
+    prose_lead = len(words) > 8 and sum(is_math[:8]) <= 3  # "Therefore, we stabilize ...: m = ..."
+    equation = mathy > 0.55 or (_EQUATION_NUMBER.search(text) and mathy > 0.35)
+    if len(words) >= 6 and equation and not prose_lead:
         return "equation"
     if len(words) <= 8 and (_HEADING.match(text) or _title_case(words)):
         return "heading"

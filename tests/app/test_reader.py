@@ -66,6 +66,12 @@ def test_answer_type_reads_what_the_question_wants(question, wanted):
             "reference",
         ),
         ("Covariance Update Rule.", {}, "heading"),
+        (  # prose that leads into a formula stays prose
+            "Therefore, we stabilize gates with an additional state mt (Milakov, 2018): "
+            "mt = max log( ft ) + mt−1 , log( it ) (15)",
+            {},
+            "text",
+        ),
         ("2.2 sLSTM", {}, "heading"),
         ("The sLSTM has a scalar memory and memory mixing.", {}, "text"),
         ("Anything at all.", {"kind": "table_row"}, "table_row"),
@@ -209,6 +215,16 @@ def test_an_announcement_hands_its_score_to_the_next_sentence_not_a_higher_one()
     hand_off(cands, np.array([0.9, 0.1, 0.95]), below=0.05)
     assert cands[1].score == pytest.approx(0.85)
     assert cands[2].score == 0.95
+
+
+def test_sentences_of_a_prose_chunk_get_their_own_roles():
+    doc = Document(
+        "Details on Downstream Evaluation. We use the LM Evaluation Harness for all tasks.",
+        metadata={"kind": "text", "page": 42},
+    )
+    kinds = {c.text: c.kind for c in candidates_from([doc])}
+    assert kinds["Details on Downstream Evaluation."] == "heading"
+    assert kinds["We use the LM Evaluation Harness for all tasks."] == "text"
 
 
 def test_candidates_keep_marked_units_whole_and_add_short_windows():
