@@ -34,7 +34,7 @@ from app.evidence import (
 from app.generator import AnswerGenerator
 from app.lists import with_announced_items, with_enumeration_siblings
 from app.reader import ReaderWeights, heuristic_reader, upr_reader, xlstm_reader
-from app.refusal import refusal_reason, sources_of, unreported_rows
+from app.refusal import refusal_reason, sources_of, unreported_rows, unreported_sizes
 from app.short_answer import ShortAnswer, short_answer
 from app.table_lookup import (
     expand_acronyms,
@@ -294,7 +294,12 @@ def _unreported(
     if not (settings.refuse_missing_row and short.missing):
         return ""
     tables = table_text(sources, generator.tables, generator.table_rows)
-    return unreported_rows(query, short.missing, tables)
+    unit = short.units[0]
+    source, table = str(unit.metadata.get("source", "")), unit.metadata.get("table")
+    rows = generator.table_rows(source, int(table)) if table and generator.table_rows else []
+    label = str(unit.metadata.get("table_name") or f"Table {table}")
+    sizes = unreported_sizes(short.missing, label, [r.page_content for r in rows]) if rows else ""
+    return unreported_rows(query, short.missing, tables) or sizes
 
 
 def _demoted(candidate: Candidate) -> Candidate:

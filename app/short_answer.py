@@ -74,7 +74,7 @@ def short_answer(
             text = name_span(question, unit.text)
         if text:
             rows = [u.text for u in (unit, *extra)] if unit.kind == "table_row" else []
-            missing = tuple(_names_missing(question, " ".join(rows))) if rows else ()
+            missing = tuple(row_gaps(question, " ".join(rows))) if rows else ()
             return ShortAnswer(text, (unit, *extra), missing)
     return None
 
@@ -108,7 +108,7 @@ def table_answer(question: str, row_text: str, others: Sequence[str] = ()) -> st
     for other in others:
         if (more := _asked_cell(question, other)) is not None:
             text += f"; {more[0]} — {more[1]}"
-    missing = _names_missing(question, " ".join([row_text, *others]))
+    missing = row_gaps(question, " ".join([row_text, *others]))
     asked = _TABLE_ASKED.search(question)
     if asked and not re.match(rf"Table\s*{asked.group(1)}\b", table):
         missing.append(f"Table {asked.group(1)}")
@@ -149,6 +149,24 @@ def companion_rows(question: str, row: Unit, pool: Sequence[Unit]) -> list[Unit]
                     out.append(unit)
                 break
     return out
+
+
+_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?([MB])\b(?!\s*tokens)")
+
+
+def model_sizes(text: str) -> list[str]:
+    """Model sizes a text states, compacted: "2.7B", "125M" (not "15B tokens")."""
+    return list(dict.fromkeys(f"{m[1]}{m[2]}" for m in _SIZE.finditer(text)))
+
+
+def row_gaps(question: str, row_text: str) -> list[str]:
+    """What the question asks for that the rows lack: model names ("xLSTM[1:1]") and model sizes
+    ("2.7B" when the rows are of the 1.3B models)."""
+    sizes = set(model_sizes(row_text))
+    return [
+        *_names_missing(question, row_text),
+        *(s for s in model_sizes(question) if s not in sizes),
+    ]
 
 
 def _names_missing(question: str, row_text: str) -> list[str]:

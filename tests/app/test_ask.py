@@ -63,6 +63,14 @@ def test_a_value_of_a_model_no_table_reports_is_refused(data_dir, capsys):
         assert "No table of the paper has a row for xLSTM[1:1]." in result["answer"]
 
 
+def test_a_value_of_a_model_size_the_table_lacks_is_refused(data_dir, capsys):
+    # Table 3 reports downstream accuracies of the 125M to 1.3B models, not of 2.7B ones.
+    question = "What LAMBADA accuracy does the 2.7B xLSTM[7:1] achieve?"
+    assert main([question, "--retriever", "similarity", "--json", "--mode", "extractive"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"]["similarity"]
+    assert result["refused"] and "Table 3 reports no 2.7B model." in result["answer"]
+
+
 @pytest.mark.parametrize("question", ["", "   ", "x" * 2001, "bell\x07"])
 def test_bad_questions_are_one_line_errors_and_exit_2(data_dir, capsys, question):
     assert main([question]) == 2

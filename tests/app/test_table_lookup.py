@@ -3,8 +3,8 @@
 import pytest
 from langchain_core.documents import Document
 
-from app.refusal import sources_of, unreported_rows
-from app.short_answer import table_answer
+from app.refusal import sources_of, unreported_rows, unreported_sizes
+from app.short_answer import model_sizes, row_gaps, table_answer
 from app.table_lookup import (
     expand_acronyms,
     paper_acronyms,
@@ -129,3 +129,18 @@ def test_a_table_answer_needs_the_column_the_question_names():
     assert table_answer("What is the carbon footprint of Mamba?", row) is None
     one_value = ROWS[4].page_content
     assert table_answer("What does Vanilla reach?", one_value).startswith("26.01 — Vanilla")
+
+
+def test_a_model_size_no_row_of_the_table_reports_is_refused():
+    rows = [
+        "Table 3 (Downstream tasks), 1.3B: Model = xLSTM[7:1]; LAMBADA acc = 56.69",
+        "Table 3 (Downstream tasks), 125M: Model = Llama; LAMBADA acc = 31.54",
+    ]
+    question = "What LAMBADA accuracy does the 2.7B xLSTM[7:1] achieve?"
+    assert model_sizes(question) == ["2.7B"]
+    assert model_sizes("trained on 15B tokens, a 350 M model") == ["350M"]  # tokens are no size
+    assert row_gaps(question, rows[0]) == ["2.7B"]
+    assert row_gaps("What does the 1.3B xLSTM[7:1] reach?", rows[0]) == []
+    assert unreported_sizes(["2.7B"], "Table 3", rows) == " Table 3 reports no 2.7B model."
+    assert unreported_sizes(["125M"], "Table 3", rows) == ""  # another row has it
+    assert unreported_sizes(["xLSTM[1:1]"], "Table 3", rows) == ""  # names are not sizes
