@@ -275,7 +275,8 @@ def _extractive(
         ranked = [*short.units, *others[: settings.short_support]]
         answer.short_answer = short.text
     chosen = with_announced_items(ranked, generator.chunk)
-    chosen = within_words(chosen, settings.max_words - len((answer.short_answer or "").split()))
+    budget = settings.max_words - len((answer.short_answer or "").split())
+    chosen = within_words(chosen, budget, answer.question)
     answer.text, answer.citations = compose(answer.question, chosen, answer.short_answer)
     answer.groundedness = 1.0  # every sentence is quoted from the papers (retrieved evidence, or
     # the stored chunks completing an announced list)

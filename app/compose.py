@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from app.evidence import Candidate
-from app.short_answer import parse_row
+from app.short_answer import asked_columns, parse_row
 
 _LIST_CUES = re.compile(
     r"\b(bullet|list|enumerate|which (are|were)|what are|name (the|all)|improvements|"
@@ -48,12 +48,18 @@ def is_list_question(question: str) -> bool:
     return bool(_LIST_CUES.search(question))
 
 
-def quoted(unit: Candidate) -> str:
+def quoted(unit: Candidate, question: str = "") -> str:
     """The unit as the answer quotes it: a table row without its caption ("Table 1: Model =
-    GPT-3; ... = 14.26"; the citation keeps the whole unit), anything else as stored."""
+    GPT-3; ... = 14.26"; the citation keeps the whole unit) and, when the `question` names some
+    of its columns, with only its label and those cells ("…" marks the cells left out); anything
+    else as stored."""
     if unit.kind != "table_row" or (row := parse_row(unit.text)) is None:
         return unit.text
     table, _, cells = row
+    keep = asked_columns(question, cells) if question else []
+    if keep and len(keep) < len(cells) - 1:
+        text = "; ".join(f"{c} = {v}" for c, v in [cells[0], *(cells[i] for i in keep)])
+        return f"{table}: {text}; …"
     return f"{table}: " + "; ".join(f"{column} = {value}" for column, value in cells)
 
 
@@ -75,9 +81,9 @@ def compose(
         for c in chosen
     ]
     if is_list_question(question):
-        body = "\n".join(f"- {quoted(c)} {cite(c.metadata)}" for c in chosen)
+        body = "\n".join(f"- {quoted(c, question)} {cite(c.metadata)}" for c in chosen)
     else:
-        body = " ".join(f"{quoted(c)} {cite(c.metadata)}" for c in chosen)
+        body = " ".join(f"{quoted(c, question)} {cite(c.metadata)}" for c in chosen)
     return (f"{short}\n\n{body}" if short else body), citations
 
 
@@ -85,12 +91,12 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def within_words(units: list[Candidate], budget: int) -> list[Candidate]:
-    """The first units, in order, whose quotes fit in `budget` words (the first always does):
-    a reader wants the answer, not every quote that scored near it."""
+def within_words(units: list[Candidate], budget: int, question: str = "") -> list[Candidate]:
+    """The first units, in order, whose quotes (for `question`) fit in `budget` words (the first
+    always does): a reader wants the answer, not every quote that scored near it."""
     kept, used = [], 0
     for unit in units:
-        used += _words(quoted(unit))
+        used += _words(quoted(unit, question))
         if kept and used > budget:
             break
         kept.append(unit)

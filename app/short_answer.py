@@ -134,6 +134,26 @@ def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | Non
     return value, cells[0][1], table, column
 
 
+def asked_columns(question: str, cells: Sequence[tuple[str, str]]) -> list[int]:
+    """Indices of the cells (after the row label) the question asks about, [] when it names no
+    column: the column naming most of its words ("LAMBADA accuracy": "LAMBADA acc", not every
+    "acc" column, nor "LAMBADA ppl"), each column named by another word that is no measure, and
+    the model size ("#Params")."""
+    asked = {COLUMN_SYNONYMS.get(w, w) for w in content_words(question)}
+    words = [content_words(column) & asked if i else set() for i, (column, _) in enumerate(cells)]
+    best = max((len(w) for w in words), default=0)
+    if not best:
+        return []
+    top = [i for i, w in enumerate(words) if len(w) == best]
+    covered = set().union(*(words[i] for i in top)) | _MEASURES
+    named = [*top, *(i for i, w in enumerate(words) if w - covered)]
+    size = [i for i, (c, _) in enumerate(cells) if i and "params" in content_words(c)]
+    return sorted({*named, *size})
+
+
+_MEASURES = {"acc", "ppl", "avg", "score", "loss"}
+
+
 def companion_rows(question: str, row: Unit, pool: Sequence[Unit]) -> list[Unit]:
     """Rows of `row`'s table in `pool` labelled with a name the question gives and `row` lacks
     ("... do xLSTM[1:0] and xLSTM[7:1] reach": the second model's row)."""

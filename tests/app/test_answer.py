@@ -238,3 +238,22 @@ def test_quotes_stop_at_the_word_budget_but_the_first_is_kept():
     assert [len(u.text.split()) for u in within_words(units, 10)] == [30]
     answer = ask(store=FakePaperStore(), question="What memory does the mLSTM have?", max_words=5)
     assert len(answer.citations) == 1
+
+
+def test_a_table_row_is_quoted_with_the_cells_the_question_asks_for():
+    from app.compose import quoted
+    from app.evidence import Candidate
+
+    row = Candidate(
+        "Table 3 (Downstream tasks), 1.3B: Model = xLSTM[7:1]; #Params M = 1420.1; "
+        "LAMBADA ppl ↓ = 7.04; LAMBADA acc ↑ = 56.69; HellaSwag acc ↑ = 60.26",
+        0,
+        {},
+        kind="table_row",
+    )
+    assert quoted(row, "What LAMBADA accuracy does xLSTM[7:1] reach?") == (
+        "Table 3 (1.3B): Model = xLSTM[7:1]; #Params M = 1420.1; LAMBADA acc ↑ = 56.69; …"
+    )
+    whole = "Table 3 (1.3B): Model = xLSTM[7:1]; #Params M = 1420.1; LAMBADA ppl ↓ = 7.04; "
+    assert quoted(row, "Which tasks are in Table 3?").startswith(whole)  # no column named
+    assert quoted(row).endswith("HellaSwag acc ↑ = 60.26")  # no question: the whole row
