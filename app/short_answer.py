@@ -154,13 +154,20 @@ def asked_columns(question: str, cells: Sequence[tuple[str, str]]) -> list[int]:
 _MEASURES = {"acc", "ppl", "avg", "score", "loss"}
 
 
-def companion_rows(question: str, row: Unit, pool: Sequence[Unit]) -> list[Unit]:
+_EACH = re.compile(r"\b(each|every)\b", re.IGNORECASE)
+
+
+def companion_rows(question: str, row: Unit, pool: Sequence[Unit], max_rows: int = 7) -> list[Unit]:
     """Rows of `row`'s table in `pool` labelled with a name the question gives and `row` lacks
-    ("... do xLSTM[1:0] and xLSTM[7:1] reach": the second model's row)."""
+    ("... do xLSTM[1:0] and xLSTM[7:1] reach": the second model's row); for a question about
+    each row ("what perplexity does each reach"), the table's other rows (at most `max_rows`)."""
     parsed = parse_row(row.text)
     if parsed is None:
         return []
     out: list[Unit] = []
+    if _EACH.search(question):  # "... and what perplexity does each reach?": the whole table
+        same = [u for u in pool if u.kind == "table_row" and u is not row]
+        return [u for u in same if (p := parse_row(u.text)) and p[0] == parsed[0]][:max_rows]
     for name in _names_missing(question, row.text):
         for unit in pool:
             other = parse_row(unit.text) if unit.kind == "table_row" else None

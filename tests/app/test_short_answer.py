@@ -164,3 +164,21 @@ def test_rows_the_question_also_names_join_the_short_answer():
 def test_a_bare_word_number_is_no_short_answer():
     q = "Up to how many key-value pairs are used?"
     assert number_span(q, "There are two relevant variables for key-value pairs.") is None
+
+
+def test_a_question_about_each_row_gets_the_value_of_every_row_of_the_table():
+    q = "Which modifications does the ablation of Table 2 add, and what perplexity does each reach?"
+    rows = [
+        _unit(f"Table 2 (Ablation): Model Modification = {m}; ppl = {v}", "table_row")
+        for m, v in (
+            ("Vanilla LSTM", "2417.86"),
+            ("Adding Resnet", "35.46"),
+            ("Adding Gating", "17.70"),
+        )
+    ]
+    other_table = _unit("Table 1 (C): Model = Mamba; ppl = 13.70", "table_row")
+    short = short_answer(q, rows[:1], pool=[other_table, *rows])
+    assert short.text == (
+        "2417.86 — Vanilla LSTM, Table 2, ppl; 35.46 — Adding Resnet; 17.70 — Adding Gating"
+    )
+    assert [u.text for u in short.units] == [r.text for r in rows]
