@@ -206,6 +206,11 @@ def _names_missing(question: str, row_text: str) -> list[str]:
 
 
 _HOW_MUCH = re.compile(r"\bhow (?:many|much)\s+((?:[\w\-]+\s+){0,1}[\w\-]+)", re.IGNORECASE)
+_WHAT_MEASURE = re.compile(
+    r"\b(?:what|which)\s+((?:[\w\-]+\s+){0,2}?(?:length|size|rate|dimensions?|count|steps|"
+    r"ratio|percentage|throughput|speed|memory|heads|blocks|layers))\b",
+    re.IGNORECASE,
+)
 _MEASURED = re.compile(r"\b(perplexit(y|ies)|accurac(y|ies)|ppl|score|loss)\b", re.IGNORECASE)
 _NUMBER_SPAN = re.compile(
     rf"{_QUALIFIER}(?<![\w.\[:])(\d+(?:[.,]\d+)*(?![\d:])(?:\s?[KMB]\b)?|two|three|four|five|six|seven|"
@@ -230,7 +235,8 @@ def number_span(question: str, text: str, reach: int = 80) -> str | None:
     if measured := _MEASURED.search(question):  # a perplexity has decimals, not a percent
         percent_ok = not re.match(r"perplex|ppl|loss", measured.group(0), re.IGNORECASE)
         spans = [m for m in spans if _measured_value(m.group(0), percent_ok)]
-    measure = _HOW_MUCH.search(question)  # "How much GPU memory": near "gpu" or "memory"
+    # "How much GPU memory": near "gpu" or "memory"; "What context length": near those words
+    measure = _HOW_MUCH.search(question) or _WHAT_MEASURE.search(question)
     words = content_words(measure.group(1)) if measure else content_words(question)
     anchors = [m.start() for w in words for m in re.finditer(re.escape(w), text.lower())]
     if not spans or not anchors:
