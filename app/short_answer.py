@@ -235,10 +235,12 @@ def number_span(question: str, text: str, reach: int = 80) -> str | None:
     if measured := _MEASURED.search(question):  # a perplexity has decimals, not a percent
         percent_ok = not re.match(r"perplex|ppl|loss", measured.group(0), re.IGNORECASE)
         spans = [m for m in spans if _measured_value(m.group(0), percent_ok)]
-    # "How much GPU memory": near "gpu" or "memory"; "What context length": near those words
-    measure = _HOW_MUCH.search(question) or _WHAT_MEASURE.search(question)
+    if what := _WHAT_MEASURE.search(question):  # "What context length": a number near those
+        near = _anchors(content_words(what.group(1)), text)
+        spans = [m for m in spans if any(abs(m.start() - a) <= reach for a in near)]
+    measure = _HOW_MUCH.search(question)  # "How much GPU memory": near "gpu" or "memory"
     words = content_words(measure.group(1)) if measure else content_words(question)
-    anchors = [m.start() for w in words for m in re.finditer(re.escape(w), text.lower())]
+    anchors = _anchors(words, text)
     if not spans or not anchors:
         return None
     best = min(spans, key=lambda m: min(abs(m.start() - a) for a in anchors))
@@ -248,6 +250,11 @@ def number_span(question: str, text: str, reach: int = 80) -> str | None:
         (x for x in _NUMBER_LIST.finditer(text) if x.start() < best.start() < x.end()), None
     )
     return listed.group(0) if listed else best.group(0).strip()
+
+
+def _anchors(words: set[str], text: str) -> list[int]:
+    """Where the `words` stand in `text`."""
+    return [m.start() for w in words for m in re.finditer(re.escape(w), text.lower())]
 
 
 def _bare_word_number(match: re.Match) -> bool:
