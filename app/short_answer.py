@@ -57,7 +57,9 @@ def short_answer(
     wanted = answer_type(question)
     if wanted not in ("number", "name"):
         return None
-    for unit in units[:max_units]:
+    # a unit naming every model and size the question names goes first ("the 1.3B RWKV-4": its
+    # Table 7 row, not a sentence about RWKV-6 that scored higher)
+    for unit in sorted(units[:max_units], key=lambda u: len(row_gaps(question, u.text))):
         extra: list[Unit] = []
         if unit.kind == "table_row":
             extra = companion_rows(question, unit, pool)
@@ -213,7 +215,8 @@ _WHAT_MEASURE = re.compile(
 )
 _MEASURED = re.compile(r"\b(perplexit(y|ies)|accurac(y|ies)|ppl|score|loss)\b", re.IGNORECASE)
 _NUMBER_SPAN = re.compile(
-    rf"{_QUALIFIER}(?<![\w.\[:])(\d+(?:[.,]\d+)*(?![\d:])(?:\s?[KMB]\b)?|two|three|four|five|six|seven|"
+    rf"{_QUALIFIER}(?<![\w.\[:])(?<![A-Za-z]-)"  # not the 6 of "RWKV-6"
+    rf"(\d+(?:[.,]\d+)*(?:e-?\d+)?(?![\d:])(?:\s?[KMB]\b)?|two|three|four|five|six|seven|"
     rf"eight|nine|ten){_UNIT_WORDS}",
     re.IGNORECASE,
 )

@@ -186,3 +186,15 @@ def test_a_question_about_each_row_gets_the_value_of_every_row_of_the_table():
         "2417.86 — Vanilla LSTM, Table 2, ppl; 35.46 — Adding Resnet; 17.70 — Adding Gating"
     )
     assert [u.text for u in short.units] == [r.text for r in rows]
+
+
+def test_a_number_inside_a_name_is_no_answer_and_a_learning_rate_is_one():
+    q = "What peak learning rate was used for RWKV-4?"
+    assert number_span(q, "As RWKV-6 performs worse, we use a peak learning rate 4e-4.") == "4e-4"
+
+
+def test_the_unit_naming_the_asked_model_and_size_gives_the_short_answer():
+    q = "What peak learning rate was used for the 1.3B RWKV-4?"
+    sentence = _unit("As RWKV-6 performs worse, we also use a peak learning rate 4e-4.")
+    row = _unit("Table 7 (LR), 1.3B: Model = RWKV-4; Peak LR = 2e-4", "table_row")
+    assert short_answer(q, [sentence, row]).text.startswith("2e-4 — RWKV-4, Table 7 (1.3B)")
