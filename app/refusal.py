@@ -14,21 +14,7 @@ from collections.abc import Callable, Sequence
 
 from langchain_core.documents import Document
 
-from ingest.words import name_key, name_keys, name_tokens
-
-
-def specific_names(question: str) -> list[str]:
-    """Words of the question that name something: an upper-case letter after the first
-    character ("ImageNet", "BLEU", "kWh", "xLSTM") or a word starting with a letter that holds a
-    digit ("GSM8K", "H3"; not "15B")."""
-    names = []
-    for word in name_tokens(question):
-        letters = [c for c in word if c.isalpha()]
-        inner_upper = any(c.isupper() for c in word[1:])
-        mixed = word[0].isalpha() and any(c.isdigit() for c in word)
-        if (inner_upper and len(letters) >= 2) or mixed:
-            names.append(word)
-    return names
+from ingest.words import name_key, name_keys, specific_names
 
 
 def unsupported_names(

@@ -30,6 +30,20 @@ def name_tokens(text: str) -> list[str]:
     return _NAME_TOKEN.findall(text)
 
 
+def specific_names(question: str) -> list[str]:
+    """Words of the question that name something: an upper-case letter after the first
+    character ("ImageNet", "BLEU", "kWh", "xLSTM") or a word starting with a letter that holds a
+    digit ("GSM8K", "H3"; not "15B")."""
+    names = []
+    for word in name_tokens(question):
+        letters = [c for c in word if c.isalpha()]
+        inner_upper = any(c.isupper() for c in word[1:])
+        mixed = word[0].isalpha() and any(c.isdigit() for c in word)
+        if (inner_upper and len(letters) >= 2) or mixed:
+            names.append(word)
+    return names
+
+
 def name_key(word: str) -> str:
     """A name compared without case or brackets: "xLSTM[7:1]" → "xlstm71", "LLMs" → "llm"."""
     key = re.sub(r"[^a-z0-9]", "", word.lower())

@@ -100,6 +100,11 @@ class BM25Index:
         """Whether the paper file `source` names `key` (an `ingest.words.name_key`) anywhere."""
         return key in self._per_source("names", source, _name_keys_of)
 
+    def papers_mentioning(self, keys: Sequence[str]) -> list[str]:
+        """The paper files that name every one of `keys` (`ingest.words.name_key`s)."""
+        sources = list(self._current().by_source)
+        return [s for s in sources if all(self.mentions(s, key) for key in keys)]
+
     def acronyms(self, source: str) -> dict[str, str]:
         """The acronyms the paper file `source` defines: long form → acronym ("Gated Linear
         Attention" → "GLA"), the first definition of each long form."""

@@ -5,8 +5,11 @@ dense top-N and the BM25 top-N chunks of the whole store, gives each paper the r
 votes of its best chunks (`paper_votes`), and names the paper holding at least `min_share` of
 all votes (and `even_factor` times its even share of the store's papers) that also holds the
 best chunk of the dense or the BM25 list (a big paper collects votes by its many chunks alone);
-the question is then retrieved from that paper alone. Questions no paper dominates stay
-unscoped, and so do questions naming two papers (`retrievers.named`: they compare them).
+the question is then retrieved from that paper alone. Before the votes, the question's specific
+names ("FSDP", "RWKV-4", "sLSTM") count: when one paper alone writes them all, the question goes
+to it; when two or three do and the votes name none of them, to those few. Questions no paper
+dominates stay unscoped, and so do questions naming two papers (`retrievers.named`: they
+compare them).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.documents import Document
+
+from ingest.words import name_key, specific_names
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +52,8 @@ def dominant_paper(votes: dict[str, float], min_share: float) -> str | None:
 
 
 class PaperRouter:
-    """Routes a question to the paper its dense and lexical neighbours come from."""
+    """Routes a question to the paper that alone writes its names, else to the paper its dense
+    and lexical neighbours come from, else to the few papers that write its names."""
 
     def __init__(
         self,
@@ -66,6 +72,7 @@ class PaperRouter:
         self.min_share = min_share
         self.paper_count = paper_count  # papers in the store (None: `min_share` alone)
         self.even_factor = even_factor
+        self.max_naming = 3  # at most this many papers naming the question's names scope it
 
     def share_needed(self) -> float:
         """`min_share`, and at least `even_factor` times a paper's even share of the store:
@@ -84,15 +91,33 @@ class PaperRouter:
     def votes(self, query: str) -> dict[str, float]:
         return paper_votes(self.rankings(query), self.rrf_k)
 
+    def papers_naming(self, query: str) -> list[str]:
+        """The papers, of several, that name every specific name of the question ("FSDP",
+        "RWKV-4", "xLSTM[7:1]"); [] when it names none or there is one paper only."""
+        words = [w.strip(".,;:?!()'\"") for w in query.split()]  # "RWKV-4" whole, not "RWKV"
+        keys = list(dict.fromkeys(name_key(w) for w in words if specific_names(w)))
+        if not keys or self.index is None or not hasattr(self.index, "papers_mentioning"):
+            return []
+        if self.paper_count is not None and self.paper_count() < 2:
+            return []
+        return self.index.papers_mentioning(keys)
+
     def route(self, query: str) -> tuple[str, ...]:
         """The one paper the question is about, or () when none dominates."""
         if self.min_share > 1:
             return ()
+        naming = self.papers_naming(query)
+        if len(naming) == 1:  # the one paper that names what the question names
+            logger.info("routing the question to %s, the one paper naming its names", naming[0])
+            return (naming[0],)
         rankings = self.rankings(query)
         paper = dominant_paper(paper_votes(rankings, self.rrf_k), self.share_needed())
         # a big paper collects votes by its many chunks alone: it must also hold a best chunk
         firsts = {str(ranking[0].metadata.get("source", "")) for ranking in rankings if ranking}
         paper = paper if paper in firsts else None
+        if not paper and 1 < len(naming) <= self.max_naming:  # a few papers name them all
+            logger.info("routing the question to %s, the papers naming its names", naming)
+            return tuple(naming)
         if paper:
             logger.info("routing the question to %s", paper)
         return (paper,) if paper else ()

@@ -266,3 +266,16 @@ def test_votes_count_each_papers_best_chunks_only():
     assert votes["big.pdf"] == pytest.approx(2 * (1 / 8 + 1 / 9 + 1 / 10))  # its best 3 only
     assert votes["small.pdf"] / sum(votes.values()) > 0.25  # all 20: 0.11
     assert paper_votes([small + big], rrf_k=5, per_paper=20)["big.pdf"] > votes["big.pdf"]
+
+
+def test_a_name_only_one_paper_mentions_routes_the_question_to_it(library):
+    index = BM25Index(library)
+    assert index.papers_mentioning(["slstm"]) == [X]  # only the xLSTM paper writes "sLSTM"
+    assert set(index.papers_mentioning([])) == {X, M}
+    # no majority of votes needed (min_share 0.99): the name decides
+    router = PaperRouter(library.vectorstore, index, depth=8, min_share=0.99, paper_count=lambda: 2)
+    assert router.route("How does the sLSTM mix memory?") == (X,)
+    assert router.route("What does GSM8K measure?") == ()  # no paper names it: the votes decide
+    assert router.route("What is the matrix memory?") == ()  # no name at all
+    lone = PaperRouter(library.vectorstore, index, depth=8, min_share=0.99, paper_count=lambda: 1)
+    assert lone.papers_naming("How does the sLSTM mix memory?") == []  # one paper: no need
