@@ -47,8 +47,9 @@ def test_parse_variant_reads_scoped_and_settings():
 
 def test_scoping_removes_other_papers_and_keeps_the_key_terms():
     resources = _resources()
-    plain = measure([QUESTION], resources, "similarity", {})
+    plain = measure([QUESTION], resources, "similarity", {"route_share": 2.0})  # no routing
     scoped = measure([QUESTION], resources, "similarity", {"scoped": True})
+    routed = measure([QUESTION], resources, "similarity", {})  # only xLSTM writes "mLSTM"
     assert plain["off_paper"] > 0  # Mamba's "matrix memory" page comes up unscoped
-    assert scoped["off_paper"] == 0
+    assert scoped["off_paper"] == 0 and routed["off_paper"] == 0
     assert scoped["passage_key_terms"] == 1.0
