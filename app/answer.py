@@ -295,12 +295,13 @@ def _unreported(
     if not (settings.refuse_missing_row and short.missing):
         return ""
     tables = table_text(sources, generator.tables, generator.table_rows)
-    unit = short.units[0]
+    if why := unreported_rows(query, short.missing, tables):
+        return why
+    unit = short.units[0]  # its table must report the asked size
     source, table = str(unit.metadata.get("source", "")), unit.metadata.get("table")
     rows = generator.table_rows(source, int(table)) if table and generator.table_rows else []
     label = str(unit.metadata.get("table_name") or f"Table {table}")
-    sizes = unreported_sizes(short.missing, label, [r.page_content for r in rows]) if rows else ""
-    return unreported_rows(query, short.missing, tables) or sizes
+    return unreported_sizes(short.missing, label, [r.page_content for r in rows]) if rows else ""
 
 
 def _demoted(candidate: Candidate) -> Candidate:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from langchain_core.documents import Document
 
+from app.short_answer import model_sizes
 from ingest.words import name_key, name_keys, specific_names
 
 
@@ -71,8 +72,6 @@ def unreported_rows(question: str, missing: Sequence[str], tables: str) -> str:
 def unreported_sizes(missing: Sequence[str], table: str, rows: Sequence[str]) -> str:
     """Why to refuse a table answer for a model size ("2.7B", in `missing`) that no row of the
     answering `table` reports ("" when one does): the 1.3B model's value is no answer for 2.7B."""
-    from app.short_answer import model_sizes
-
     reported = {size for row in rows for size in model_sizes(row)}
     absent = [m for m in missing if model_sizes(m) == [m] and m not in reported]
     return f" {table} reports no {', '.join(absent)} model." if absent else ""

@@ -81,6 +81,11 @@ def short_answer(
     return None
 
 
+def column_words(question: str) -> set[str]:
+    """The question's content words as table headers write them ("accuracy" → "acc")."""
+    return {COLUMN_SYNONYMS.get(w, w) for w in content_words(question)}
+
+
 def parse_row(text: str) -> tuple[str, str, list[tuple[str, str]]] | None:
     """("Table 1", caption, [(column, value), ...]) of a self-describing table row; a row
     group ("Table 3 (caption), 1.3B: ...") joins the table label: "Table 3 (1.3B)"."""
@@ -127,7 +132,7 @@ def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | Non
     numeric = [(c, v) for c, v in cells[1:] if numbers_in(v)]
     if not numeric:
         return None
-    asked = {COLUMN_SYNONYMS.get(w, w) for w in content_words(question)}
+    asked = column_words(question)
     overlap, _, (column, value) = max(
         (len(content_words(c) & asked), i, (c, v)) for i, (c, v) in enumerate(numeric)
     )
@@ -141,7 +146,7 @@ def asked_columns(question: str, cells: Sequence[tuple[str, str]]) -> list[int]:
     column: the column naming most of its words ("LAMBADA accuracy": "LAMBADA acc", not every
     "acc" column, nor "LAMBADA ppl"), each column named by another word that is no measure, and
     the model size ("#Params")."""
-    asked = {COLUMN_SYNONYMS.get(w, w) for w in content_words(question)}
+    asked = column_words(question)
     words = [content_words(column) & asked if i else set() for i, (column, _) in enumerate(cells)]
     best = max((len(w) for w in words), default=0)
     if not best:

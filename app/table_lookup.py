@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 
 from app.reader import content_words
 from app.refusal import specific_names
-from app.short_answer import COLUMN_SYNONYMS, parse_row
+from app.short_answer import COLUMN_SYNONYMS, column_words, parse_row
 from ingest.words import name_key, name_keys
 
 
@@ -44,7 +44,7 @@ def tables_asked(
     """(paper file, table number) of the tables of `sources` with a row the question names
     and a column or caption word it uses, best first: most such words, then most rows named."""
     names = {key for key in name_keys(question) if not key.isdigit()}
-    asked = {COLUMN_SYNONYMS.get(w, w) for w in content_words(question)}
+    asked = column_words(question)
     found = []
     for source, table, rows in _tables(sources, tables_of, rows_of):
         named = sum(bool(_label_keys(str(r.metadata.get("row", ""))) & names) for r in rows)

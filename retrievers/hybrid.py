@@ -102,8 +102,12 @@ class BM25Index:
 
     def papers_mentioning(self, keys: Sequence[str]) -> list[str]:
         """The paper files that name every one of `keys` (`ingest.words.name_key`s)."""
-        sources = list(self._current().by_source)
-        return [s for s in sources if all(self.mentions(s, key) for key in keys)]
+        snapshot = self._current()  # once, not once per paper
+        return [
+            source
+            for source in snapshot.by_source
+            if set(keys) <= self._cached(snapshot, "names", source, _name_keys_of)
+        ]
 
     def acronyms(self, source: str) -> dict[str, str]:
         """The acronyms the paper file `source` defines: long form → acronym ("Gated Linear
@@ -120,7 +124,11 @@ class BM25Index:
 
     def _per_source(self, cache: str, source: str, build: Callable[[list[Document]], Any]) -> Any:
         """`build(the chunks of source)`, computed once per snapshot and kept in its `cache`."""
-        snapshot = self._current()
+        return self._cached(self._current(), cache, source, build)
+
+    def _cached(
+        self, snapshot: _Snapshot, cache: str, source: str, build: Callable[[list[Document]], Any]
+    ) -> Any:
         with self._lock:
             kept = getattr(snapshot, cache)
             if source not in kept:

@@ -23,6 +23,7 @@ from langchain_core.documents import Document
 from ingest.words import name_key, specific_names
 
 logger = logging.getLogger(__name__)
+_MAX_NAMING = 3  # at most this many papers writing the question's names scope it together
 
 
 def paper_votes(
@@ -72,7 +73,6 @@ class PaperRouter:
         self.min_share = min_share
         self.paper_count = paper_count  # papers in the store (None: `min_share` alone)
         self.even_factor = even_factor
-        self.max_naming = 3  # at most this many papers naming the question's names scope it
 
     def share_needed(self) -> float:
         """`min_share`, and at least `even_factor` times a paper's even share of the store:
@@ -115,7 +115,7 @@ class PaperRouter:
         # a big paper collects votes by its many chunks alone: it must also hold a best chunk
         firsts = {str(ranking[0].metadata.get("source", "")) for ranking in rankings if ranking}
         paper = paper if paper in firsts else None
-        if not paper and 1 < len(naming) <= self.max_naming:  # a few papers name them all
+        if not paper and 1 < len(naming) <= _MAX_NAMING:  # a few papers name them all
             logger.info("routing the question to %s, the papers naming its names", naming)
             return tuple(naming)
         if paper:
