@@ -68,9 +68,9 @@ def run(papers: list[Path], settings: IngestSettings) -> Iterator[SourceResult]:
 def compare_batch_sizes(texts: list[str], sizes: list[int]) -> None:
     """Embedding throughput of the packaged model per batch size (wall and CPU seconds)."""
     model = load_embeddings()
-    default = model.encode_kwargs.get("batch_size")
+    default = model.batch_size
     for size in sizes:
-        model.encode_kwargs["batch_size"] = size
+        model.batch_size = size
         t0, c0 = time.perf_counter(), time.process_time()
         model.embed_documents(texts)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -78,7 +78,7 @@ def compare_batch_sizes(texts: list[str], sizes: list[int]) -> None:
             f"batch_size {size:4d}: {len(texts) / wall:6.1f} chunks/s "
             f"({wall:.1f} s wall, {cpu:.1f} s cpu)"
         )
-    model.encode_kwargs["batch_size"] = default
+    model.batch_size = default
 
 
 def main(argv: list[str] | None = None) -> int:

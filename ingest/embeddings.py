@@ -47,8 +47,10 @@ def load_embeddings(name_or_path: str | None = None) -> Embeddings:
 
 
 def _load(name_or_path: str | None) -> Embeddings:
-    location = str(_default_model_path()) if name_or_path is None else name_or_path
-    if name_or_path and Path(name_or_path).expanduser().exists():
+    if name_or_path is None:
+        return _load_packaged()
+    location = name_or_path
+    if Path(name_or_path).expanduser().exists():
         location = str(Path(name_or_path).expanduser().resolve())
     try:
         from langchain_huggingface import HuggingFaceEmbeddings
@@ -62,6 +64,20 @@ def _load(name_or_path: str | None) -> Embeddings:
         msg = (
             f"cannot load embedding model {name_or_path or DEFAULT_MODEL_NAME!r} "
             f"({type(e).__name__}); pass a local sentence-transformers folder or an installed name"
+        )
+        raise IngestError(msg) from e
+
+
+def _load_packaged() -> Embeddings:
+    """The packaged MiniLM in plain torch (`ingest.minilm`): same vectors, no transformers."""
+    folder = _default_model_path()
+    try:
+        from ingest.minilm import MiniLMEmbeddings
+
+        return MiniLMEmbeddings(folder, DEFAULT_BATCH_SIZE, model_name=DEFAULT_MODEL_NAME)
+    except Exception as e:  # a damaged install: missing/corrupt file, unexpected weight names
+        msg = (
+            f"cannot load embedding model {DEFAULT_MODEL_NAME!r} from {folder} ({type(e).__name__})"
         )
         raise IngestError(msg) from e
 
