@@ -33,6 +33,7 @@ from app.evidence import (
 )
 from app.generator import AnswerGenerator
 from app.lists import with_announced_items, with_enumeration_siblings
+from app.neighbours import neighbour_candidates
 from app.reader import ReaderWeights, heuristic_reader, upr_reader, xlstm_reader
 from app.refusal import refusal_reason, sources_of, unreported_rows, unreported_sizes
 from app.short_answer import ShortAnswer, short_answer
@@ -110,6 +111,7 @@ class AnswerSettings:
     # and below lose key terms (0.737 -> 0.711)
     max_words: int = 120
     short_support: int = 1  # quotes after the short answer's own units (dev: 2 adds words only)
+    neighbours: int = 3  # also read the chunks beside the best this many retrieved (0 = off)
 
 
 @dataclass
@@ -134,6 +136,9 @@ class Answer:
     groundedness: float = 0.0
     latency_ms: dict[str, float] = field(default_factory=dict)
     short_answer: str | None = None  # "14.26 — GPT-3, Table 1, ...", cut from the first quote
+    # stored units quoted from beyond the retrieved documents: the chunks beside them, the rows
+    # of the tables they name, the items of a list they announce
+    read: list[Source] = field(default_factory=list)
 
 
 def sources_from(docs: list[Document]) -> list[Source]:
@@ -148,6 +153,24 @@ def sources_from(docs: list[Document]) -> list[Source]:
             title=d.metadata.get("title"),
         )
         for d in docs
+    ]
+
+
+def read_beyond(units: list[Candidate], sources: list[Source]) -> list[Source]:
+    """The quoted `units` that no retrieved source holds, as sources of their own."""
+    held = [" ".join(s.text.split()) for s in sources]
+    return [
+        Source(
+            paper=str(u.metadata.get("source", "")),
+            page=int(u.metadata.get("page", 0) or 0),
+            score=0.0,
+            text=u.text,
+            chunk_id=str(u.metadata.get("chunk_id", "")),
+            arxiv_id=u.metadata.get("arxiv_id"),
+            title=u.metadata.get("title"),
+        )
+        for u in units
+        if not any(u.text in text for text in held)
     ]
 
 
@@ -236,6 +259,7 @@ def _extractive(
         if settings.lookup_tables and generator.tables is not None:
             asked = tables_asked(query, sources, generator.tables, generator.table_rows)
         candidates += table_candidates(candidates, generator.table_rows, len(docs), asked=asked)
+    candidates += neighbour_candidates(candidates, docs, generator.chunk, settings.neighbours)
     vectors = score_candidates(
         query,
         candidates,
@@ -278,6 +302,7 @@ def _extractive(
     budget = settings.max_words - len((answer.short_answer or "").split())
     chosen = within_words(chosen, budget, answer.question)
     answer.text, answer.citations = compose(answer.question, chosen, answer.short_answer)
+    answer.read = read_beyond(chosen, answer.sources)
     answer.groundedness = 1.0  # every sentence is quoted from the papers (retrieved evidence, or
     # the stored chunks completing an announced list)
     yield from answer.text.splitlines(keepends=True)

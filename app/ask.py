@@ -53,6 +53,7 @@ def answer_json(answer: Answer) -> dict:
             {"paper": s.paper, "page": s.page, "score": s.score, "text": s.text}
             for s in answer.sources
         ],
+        "read": [{"paper": s.paper, "page": s.page, "text": s.text} for s in answer.read],
         "latency_ms": answer.latency_ms,
     }
 
@@ -60,7 +61,7 @@ def answer_json(answer: Answer) -> dict:
 def print_text(name: str, answer: Answer) -> None:
     print(f"== {RETRIEVER_LABELS[name]} ({answer.latency_ms['total']:.0f} ms)")
     print(answer.text)
-    pages = sorted({(s.paper, s.page) for s in answer.sources})
+    pages = sorted({(s.paper, s.page) for s in [*answer.sources, *answer.read]})
     print("sources: " + ", ".join(f"{paper} p. {page}" for paper, page in pages))
     print()
 

@@ -74,7 +74,9 @@ def question_row(q: Question, retriever: str, answer: Any) -> dict:
         "words": answer_words(answer.text),
         "hit": hit,
         "rank": rank,
-        **answer_scores(q, answer.text, texts, bool(answer.refused)),
+        # grounded in what the answer read: the retrieved passages and the stored units it
+        # quoted beyond them (the chunks beside them, table rows, announced list items)
+        **answer_scores(q, answer.text, texts + [s.text for s in answer.read], answer.refused),
         "passage_key_terms": key_terms_in_passages(texts, q.key_terms) if q.answerable else None,
         "latency_ms": float(answer.latency_ms.get("total", 0.0)),
         "retrieve_ms": answer.latency_ms.get("retrieve"),

@@ -51,7 +51,7 @@ def candidates_from(docs: Sequence[Document], max_candidates: int = 60) -> list[
     seen: set[str] = set()
     out: list[Candidate] = []
     for i, doc in enumerate(docs):
-        units = _units_of(doc)
+        units = units_of(doc)
         for position, (text, kind) in enumerate(units):
             key = text.lower()
             if text and key not in seen:
@@ -111,7 +111,7 @@ def table_candidates(
     return out
 
 
-def _units_of(doc: Document) -> list[tuple[str, str]]:
+def units_of(doc: Document) -> list[tuple[str, str]]:
     """(text, role) of each unit of one retrieved document."""
     kind = doc.metadata.get("kind")
     text = doc.page_content.strip()

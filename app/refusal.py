@@ -5,17 +5,20 @@ Two tests, both on the retrieved evidence:
   about the question at all);
 - unsupported names: the question names something specific — an acronym, a benchmark, a model
   ("GSM8K", "ImageNet", "BLEU", "kWh") — that no retrieved unit mentions. A topical passage
-  about xLSTM's accuracy does not answer "What accuracy does xLSTM get on GSM8K?".
+  about xLSTM's accuracy does not answer "What accuracy does xLSTM get on GSM8K?";
+- an unmentioned measure: what the question asks for ("What is the carbon footprint of ...",
+  "How much energy ...") is a word or two that the papers it was retrieved from never write.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from langchain_core.documents import Document
 
 from app.short_answer import model_sizes
-from ingest.words import name_key, name_keys, specific_names
+from ingest.words import STOP_WORDS, name_key, name_keys, specific_names
 
 
 def unsupported_names(
@@ -32,6 +35,43 @@ def unsupported_names(
     if mentions is not None:
         missing = [n for n in missing if not any(mentions(s, name_key(n)) for s in sources)]
     return missing
+
+
+_AUX = r"(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would)"
+# the measure a question asks for: "What is the <carbon footprint> of ...", "What <BLEU score>
+# does ...", "How much <energy> in kWh ..."; at most `_MEASURE_WORDS` words, so that a clause
+# is never read as one
+_MEASURE = (
+    re.compile(rf"^(?:what|which)\s+{_AUX}\s+(?:the|a|an)\s+(?P<m>[\w\s-]+?)\s+(?:of|for|in|on)\b"),
+    re.compile(rf"^(?:what|which)\s+(?P<m>[\w\s-]+?)\s+{_AUX}\b"),
+    re.compile(rf"^how\s+(?:much|many)\s+(?P<m>[\w\s-]+?)\s+(?:{_AUX}|in|of)\b"),
+)
+_MEASURE_WORDS = 3
+
+
+def asked_measure(question: str) -> list[str]:
+    """The content words of the measure `question` asks for ("carbon", "footprint"); [] when it
+    asks for none this reads, or for one of more than `_MEASURE_WORDS` words."""
+    text = " ".join(question.lower().split())
+    for pattern in _MEASURE:
+        if match := pattern.match(text):
+            words = match.group("m").split()
+            content = [w for w in words if w not in STOP_WORDS and w.isalpha()]
+            return content if len(words) <= _MEASURE_WORDS else []
+    return []
+
+
+def unmentioned_measure(
+    question: str, sources: Sequence[str], mentions: Callable[[str, str], bool]
+) -> list[str]:
+    """The measure `question` asks for when none of its words occurs in any paper of `sources`
+    (singular or plural); [] otherwise."""
+    words = asked_measure(question)
+    keys = [(name_key(w), name_key(w).removesuffix("s")) for w in words]
+    said = any(
+        mentions(s, k) or mentions(s, k + "s") for s in sources for pair in keys for k in pair
+    )
+    return [] if said or not sources else words
 
 
 def sources_of(docs: Sequence[Document]) -> list[str]:
@@ -56,6 +96,11 @@ def refusal_reason(
     missing = unsupported_names(question, texts, mentions, sources_of(docs)) if names else []
     if missing:
         return f" The passages found never mention {', '.join(missing)}."
+    measure = (
+        unmentioned_measure(question, sources_of(docs), mentions) if names and mentions else []
+    )
+    if measure:
+        return f" The papers never mention {' '.join(measure)}."
     return ""
 
 

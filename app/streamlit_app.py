@@ -34,6 +34,7 @@ from app.ui_evidence import (  # noqa: E402
     highlight_html,
     label_of,
     quote_line,
+    read_lines,
     row_cells,
     row_label,
     source_citations,
@@ -214,6 +215,13 @@ def render_details(name: str, answer: Answer, diff: Any, single: bool) -> None:
             st.html(f'<div class="xrag-source">{body}</div>')
             for citation in source_citations(answer, source):
                 st.caption(f"quoted: {quote_line(citation)}")
+    if answer.read:
+        with st.expander(f"Also read ({len(answer.read)})", key=f"read_{name}"):
+            st.caption(
+                "Quoted from beyond the passages: a chunk beside one, a table row, a list item."
+            )
+            for line in read_lines(answer):
+                st.markdown(line)
 
 
 def render_table_rows(answer: Answer) -> None:

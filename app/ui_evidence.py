@@ -79,6 +79,15 @@ def source_citations(answer: Answer, source: Source) -> list[Citation]:
     ]
 
 
+def read_lines(answer: Answer) -> list[str]:
+    """One Markdown line per unit the answer quoted from beyond its retrieved passages (the
+    chunk beside one, a table's row, a list's item): its page chip, then the quote."""
+    return [
+        f"{chip(f'{label_of(u.paper, u.title)} p. {u.page}', 'gray')} {escape_markdown(u.text)}"
+        for u in answer.read
+    ]
+
+
 def titles_of(answer: Answer) -> dict[str, str | None]:
     """Paper file name → title, from the answer's sources."""
     return {s.paper: s.title for s in answer.sources}

@@ -30,6 +30,10 @@ def test_json_output_has_every_retriever_with_cited_pages(data_dir, capsys):
             assert citation["quote"] in result["answer"]
         assert set(result["latency_ms"]) == {"retrieve", "generate", "total"}
         assert {"paper", "page", "score", "text"} <= set(result["sources"][0])
+        # every quote comes from a retrieved source or a stored unit the answer read beyond them
+        read = [" ".join(s["text"].split()) for s in result["sources"] + result["read"]]
+        for citation in result["citations"]:
+            assert any(" ".join(citation["quote"].split()) in text for text in read)
 
 
 def test_table_value_is_found_on_its_page(data_dir, capsys):

@@ -10,7 +10,14 @@ import pytest
 
 from app.answer import extractive_baseline
 from app.errors import UserError
-from app.evaluate import answer_words, evaluate, load_questions, main, write_outputs
+from app.evaluate import (
+    answer_words,
+    evaluate,
+    load_questions,
+    main,
+    question_row,
+    write_outputs,
+)
 from app.question_set import Question, scope_papers
 from app.report import key_terms_by_type_table
 from app.scoping import question_scopes
@@ -176,7 +183,7 @@ def fake_answer(question, retriever, generator, settings):
     timings = {"retrieve": total / 4, "generate": total * 3 / 4, "total": total}
     if len([c for c in CALLS if c[1] == retriever[0]]) == 1:
         timings = {"retrieve": 5000.0, "generate": 5000.0, "total": 10000.0}  # a cold first call
-    return SimpleNamespace(text=text, refused=refused, sources=sources, latency_ms=timings)
+    return SimpleNamespace(text=text, refused=refused, sources=sources, read=[], latency_ms=timings)
 
 
 @pytest.fixture()
@@ -266,6 +273,24 @@ def test_write_outputs(result, tmp_path):
     for name in ("answer_metrics", "retrieval_metrics", "latency"):
         assert f"({name}.png)" in report and paths[name].stat().st_size > 1000
     assert "| similarity |" in report and "| hybrid/embedding |" in report
+
+
+def test_grounded_counts_the_units_read_beyond_the_sources():
+    q = Question("q9", "What memory does the mLSTM have?", "a matrix memory", key_terms=["matrix"])
+    sources = [SimpleNamespace(paper=XLSTM, page=7, text=PAGES[7], score=1.0)]
+    quote = "The mLSTM has a matrix memory."  # from the chunk after the retrieved one
+    answer = SimpleNamespace(
+        text=f"Cats are small mammals. [xLSTM, p. 7] {quote} [xLSTM, p. 5]",
+        refused=False,
+        sources=sources,
+        read=[],
+        latency_ms={"total": 1.0},
+    )
+    half = question_row(q, "similarity", answer)["grounded"]
+    answer.read = [SimpleNamespace(paper=XLSTM, page=5, text=quote, score=0.0)]
+    row = question_row(q, "similarity", answer)
+    assert half < 1.0 and row["grounded"] == 1.0
+    assert row["passage_key_terms"] == 0.0 and row["key_terms"] == 1.0
 
 
 def test_baselines_on_plain_sources():

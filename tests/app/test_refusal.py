@@ -2,7 +2,13 @@
 
 from langchain_core.documents import Document
 
-from app.refusal import refusal_reason, specific_names, unsupported_names
+from app.refusal import (
+    asked_measure,
+    refusal_reason,
+    specific_names,
+    unmentioned_measure,
+    unsupported_names,
+)
 from ingest.words import name_key, name_tokens
 from retrievers.hybrid import BM25Index
 from tests.helpers.fake_store import FakePaperStore
@@ -50,3 +56,33 @@ def test_bm25_index_knows_which_names_each_paper_mentions():
     source = "xlstm-2405.04517v2.pdf"
     assert index.mentions(source, name_key("sLSTM")) and index.mentions(source, "lstm")
     assert not index.mentions(source, "gsm8k") and not index.mentions("other.pdf", "lstm")
+
+
+def test_asked_measure_reads_what_the_question_asks_for():
+    assert asked_measure("What is the carbon footprint of training xLSTM?") == [
+        "carbon",
+        "footprint",
+    ]
+    assert asked_measure("What BLEU score does xLSTM reach on WMT?") == ["bleu", "score"]
+    assert asked_measure("How much energy in kWh did training consume?") == ["energy"]
+    # no measure, or a clause rather than one
+    assert asked_measure("Which activation function follows the convolution?") == []
+    assert asked_measure("What models fail to solve the easier settings when small are?") == []
+
+
+def test_a_measure_no_paper_writes_is_a_reason_to_refuse():
+    words = {"a.pdf": {"energy", "footprints"}, "b.pdf": {"carbon"}}
+
+    def mentions(source, key):
+        return key in words.get(source, set())
+
+    question = "What is the carbon footprint of training xLSTM?"
+    assert unmentioned_measure(question, ["c.pdf"], mentions) == ["carbon", "footprint"]
+    assert unmentioned_measure(question, ["a.pdf"], mentions) == []  # "footprints" counts
+    assert unmentioned_measure(question, ["b.pdf"], mentions) == []  # one of its words is there
+    assert unmentioned_measure(question, [], mentions) == []  # no paper, no verdict
+    docs = [Document(page_content="xLSTM is trained.", metadata={"source": "c.pdf"})]
+    assert refusal_reason(question, docs, 0.9, 0.5, mentions) == (
+        " The papers never mention carbon footprint."
+    )
+    assert refusal_reason(question, docs, 0.9, 0.5, mentions, names=False) == ""

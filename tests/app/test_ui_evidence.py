@@ -15,6 +15,7 @@ from app.ui_evidence import (
     format_count,
     highlight_html,
     quote_line,
+    read_lines,
     row_cells,
     row_label,
     source_citations,
@@ -155,3 +156,10 @@ def test_source_citations_are_the_quotes_found_in_that_source():
     elsewhere = Citation("x.pdf", 2, "Not in this chunk.")
     answer = _answer_with(None, "", [quoted, other_page, elsewhere])
     assert source_citations(answer, source) == [quoted]
+
+
+def test_read_lines_show_the_units_quoted_beyond_the_passages_with_their_pages():
+    answer = make_answer([3])
+    assert read_lines(answer) == []
+    answer.read = [Source(PAPER, 4, 0.0, "The *next* sentence: $1.", "c4", title=TITLE)]
+    assert read_lines(answer) == [r":gray-badge[xLSTM p. 4] The \*next\* sentence: \$1."]

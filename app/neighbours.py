@@ -1,0 +1,56 @@
+"""The fact next door: units of the stored chunks beside the retrieved ones.
+
+A retrieved chunk often stops just before the sentence that answers: the definition follows
+its heading, the value follows "we use". The answer path also reads the chunks right after
+(and before) the best retrieved ones, scored like every other unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from langchain_core.documents import Document
+
+from app.evidence import Candidate, units_of
+
+ChunkAt = Callable[[str, int], Document | None]
+_SKIPPED = ("reference", "table", "table_row")  # bibliography; tables come by number instead
+
+
+def neighbour_candidates(
+    candidates: Sequence[Candidate],
+    docs: Sequence[Document],
+    chunk_at: ChunkAt | None,
+    depth: int,
+    steps: Sequence[int] = (1, -1),
+) -> list[Candidate]:
+    """Units of the chunks `steps` away from each of the first `depth` retrieved `docs`, that
+    are neither retrieved nor candidates yet, marked as coming after the retrieved documents."""
+    if chunk_at is None or depth <= 0:
+        return []
+    seen = {c.text.lower() for c in candidates}
+    taken = {_position(d) for d in docs}
+    out: list[Candidate] = []
+    for doc in docs[:depth]:
+        source, index = _position(doc)
+        if index < 0 or doc.metadata.get("kind") in _SKIPPED:
+            continue
+        for step in steps:
+            if (source, index + step) in taken:
+                continue
+            taken.add((source, index + step))
+            near = chunk_at(source, index + step)
+            if near is None or near.metadata.get("kind") in _SKIPPED:
+                continue
+            doc_index = len(docs) + 1 + len(taken)  # after the retrieved ones, one per chunk
+            for position, (text, kind) in enumerate(units_of(near)):
+                if text and text.lower() not in seen:
+                    seen.add(text.lower())
+                    out.append(
+                        Candidate(text, doc_index, near.metadata, kind=kind, position=position)
+                    )
+    return out
+
+
+def _position(doc: Document) -> tuple[str, int]:
+    return str(doc.metadata.get("source", "")), int(doc.metadata.get("chunk_index", -1))
