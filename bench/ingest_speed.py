@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ingest import fetch
-from ingest.embeddings import load_embeddings
+from ingest.embeddings import DEFAULT_BATCH_SIZE, load_embeddings
 from ingest.errors import IngestError
 from ingest.pipeline import SourceResult, ingest_sources
 from ingest.settings import IngestSettings
@@ -65,6 +65,17 @@ def run(papers: list[Path], settings: IngestSettings) -> Iterator[SourceResult]:
             os.environ.update({k: v for k, v in saved.items() if v is not None})
 
 
+def _chunk_texts(paper: Path, settings: IngestSettings) -> list[str]:
+    """The texts ingestion embeds for `paper`."""
+    from ingest.chunking import PaperMeta, chunk_pages
+    from ingest.pdf_text import read_pdf
+
+    content = read_pdf(paper)
+    meta = PaperMeta("bench", paper.name, "", "", "", content.num_pages)
+    size, overlap = settings.chunk_size, settings.chunk_overlap
+    return [d.page_content for d in chunk_pages(content.pages, meta, size, overlap, content.tables)]
+
+
 def compare_batch_sizes(texts: list[str], sizes: list[int]) -> None:
     """Embedding throughput of the packaged model per batch size (wall and CPU seconds)."""
     model = load_embeddings()
@@ -81,6 +92,41 @@ def compare_batch_sizes(texts: list[str], sizes: list[int]) -> None:
     model.batch_size = default
 
 
+def compare_embedders(texts: list[str], batch_size: int) -> None:
+    """The packaged MiniLM in plain torch (`ingest.minilm`) against sentence-transformers on
+    the same texts and forward batch size, side by side in one process: load (import
+    included), embed, agreement."""
+    import numpy as np
+
+    from ingest.embeddings import _default_model_path
+    from ingest.minilm import MiniLMEmbeddings
+
+    folder = _default_model_path()
+    t0 = time.perf_counter()
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(folder), device="cpu")
+    load_st = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    plain = MiniLMEmbeddings(folder, batch_size)
+    load_plain = time.perf_counter() - t0
+    for name, load, embed in (
+        (
+            "sentence-transformers",
+            load_st,
+            lambda: reference.encode(texts, batch_size=batch_size, normalize_embeddings=True),
+        ),
+        ("plain torch (ingest.minilm)", load_plain, lambda: np.array(plain.embed_documents(texts))),
+    ):
+        t0 = time.perf_counter()
+        vectors = embed()
+        print(f"{name:28} load {load:5.1f} s  embed {time.perf_counter() - t0:5.1f} s")
+        if name.startswith("sentence"):
+            expected = vectors
+    cosine = (vectors * expected).sum(axis=1).min()
+    print(f"{len(texts)} texts, batch {batch_size}: min cosine between the two {cosine:.7f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest_speed", description=__doc__)
     parser.add_argument("--all", action="store_true", help="every PDF in the mirrors")
@@ -89,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         "--compare-batch-sizes",
         metavar="N,N,...",
         help="also time embedding alone at these batch sizes",
+    )
+    parser.add_argument(
+        "--compare-embedders",
+        action="store_true",
+        help="also time plain-torch MiniLM against sentence-transformers on the paper's chunks",
     )
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = parser.parse_args(argv)
@@ -130,17 +181,12 @@ def main(argv: list[str] | None = None) -> int:
         keys = ("extract", "chunk", "embed", "store", "extract_cpu", "embed_cpu", "store_cpu")
         total.timings = {k: sum(r.timings.get(k, 0.0) for r in ok) for k in keys}
         print(_row(f"TOTAL ({len(ok)} papers)", total))
-    if args.compare_batch_sizes:
-        from ingest.chunking import PaperMeta, chunk_pages
-        from ingest.pdf_text import read_pdf
-
-        content = read_pdf(papers[0])
-        meta = PaperMeta("bench", papers[0].name, "", "", "", content.num_pages)
-        size, overlap = settings.chunk_size, settings.chunk_overlap
-        docs = chunk_pages(content.pages, meta, size, overlap, content.tables)
-        compare_batch_sizes(
-            [d.page_content for d in docs], [int(s) for s in args.compare_batch_sizes.split(",")]
-        )
+    if args.compare_batch_sizes or args.compare_embedders:
+        texts = _chunk_texts(papers[0], settings)
+        if args.compare_batch_sizes:
+            compare_batch_sizes(texts, [int(s) for s in args.compare_batch_sizes.split(",")])
+        if args.compare_embedders:
+            compare_embedders(texts, DEFAULT_BATCH_SIZE)
     return 0 if len(ok) == len(results) else 1
 
 
