@@ -27,7 +27,8 @@ from ingest.words import Lexicon
 logger = logging.getLogger(__name__)
 
 # Bump when cleaning changes, so re-ingesting replaces old chunks. 2: tables parsed into rows.
-TEXT_VERSION = "2"
+# 3: a line opening "Figure 9 and ..." inside a sentence no longer starts a paragraph.
+TEXT_VERSION = "3"
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,9 @@ def document_words(pages: list[list[str]]) -> Counter[str]:
 
 
 _BULLET = re.compile(r"^(?:[•◦▪‣∙·*–-]\s|\(?[ivx]{1,4}\)\s|\(?[a-h1-9]\)\s|\d{1,2}\.\s)")
-_CAPTION = re.compile(r"^(?:Figure|Fig\.|Table|Algorithm|Listing)\s+[A-Z]?\d+[.:]?", re.IGNORECASE)
+_CAPTION = re.compile(
+    r"^(?:Figure|Fig\.|Table|Algorithm|Listing)\s+[A-Z]?\d+(?P<mark>[.:|])?", re.IGNORECASE
+)
 _NUMBERISH = re.compile(r"^[-+±~<>≈]?[\d.,:%×x]+$|^[✓✗]$")
 _HYPHEN_END = re.compile(r"(?<!\S)(\S*[A-Za-z])-$")
 _WORD_START = re.compile(r"^([a-z]+)")
@@ -132,7 +134,7 @@ def unwrap(lines: list[str], headings: set[int], words: Counter[str]) -> list[tu
             continue
         if not current:
             current = line
-        elif _starts_block(line) or (prev.endswith(_SENTENCE_END) and len(prev) < 0.8 * full):
+        elif _starts_block(line, prev) or (prev.endswith(_SENTENCE_END) and len(prev) < 0.8 * full):
             blocks.append((current, False))
             current = line
         elif is_table_row(line) or is_table_row(prev):
@@ -145,5 +147,10 @@ def unwrap(lines: list[str], headings: set[int], words: Counter[str]) -> list[tu
     return blocks
 
 
-def _starts_block(line: str) -> bool:
-    return bool(_BULLET.match(line) or _CAPTION.match(line))
+def _starts_block(line: str, prev: str) -> bool:
+    """A list item, or a caption: "Figure 3: ..." always, "Figure 3 Overview ..." only after
+    a finished sentence; "(see" + "Figure 3 and 10) with ..." goes on the sentence."""
+    caption = _CAPTION.match(line)
+    if caption and not caption.group("mark"):
+        caption = caption if prev.endswith(_SENTENCE_END) else None
+    return bool(_BULLET.match(line) or caption)

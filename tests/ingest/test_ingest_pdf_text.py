@@ -163,6 +163,24 @@ def test_unwrap_keeps_paragraphs_captions_and_table_rows() -> None:
     ]
 
 
+def test_a_figure_named_inside_a_sentence_starts_no_paragraph() -> None:
+    lines = [
+        "Finally, we measure the text generation time in",
+        "Figure 9 and the maximal throughput for our variants.",
+        "Figure 9 Generation times of the models (no colon, after a finished sentence)",
+        "We compare the mLSTM in a post up-projection block (see",
+        "Table 2: A caption after an unfinished line still opens a caption.",
+    ]
+    blocks = [b for b, _ in text_clean.unwrap(lines, set(), Counter())]
+    assert blocks == [
+        "Finally, we measure the text generation time in Figure 9 and the maximal throughput for "
+        "our variants.",
+        "Figure 9 Generation times of the models (no colon, after a finished sentence) We compare "
+        "the mLSTM in a post up-projection block (see",
+        "Table 2: A caption after an unfinished line still opens a caption.",
+    ]
+
+
 def test_headings_follow_the_paper_structure() -> None:
     tracker = HeadingTracker()
     lines = [
