@@ -234,13 +234,13 @@ def _apply_reader(
 
 
 def hand_off(candidates: list[Candidate], base: np.ndarray, below: float) -> None:
-    """A unit that points ("as shown in Table 2", "... as follows:", a heading) hands its base
-    score, less `below`, to what it points to: the rows of that table among the candidates, else
-    the next sentence of its document (the fact next door). Targets keep their own score when it
-    is higher."""
+    """A unit that points ("as shown in Table 2", "... as follows:", a heading, a question the
+    paper asks itself) hands its base score, less `below`, to what it points to: the rows of
+    that table among the candidates, else the next sentence of its document (the fact next
+    door). Targets keep their own score when it is higher."""
     at = {(c.doc_index, c.position): i for i, c in enumerate(candidates) if c.kind != "window"}
     for i, c in enumerate(candidates):
-        if c.kind == "window" or not (is_announcement(c.text) or c.kind == "heading"):
+        if c.kind == "window" or not _points(c):
             continue
         table = pointed_table(c.text)
         targets = [j for j, t in enumerate(candidates) if table and _in_table(t, table)]
@@ -250,6 +250,12 @@ def hand_off(candidates: list[Candidate], base: np.ndarray, below: float) -> Non
         for j in targets:  # the best-matching target gets the pointer's score, the rest less
             lifted = float(base[i]) - below - (best - float(base[j])) + candidates[j].reader
             candidates[j].score = max(candidates[j].score, lifted)
+
+
+def _points(candidate: Candidate) -> bool:
+    """An announcement, a heading, or a question the paper asks itself (answered next)."""
+    text = candidate.text.rstrip()
+    return is_announcement(text) or candidate.kind == "heading" or text.endswith("?")
 
 
 def _in_table(candidate: Candidate, table: str) -> bool:

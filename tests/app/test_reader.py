@@ -217,6 +217,18 @@ def test_an_announcement_hands_its_score_to_the_next_sentence_not_a_higher_one()
     assert cands[2].score == 0.95
 
 
+def test_a_question_the_paper_asks_itself_hands_its_score_to_its_answer():
+    cands = _units(
+        ("We have partly answered our question: how far do we get with LSTMs?", "text"),
+        ("At least as far as Transformers.", "text"),
+    )
+    for c, s in zip(cands, (0.9, 0.2), strict=True):
+        c.score = s
+    hand_off(cands, np.array([0.9, 0.2]), below=0.05)
+    assert cands[1].score == pytest.approx(0.85)
+    assert cands[0].score == 0.9  # the question keeps its own (novelty lowers it elsewhere)
+
+
 def test_sentences_of_a_prose_chunk_get_their_own_roles():
     doc = Document(
         "Details on Downstream Evaluation. We use the LM Evaluation Harness for all tasks.",
