@@ -108,8 +108,10 @@ class AnswerSettings:
     expand_acronyms: bool = True  # "Gated Linear Attention" also reads as "GLA" (the paper's)
     # quotes stop before the answer passes this many words (the first is always kept); dev:
     # 120 trims the longest answers (mean 60 -> 54 words, similarity) at the same key terms, 70
-    # and below lose key terms (0.737 -> 0.711)
-    max_words: int = 120
+    # and below lose key terms (0.737 -> 0.711). Session 9 (neighbour chunks read, bench.
+    # tune_answers): 120 / 100 / 90 / 80 -> similarity 0.744 / 0.744 / 0.736 / 0.723 key terms
+    # at 63 / 59 / 57 / 51 words (compression 0.708 / 0.708 / 0.708 / 0.700 at 57 / 55 / 54 / 51)
+    max_words: int = 100
     short_support: int = 1  # quotes after the short answer's own units (dev: 2 adds words only)
     neighbours: int = 3  # also read the chunks beside the best this many retrieved (0 = off)
 
