@@ -197,7 +197,7 @@ def role_penalty(role: str, question: str) -> float:
     asks = {
         "caption": r"\b(table|figure|caption|show)\b.*\b(show|depict|about)",
         "equation": r"\b(equation|formula|defined|computed|compute|update rule)\b",
-        "reference": r"\b(cite|cites|reference|who wrote|published|authors of)\b",
+        "reference": r"\b(cite|cites|reference|who wrote|published (in|by|at)|authors of)\b",
         "heading": r"\b(section|chapter|heading)\b",
     }
     if role in asks:

@@ -51,13 +51,15 @@ _MEASURE_WORDS = 3
 
 def asked_measure(question: str) -> list[str]:
     """The content words of the measure `question` asks for ("carbon", "footprint"); [] when it
-    asks for none this reads, or for one of more than `_MEASURE_WORDS` words."""
+    asks for none this reads, for one of more than `_MEASURE_WORDS` words, or for a single
+    content word ("What is the goal of ...")."""
     text = " ".join(question.lower().split())
     for pattern in _MEASURE:
         if match := pattern.match(text):
             words = match.group("m").split()
             content = [w for w in words if w not in STOP_WORDS and w.isalpha()]
-            return content if len(words) <= _MEASURE_WORDS else []
+            # one word ("goal", "role") is too generic to refuse on: "carbon footprint" is not
+            return content if len(words) <= _MEASURE_WORDS and len(content) >= 2 else []
     return []
 
 

@@ -36,6 +36,7 @@ _UNIT_WORDS = (
 _Q_NAME = re.compile(r"\b\w[\w.\-]*\[\d+:\d+\]|\b(?:[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+)\b")
 _Q_IGNORED = {"table", "figure", "what", "which", "how", "the", "in", "on", "for", "at", "to"}
 _SPELLED_OUT = re.compile(r"\b((?:[A-Z][\w\-]*\s+)+)\(([A-Z][A-Za-z0-9]+)\)")
+_GLOSS = re.compile(r"(?<=[a-z])\s+\([A-Z][A-Za-z0-9]+\)")
 _VERB = r"(?:is|are|was|were|does|do|did|has|have|can|could|reach|reaches|achieve|use|uses)"
 
 
@@ -207,6 +208,7 @@ def _names_missing(question: str, row_text: str) -> list[str]:
     """Names the question gives (models like "xLSTM[1:0]", "Mamba") that the row lacks."""
     row = row_text.lower()
     question = _SPELLED_OUT.sub(r"\2", question)  # "Gated Linear Attention (GLA)" names GLA
+    question = _GLOSS.sub("", question)  # "batch size (BS)": an abbreviation, not a model
     rest = question.split(None, 1)[-1]  # the first word is capitalised anyway
     names = [m.group(0) for m in _Q_NAME.finditer(rest) if m.group(0).lower() not in _Q_IGNORED]
     return [n for n in dict.fromkeys(names) if n.lower() not in row]

@@ -116,6 +116,8 @@ def test_role_penalty_unless_asked_for():
     assert role_penalty("caption", "What does Table 2 show about gates?") == 0.0
     assert role_penalty("equation", "How is the stabilizer state computed?") == 0.0
     assert role_penalty("reference", "Which perplexity does GPT-3 reach?") == 1.0
+    assert role_penalty("reference", "Which other published models were trained so?") == 1.0
+    assert role_penalty("reference", "Where was the LSTM paper published in 1997?") == 0.0
     assert role_penalty("table_row", "Which perplexity does GPT-3 reach?") == 0.0
     assert role_penalty("text", "anything") == 0.0
 

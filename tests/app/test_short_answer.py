@@ -10,6 +10,7 @@ from app.short_answer import (
     name_span,
     number_span,
     parse_row,
+    row_gaps,
     short_answer,
     table_answer,
 )
@@ -198,3 +199,12 @@ def test_the_unit_naming_the_asked_model_and_size_gives_the_short_answer():
     sentence = _unit("As RWKV-6 performs worse, we also use a peak learning rate 4e-4.")
     row = _unit("Table 7 (LR), 1.3B: Model = RWKV-4; Peak LR = 2e-4", "table_row")
     assert short_answer(q, [sentence, row]).text.startswith("2e-4 — RWKV-4, Table 7 (1.3B)")
+
+
+def test_an_abbreviation_glossed_after_a_common_phrase_is_no_missing_model():
+    row = "Table 5: Task = ListOps; Batch Size = 32; Training Steps = 80k"
+    # "(BS)" is what acronym expansion adds after "batch size": no model the row must name
+    assert row_gaps("For ListOps, what batch size (BS) was used?", row) == []
+    gla = "Table 1: Model = GLA; #Params M = 412; SlimPajama (15B) ppl = 16.15"
+    assert row_gaps("What does Gated Linear Attention (GLA) reach?", gla) == []
+    assert row_gaps("What does Gated Linear Attention (GLA) reach?", row) == ["GLA"]
