@@ -9,6 +9,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
 from ingest.errors import StoreError
+from ingest.exact_search import MAX_EXACT_CHUNKS, ExactIndex
 
 _READ_ONLY = (
     "the paper store's vectorstore is read-only; add papers with `python -m ingest` or "
@@ -24,12 +25,14 @@ class PaperVectorStore(Chroma):
     """Every query (similarity, MMR, by vector, `get`) is limited to chunks of complete papers.
 
     The filter comes from the paper registry at query time, so a paper being ingested, or one
-    just replaced by a newer version, is never returned.
+    just replaced by a newer version, is never returned. Similarity queries are exact
+    (`ingest.exact_search`): Chroma's HNSW graph can leave an outlying chunk unreachable.
     """
 
     def __init__(self, *, visible_filter: Callable[[], dict], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._visible_filter = visible_filter
+        self._exact = ExactIndex(self._collection)
 
     # Chroma routes every similarity/MMR query through this private method.
     def _Chroma__query_collection(
@@ -41,11 +44,15 @@ class PaperVectorStore(Chroma):
         where_document: dict | None = None,
         **kwargs: Any,
     ) -> Any:
+        where = _combine(where, self._visible_filter())
+        exact = query_embeddings is not None and where_document is None
+        if exact and self._collection.count() <= MAX_EXACT_CHUNKS:  # HNSW can miss outliers
+            return self._exact.query(query_embeddings, n_results, where, **kwargs)
         return self._collection.query(
             query_texts=query_texts,
             query_embeddings=query_embeddings,
             n_results=n_results,
-            where=_combine(where, self._visible_filter()),
+            where=where,
             where_document=where_document,
             **kwargs,
         )
