@@ -161,19 +161,10 @@ def sources_from(docs: list[Document]) -> list[Source]:
 def read_beyond(units: list[Candidate], sources: list[Source]) -> list[Source]:
     """The quoted `units` that no retrieved source holds, as sources of their own."""
     held = [" ".join(s.text.split()) for s in sources]
-    return [
-        Source(
-            paper=str(u.metadata.get("source", "")),
-            page=int(u.metadata.get("page", 0) or 0),
-            score=0.0,
-            text=u.text,
-            chunk_id=str(u.metadata.get("chunk_id", "")),
-            arxiv_id=u.metadata.get("arxiv_id"),
-            title=u.metadata.get("title"),
-        )
-        for u in units
-        if not any(u.text in text for text in held)
-    ]
+    beyond = [u for u in units if not any(u.text in text for text in held)]
+    return sources_from(
+        [Document(page_content=u.text, metadata={**u.metadata, "score": 0.0}) for u in beyond]
+    )
 
 
 def xlstm_signal(choice: str, generator: AnswerGenerator) -> str:
