@@ -24,10 +24,14 @@ MAX_EXACT_CHUNKS = 200_000  # beyond this, the matrix (300 MB) is not worth it: 
 class ExactIndex:
     """The chunks (ids, texts, metadata, unit vectors) admitted by each `where` filter, kept for
     the last `cache_size` filters; a filter names the visible paper ids, so a paper added or
-    removed is a new filter, never a stale matrix."""
+    removed is a new filter, never a stale matrix. A store of more than `max_chunks` chunks
+    is left to HNSW (`query` returns None), checked once per filter."""
 
-    def __init__(self, collection: Any, cache_size: int = 8) -> None:
+    def __init__(
+        self, collection: Any, cache_size: int = 8, max_chunks: int = MAX_EXACT_CHUNKS
+    ) -> None:
         self._collection = collection
+        self._max_chunks = max_chunks
         self._cache: OrderedDict[str, tuple] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -38,9 +42,13 @@ class ExactIndex:
         n_results: int,
         where: dict | None,
         include: Any = ("metadatas", "documents", "distances"),
-    ) -> dict:
-        """Chroma's `QueryResult` layout: one list per query, best first."""
-        ids, texts, metas, matrix = self._chunks(where)
+    ) -> dict | None:
+        """Chroma's `QueryResult` layout: one list per query, best first; None for a store too
+        big to score exactly."""
+        chunks = self._chunks(where)
+        if chunks is None:
+            return None
+        ids, texts, metas, matrix = chunks
         queries = _unit(np.atleast_2d(np.asarray(query_embeddings, dtype=np.float32)))
         result: dict[str, Any] = {"ids": [], "documents": [], "metadatas": [], "distances": []}
         result["embeddings"] = [] if "embeddings" in include else None
@@ -55,18 +63,19 @@ class ExactIndex:
                 result["embeddings"].append(matrix[top])
         return result
 
-    def _chunks(self, where: dict | None) -> tuple:
+    def _chunks(self, where: dict | None) -> tuple | None:
         key = json.dumps(where, sort_keys=True, default=str)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            got = self._collection.get(
-                where=where, include=["embeddings", "documents", "metadatas"]
-            )
-            vectors = np.asarray(got["embeddings"], dtype=np.float32)
-            matrix = _unit(vectors.reshape(len(got["ids"]), -1)) if len(got["ids"]) else vectors
-            self._cache[key] = (list(got["ids"]), got["documents"], got["metadatas"], matrix)
+            self._cache[key] = None  # too big: counted once per filter, not per query
+            if self._collection.count() <= self._max_chunks:
+                include = ["embeddings", "documents", "metadatas"]
+                got = self._collection.get(where=where, include=include)
+                vectors = np.asarray(got["embeddings"], dtype=np.float32)
+                matrix = _unit(vectors.reshape(len(got["ids"]), -1)) if len(got["ids"]) else vectors
+                self._cache[key] = (list(got["ids"]), got["documents"], got["metadatas"], matrix)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
             return self._cache[key]

@@ -9,7 +9,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 
 from ingest.errors import StoreError
-from ingest.exact_search import MAX_EXACT_CHUNKS, ExactIndex
+from ingest.exact_search import ExactIndex
 
 _READ_ONLY = (
     "the paper store's vectorstore is read-only; add papers with `python -m ingest` or "
@@ -45,9 +45,10 @@ class PaperVectorStore(Chroma):
         **kwargs: Any,
     ) -> Any:
         where = _combine(where, self._visible_filter())
-        exact = query_embeddings is not None and where_document is None
-        if exact and self._collection.count() <= MAX_EXACT_CHUNKS:  # HNSW can miss outliers
-            return self._exact.query(query_embeddings, n_results, where, **kwargs)
+        if query_embeddings is not None and where_document is None:  # HNSW can miss outliers
+            exact = self._exact.query(query_embeddings, n_results, where, **kwargs)
+            if exact is not None:
+                return exact
         return self._collection.query(
             query_texts=query_texts,
             query_embeddings=query_embeddings,

@@ -64,3 +64,9 @@ def test_an_outlier_far_from_every_other_chunk_is_found(collection) -> None:
     assert index.query([outlier.tolist()], 1, None)["ids"] == [["upload"]]
     # a changed filter (a paper added) is a new matrix, never a stale one
     assert index.query([outlier.tolist()], 1, {"source": "a.pdf"})["ids"][0] != ["upload"]
+
+
+def test_a_store_beyond_the_bound_is_left_to_hnsw(collection) -> None:
+    col, _ = collection
+    assert ExactIndex(col, max_chunks=299).query([[1.0] * 16], 3, None) is None
+    assert len(ExactIndex(col, max_chunks=300).query([[1.0] * 16], 3, None)["ids"][0]) == 3
