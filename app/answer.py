@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -21,11 +20,11 @@ from typing import Any
 
 from langchain_core.documents import Document
 
+from app.answer_settings import MODES, UPR_SIGNALS, AnswerSettings
 from app.compose import Citation, compose, is_list_question, within_words
 from app.errors import UserError
 from app.evidence import (
     Candidate,
-    ReaderSignal,
     candidates_from,
     score_candidates,
     select,
@@ -34,7 +33,7 @@ from app.evidence import (
 from app.generator import AnswerGenerator
 from app.lists import with_announced_items, with_enumeration_siblings
 from app.neighbours import neighbour_candidates
-from app.reader import ReaderWeights, heuristic_reader, upr_reader, xlstm_reader
+from app.reader_signals import reader_signals
 from app.refusal import refusal_reason, sources_of, unreported_rows, unreported_sizes
 from app.short_answer import ShortAnswer, short_answer
 from app.table_lookup import (
@@ -45,8 +44,6 @@ from app.table_lookup import (
 )
 from app.validation import check_question
 
-MODES = ("extractive-xlstm", "extractive", "free-generation")
-UPR_SIGNALS = ("auto", "upr-pmi", "upr", "reader")  # "reader": the xLSTM's trained reader head
 REFUSAL = "The ingested papers do not answer this question."
 # How the answer should look, not what it is about: kept out of retrieval and evidence scoring.
 _FORMAT_SENTENCE = re.compile(
@@ -69,51 +66,6 @@ def content_query(question: str) -> str:
     kept = [_FORMAT_PHRASE.sub("", x) for x in sentences if not _FORMAT_SENTENCE.match(x)]
     query = " ".join(x.strip() for x in kept if x.strip())
     return query or question
-
-
-@dataclass
-class AnswerSettings:
-    k: int = 5  # documents retrieved
-    mode: str = "extractive-xlstm"
-    max_sentences: int = 3  # sentences in a prose answer
-    list_items: int = 4  # bullets in a list answer
-    list_margin: float = 0.2  # list: items must score within this of the best one
-    # prose: later sentences must score within this of the best one. 0.3 on the dev split (83
-    # questions, bench.tune_answers): key terms 0.652 -> 0.731 (similarity) at 59 words, not 33
-    margin: float = 0.3
-    lexical_weight: float = 0.5  # weight of question-word overlap next to the dense cosine
-    # xLSTM re-ranking (z-score x base spread), see bench.rerank_study; dev (83 questions): 0.3
-    # lowered key terms (similarity 0.737 -> 0.704), 0.1 leaves them as extractive has them
-    upr_weight: float = 0.1
-    # the xLSTM's signal: "reader" (the trained reader head), "upr-pmi" or "upr" (re-ranking by
-    # the language model); "auto" = the reader when the model has a reader head (`make train`
-    # trains one), else upr-pmi
-    upr_signal: str = "auto"
-    # refuse when the best dense + lexical score is below. 0.55 on the dev split (127 questions,
-    # bench.tune_answers): 0.68 refused 5-7 % of answerable questions, 0.50-0.64 none or one
-    # and the same unanswerable ones (the name test of app.refusal catches those)
-    refusal_threshold: float = 0.55
-    refuse_unnamed: bool = True  # refuse when the evidence never names what the question names
-    refuse_missing_row: bool = True  # ... or asks a table value of a model no table row reports
-    compression_threshold: float = 0.35  # the compression retriever's EmbeddingsFilter cut
-    max_new_tokens: int = 96  # free-generation mode
-    # The reader (app.reader): weights of its signals next to the dense + lexical score.
-    type_weight: float = 0.15  # answer-type fit (a number for "how many", a reason for "why")
-    novelty_weight: float = 0.15  # what a unit says beyond the question's words
-    role_weight: float = 0.3  # captions, equations, references, headings do not answer
-    handoff: float = 0.05  # a pointer hands its score, less this, to what it points to
-    short_answer: bool = True  # open factoid and numeric answers with the short answer
-    read_tables: bool = True  # also read the rows of tables the evidence names
-    lookup_tables: bool = True  # ... and of tables the question names by row and column
-    expand_acronyms: bool = True  # "Gated Linear Attention" also reads as "GLA" (the paper's)
-    # quotes stop before the answer passes this many words (the first is always kept); dev:
-    # 120 trims the longest answers (mean 60 -> 54 words, similarity) at the same key terms, 70
-    # and below lose key terms (0.737 -> 0.711). Session 9 (neighbour chunks read, bench.
-    # tune_answers): 120 / 100 / 90 / 80 -> similarity 0.744 / 0.744 / 0.736 / 0.723 key terms
-    # at 63 / 59 / 57 / 51 words (compression 0.708 / 0.708 / 0.708 / 0.700 at 57 / 55 / 54 / 51)
-    max_words: int = 100
-    short_support: int = 1  # quotes after the short answer's own units (dev: 2 adds words only)
-    neighbours: int = 3  # also read the chunks beside the best this many retrieved (0 = off)
 
 
 @dataclass
@@ -165,29 +117,6 @@ def read_beyond(units: list[Candidate], sources: list[Source]) -> list[Source]:
     return sources_from(
         [Document(page_content=u.text, metadata={**u.metadata, "score": 0.0}) for u in beyond]
     )
-
-
-def xlstm_signal(choice: str, generator: AnswerGenerator) -> str:
-    """The xLSTM signal an answer uses: `choice`, with "auto" resolved by the loaded model."""
-    if choice != "auto":
-        return choice
-    return "reader" if generator.has_reader() else "upr-pmi"
-
-
-def reader_signals(settings: AnswerSettings, generator: AnswerGenerator) -> list[ReaderSignal]:
-    """The readers of the evidence: the heuristic reader, and the xLSTM's UPR re-ranking in
-    the "extractive-xlstm" mode (on the best 12 units, z-scored like before)."""
-    weights = ReaderWeights(settings.type_weight, settings.novelty_weight, settings.role_weight)
-    readers = [ReaderSignal(heuristic_reader(weights), 1.0, name="heuristic")]
-    if settings.mode == "extractive-xlstm":
-        signal = xlstm_signal(settings.upr_signal, generator)
-        if signal == "reader":
-            xlstm = xlstm_reader(generator.read)
-            readers.append(ReaderSignal(xlstm, settings.upr_weight, 12, True, "xlstm-reader"))
-        else:
-            upr = functools.partial(generator.upr_scores, signal=signal)
-            readers.append(ReaderSignal(upr_reader(upr), settings.upr_weight, 12, True, "upr"))
-    return readers
 
 
 def answer_question(

@@ -23,6 +23,8 @@ class AnswerGenerator:
 
     embeddings: Embeddings
     run: Any = None  # xlstm_model.checkpoint.LoadedRun
+    # xlstm_model.token_reader.TokenReaderRun: the xLSTM reading MiniLM token states; None: none
+    token_reader: Any = None
     run_dir: str | None = None
     # (source, chunk_index) -> the stored chunk; completes answers that quote a sentence
     # announcing a list (see app.lists.announced_items). None: no completion.
@@ -79,6 +81,13 @@ class AnswerGenerator:
                 return read_units(run, question, passages)
         except ModelError as e:
             raise UserError(f"{e}; or choose --set upr_signal=upr-pmi") from e
+
+    def token_scores(self, question: str, passages: list[str]) -> list[float]:
+        """The xLSTM token reader's score (a logit) per passage; UserError without one."""
+        if self.token_reader is None:
+            where = self.run_dir or "data/models/default"
+            raise UserError(f"no xLSTM token reader in {where}; run `make train`")
+        return self.token_reader.scores(question, passages)
 
     def generate(self, question: str, docs: list[Document], max_new_tokens: int) -> Iterator[str]:
         """Free generation from the evidence (exploratory), streamed through the LangChain LLM."""

@@ -57,11 +57,13 @@ class Resources:
         config = getattr(run, "config", None)
         config_dict = config.to_dict() if hasattr(config, "to_dict") else {}
         loss_png = self.model_dir / "loss.png"
+        token_reader = getattr(self.generator.token_reader, "card", None)
         return {
             "path": str(self.model_dir),
             "config": config_dict,
             "meta": meta,
             "loss_png": str(loss_png) if loss_png.exists() else None,
+            "token_reader": token_reader,  # its held-out accuracy and training figures
         }
 
     def close(self) -> None:
@@ -82,6 +84,21 @@ def load_model(model_dir: Path, device: str = "cpu") -> Any:
         return load_run(model_dir, device=resolve_device(device))
     except ModelError as e:
         raise UserError(f"{e} (`make train` trains a new default model)") from e
+
+
+def load_token_reader(model_dir: Path) -> Any:
+    """The xLSTM token reader saved beside the model (`make train` trains it), or None."""
+    from ingest.embeddings import load_embeddings
+    from ingest.errors import IngestError
+    from xlstm_model.errors import ModelError
+    from xlstm_model.token_reader import has_token_reader, load_token_reader
+
+    if not has_token_reader(model_dir):
+        return None
+    try:
+        return load_token_reader(model_dir, load_embeddings(None))
+    except (ModelError, IngestError) as e:
+        raise UserError(str(e)) from e
 
 
 def load_resources(
@@ -112,9 +129,10 @@ def load_resources(
     model_path = Path(model_dir) if model_dir else default_model_dir()
     if not create_store:
         require_store_folder()
-    run, model_error = None, None
+    run, token_reader, model_error = None, None, None
     try:
         run = load_model(model_path, device)
+        token_reader = load_token_reader(model_path)
     except UserError as e:
         if require_model:
             raise
@@ -128,6 +146,7 @@ def load_resources(
     generator = AnswerGenerator(
         embeddings=embeddings,
         run=run,
+        token_reader=token_reader,
         run_dir=str(model_path),
         chunk=bm25.chunk,
         mentions=bm25.mentions,

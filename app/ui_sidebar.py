@@ -251,6 +251,7 @@ def model_facts(card: dict) -> list[tuple[str, str]]:
         chance, span = meta.get("chance") or 0.0, meta.get("span_exact") or 0.0
         text = f"{acc:.2f} first (chance {chance:.2f}), exact span {span:.2f}"
         reader = [("Reader, held-out papers", text)]
+    reader += token_reader_facts(card.get("token_reader"))
     return [
         ("Architecture", shape),
         ("Parameters", format_count(meta.get("params"))),
@@ -262,6 +263,17 @@ def model_facts(card: dict) -> list[tuple[str, str]]:
             f"{config.get('context_length', '–')} · {config.get('vocab_size', '–')}",
         ),
     ]
+
+
+def token_reader_facts(card: dict | None) -> list[tuple[str, str]]:
+    """The token reader's row: held-out accuracy next to chance, size, training."""
+    if not card or not isinstance(card.get("heldout_first"), int | float):
+        return []
+    text = (
+        f"{card['heldout_first']:.2f} first (chance {card.get('chance') or 0:.2f}), "
+        f"{format_count(card.get('params'))} parameters, {card.get('steps', 0):,} steps"
+    )
+    return [("Token reader (xLSTM on MiniLM states), held-out papers", text)]
 
 
 def model_card_section(card: dict | None) -> None:

@@ -8,9 +8,13 @@ provides, at each weight:
   summed where positive (the tokens the sentence makes likelier);
 - `reverse-pmi`: the same contrast for the sentence's tokens given the question;
 - `reader`: the reader head's answer score (models trained with `--qa reader`);
+- `token-reader`: the xLSTM token reader's score (`xlstm_model.token_reader`, `make train`);
 - `random-N`: Gaussian noise (seed N), the noise floor any signal must beat;
 and the same without re-ranking. Prints answer F1 and key-term recall per signal and weight.
 Retrievals are computed once per question and reused, so every row sees the same evidence.
+Every signal enters through one seam, so random ones are compared at the same weight and on the
+same units: `--seam upr` (the best 12 units, `upr_weight`) or `--seam token` (the token
+reader's: the best 24, `token_weight`).
 """
 
 from __future__ import annotations
@@ -31,10 +35,10 @@ from app.evaluate import answer_scores
 from app.question_set import DEFAULT_QUESTIONS, Question, load_questions
 
 Signal = Callable[[str, list[str]], list[float]]
-SIGNALS = "upr, upr-pmi, reverse-pmi, reader"  # what model_signals returns (reader: if trained)
+SIGNALS = "upr, upr-pmi, reverse-pmi, reader, token-reader"  # model_signals (if trained)
 
 
-def model_signals(run) -> dict[str, Signal]:
+def model_signals(run, token_reader=None) -> dict[str, Signal]:
     """The xLSTM-derived signals, each (question, passages) -> one score per passage."""
     from xlstm_model.scoring import (
         no_passage_ids,
@@ -63,6 +67,8 @@ def model_signals(run) -> dict[str, Signal]:
 
     if has_reader(run):  # a model trained with --qa reader: its reader head's answer score
         signals["reader"] = lambda q, passages: [r.score for r in read_units(run, q, passages)]
+    if token_reader is not None:
+        signals["token-reader"] = token_reader.scores
     return signals
 
 
@@ -102,7 +108,13 @@ def score_answers(questions: Sequence[Question], answer_fn: Callable[[str], Any]
 
 
 def study(
-    resources, questions, retriever_name: str, weights, seeds: int, only: Sequence[str] = ()
+    resources,
+    questions,
+    retriever_name: str,
+    weights,
+    seeds: int,
+    only: Sequence[str] = (),
+    seam: str = "upr",
 ) -> list[dict]:
     """One row per (signal, weight): its answer F1 and key-term recall.
 
@@ -110,19 +122,19 @@ def study(
     generator = dataclasses.replace(resources.generator)
     generator.require_model()
     retriever = _FixedRetriever(resources.retriever(retriever_name))
-    model = {k: v for k, v in model_signals(generator.run).items() if not only or k in only}
+    found = model_signals(generator.run, generator.token_reader)
+    model = {k: v for k, v in found.items() if not only or k in only}
     signals = {**model, **{f"random-{s}": random_signal(s) for s in range(seeds)}}
     runs = [("none", 0.0)] + [(name, w) for name in signals for w in weights]
     rows = []
     for name, weight in runs:
-        # every signal goes through the UPR seam (`upr_scores`, replaced below); "auto" would
-        # read a model with a reader head through `read` and ignore the replaced signal
-        settings = dataclasses.replace(
-            resources.settings, mode="extractive-xlstm", upr_weight=weight, upr_signal="upr-pmi"
-        )
+        # every signal goes through one seam (`upr_scores` or `token_scores`, replaced below);
+        # "auto" would pick the model's own reader and ignore the replaced signal
+        settings = _seam_settings(resources.settings, seam, weight)
         if name != "none":
             fn = signals[name]  # the answer path also passes `signal=`, ignored here
             generator.upr_scores = lambda q, p, fn=fn, **_: fn(q, p)  # type: ignore[method-assign]
+            generator.token_scores = generator.upr_scores  # type: ignore[method-assign]
 
         def answer(question: str, settings=settings) -> Answer:
             return answer_question(question, retriever, generator, settings)
@@ -130,6 +142,16 @@ def study(
         rows.append({"signal": name, "weight": weight, **score_answers(questions, answer)})
         print(_row(rows[-1]), flush=True)
     return rows
+
+
+def _seam_settings(settings, seam: str, weight: float):
+    if seam == "token":
+        return dataclasses.replace(
+            settings, mode="extractive-xlstm", token_weight=weight, upr_signal="token-reader"
+        )
+    return dataclasses.replace(
+        settings, mode="extractive-xlstm", upr_weight=weight, upr_signal="upr-pmi"
+    )
 
 
 def _row(r: dict) -> str:
@@ -153,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--signals", default="", help="comma-separated model signals (default: all): " + SIGNALS
     )
+    parser.add_argument(
+        "--seam", choices=("upr", "token"), default="upr", help="where the signals enter"
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N answerable questions")
     parser.add_argument("--model-dir", default=None)
     parser.add_argument("--out", default=None, help="also write the rows as JSON here")
@@ -168,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         resources = load_resources(model_dir=args.model_dir)
         try:
             print("| signal | weight | answer F1 | key terms |\n|---|---|---|---|")
-            rows = study(resources, questions, args.retriever, weights, args.random_seeds, only)
+            rows = study(
+                resources, questions, args.retriever, weights, args.random_seeds, only, args.seam
+            )
         finally:
             resources.close()
     except UserError as e:

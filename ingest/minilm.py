@@ -92,14 +92,19 @@ class MiniLM(nn.Module):
         self.ln_e = nn.LayerNorm(config.n_embd, eps=config.eps)
         self.layers = nn.ModuleList(Layer(config) for _ in range(config.n_layer))
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Unit-length sentence vectors (B, C) for token ids and attention mask, both (B, T)."""
+    def token_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The last layer's contextual token states (B, T, C) for ids and mask, both (B, T)."""
         T = ids.size(1)
         x = self.wte(ids) + self.wpe.weight[:T] + self.wtt.weight[0]  # (B, T, C); one segment
         x = self.ln_e(x)
         attend = mask.bool()[:, None, None, :]  # (B, 1, 1, T): keys that are real tokens
         for layer in self.layers:
             x = layer(x, attend)
+        return x
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Unit-length sentence vectors (B, C) for token ids and attention mask, both (B, T)."""
+        x = self.token_states(ids, mask)  # (B, T, C)
         m = mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
         pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)  # (B, C): mean over real tokens
         return F.normalize(pooled, p=2, dim=1)
@@ -177,6 +182,29 @@ class MiniLMEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+    def embed_tokens(self, texts: list[str], max_tokens: int = 96) -> list[TokenStates]:
+        """Each text's contextual token states, [CLS] and [SEP] included, at most `max_tokens`
+        tokens (the text's end is cut); in input order. The xLSTM token reader reads these."""
+        ids = [e.ids for e in self.tokenizer.encode_batch([t.strip() for t in texts])]
+        ids = [x if len(x) <= max_tokens else [*x[: max_tokens - 1], x[-1]] for x in ids]
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        out: list[TokenStates] = [TokenStates(torch.empty(0), ()) for _ in texts]
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), self.batch_size * 4):
+                batch = order[start : start + self.batch_size * 4]
+                states = self.model.token_states(*_pad([ids[i] for i in batch]))  # (B, T, C)
+                for row, i in enumerate(batch):
+                    out[i] = TokenStates(states[row, : len(ids[i])].clone(), tuple(ids[i]))
+        return out
+
+
+@dataclass(frozen=True)
+class TokenStates:
+    """One text's token states (T, C) and its token ids (T,)."""
+
+    states: torch.Tensor
+    ids: tuple[int, ...]
 
 
 def _pad(ids: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:

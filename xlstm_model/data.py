@@ -55,6 +55,18 @@ def data_dir() -> Path:
     return ingest_data_dir()
 
 
+def token_encoder():
+    """The packaged MiniLM (`ingest.minilm.MiniLMEmbeddings`, with `embed_tokens`) whose token
+    states the token reader reads; ModelError when it cannot be loaded."""
+    from ingest.embeddings import load_embeddings
+    from ingest.errors import IngestError
+
+    try:
+        return load_embeddings(None)
+    except IngestError as e:
+        raise ModelError(str(e)) from e
+
+
 def read_corpus(spec: list[str]) -> tuple[list[Path], list[str]]:
     """(files, texts) of the corpus `spec` (see `resolve_corpus`); PDF text is cached."""
     from ingest.paths import data_dir

@@ -111,6 +111,16 @@ def test_model_facts() -> None:
     card["meta"].update(reader_acc=0.41, chance=0.125, span_exact=0.3)
     reader = dict(model_facts(card))["Reader, held-out papers"]
     assert reader == "0.41 first (chance 0.12), exact span 0.30"
+    card["token_reader"] = {
+        "heldout_first": 0.932,
+        "chance": 0.125,
+        "params": 157545,
+        "steps": 2938,
+    }
+    token = dict(model_facts(card))["Token reader (xLSTM on MiniLM states), held-out papers"]
+    assert token == "0.93 first (chance 0.12), 158 k parameters, 2,938 steps"
+    card["token_reader"] = None  # a model trained before the token reader existed
+    assert len(model_facts(card)) == 6
 
 
 ROW = (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.answer import AnswerSettings, reader_signals
+from app.answer import AnswerSettings
 from app.reader import xlstm_reader
+from app.reader_signals import reader_signals
 from xlstm_model.reading import Reading
 
 
@@ -34,6 +35,7 @@ def test_xlstm_reader_scores_units_and_keeps_the_chosen_span() -> None:
 def test_the_settings_switch_picks_the_reader_or_upr() -> None:
     class Generator:
         reader_head = False
+        token_reader = None
 
         def has_reader(self):
             return self.reader_head
@@ -58,3 +60,24 @@ def test_the_settings_switch_picks_the_reader_or_upr() -> None:
     assert [r.name for r in reader] == ["heuristic", "xlstm-reader"]
     assert [r.name for r in upr] == ["heuristic", "upr"]
     assert [r.name for r in extractive] == ["heuristic"]
+
+
+def test_auto_prefers_the_token_reader_and_reads_24_units() -> None:
+    class Generator:
+        token_reader = object()  # a loaded xlstm_model.token_reader.TokenReaderRun
+
+        def has_reader(self):
+            return True
+
+        def token_scores(self, question, texts):
+            return [float(len(t)) for t in texts]
+
+        def read(self, question, texts):
+            return []
+
+    auto = reader_signals(AnswerSettings(token_weight=0.3), Generator())
+    assert [r.name for r in auto] == ["heuristic", "xlstm"]
+    assert (auto[1].weight, auto[1].top, auto[1].zscore) == (0.3, 24, True)
+    assert list(auto[1].reader("q", [_Unit("abc"), _Unit("a")])) == [3.0, 1.0]
+    forced = reader_signals(AnswerSettings(upr_signal="reader"), Generator())
+    assert [r.name for r in forced] == ["heuristic", "xlstm-reader"]

@@ -95,3 +95,19 @@ def test_every_signal_goes_through_the_upr_seam_even_for_a_model_with_a_reader(
     resources.settings = AnswerSettings(refusal_threshold=0.3)  # upr_signal "auto"
     study(resources, QUESTIONS, "similarity", weights=[0.3], seeds=1, only=["upr-pmi"])
     assert used and set(used) == {"upr-pmi"}  # "auto" would read a reader head, not the signal
+
+
+def test_the_token_seam_runs_the_token_reader_and_random_at_its_weight(resources):
+    seen = []
+
+    class TokenReader:  # a stand-in for xlstm_model.token_reader.TokenReaderRun
+        def scores(self, question, texts):
+            seen.append(len(texts))
+            return [float(len(t)) for t in texts]
+
+    resources.generator.token_reader = TokenReader()
+    rows = study(
+        resources, QUESTIONS, "similarity", [0.5], seeds=1, only=["token-reader"], seam="token"
+    )
+    assert [r["signal"] for r in rows] == ["none", "token-reader", "random-0"]
+    assert len(seen) == len(QUESTIONS) and all(0 < n <= 24 for n in seen)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ingest import embeddings
 from ingest.errors import IngestError
@@ -51,6 +52,19 @@ def test_padding_changes_nothing(model: MiniLMEmbeddings) -> None:
     for i in (0, 1, 8):  # short texts padded up to 256 in the first batch of four
         assert np.abs(np.array(model.embed_query(TEXTS[i])) - batch[i]).max() < 1e-5
     assert model.embed_documents([]) == []
+
+
+def test_token_states_pool_to_the_sentence_vectors(model: MiniLMEmbeddings) -> None:
+    texts = [TEXTS[0], TEXTS[8], TEXTS[1]]
+    states = model.embed_tokens(texts, max_tokens=256)
+    for text, got in zip(texts, states, strict=True):
+        assert got.ids == tuple(model.tokenizer.encode(text).ids)  # [CLS] ... [SEP], in order
+        assert got.states.shape == (len(got.ids), 384)
+        pooled = got.states.mean(0) / got.states.mean(0).norm()
+        assert float(pooled @ torch.tensor(model.embed_query(text))) > 0.99999
+    cut = model.embed_tokens([TEXTS[7]], max_tokens=16)[0]
+    assert len(cut.ids) == 16 and cut.ids[-1] == model.tokenizer.token_to_id("[SEP]")
+    assert model.embed_tokens([]) == []
 
 
 def test_load_embeddings_gives_the_plain_torch_model() -> None:

@@ -1,0 +1,142 @@
+"""The xLSTM token reader: pair features, padding, training on corpus groups, save and load."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import torch
+
+from ingest.minilm import TokenStates
+from xlstm_model.data import Unit
+from xlstm_model.errors import ModelError
+from xlstm_model.reader_data import build_groups
+from xlstm_model.token_reader import (
+    CARD,
+    TokenReader,
+    TokenReaderConfig,
+    TokenReaderRun,
+    batch_pairs,
+    has_token_reader,
+    load_token_reader,
+    pair_features,
+    save_token_reader,
+)
+from xlstm_model.token_reader_train import accuracy, encode_texts, fit, main, train_token_reader
+
+C = 16  # the fake encoder's state width
+
+
+class WordEncoder:
+    """A stand-in for `ingest.minilm.MiniLMEmbeddings.embed_tokens`: one fixed random state
+    per word (no context), [CLS] = 1 and [SEP] = 2 around the words."""
+
+    def embed_tokens(self, texts: list[str], max_tokens: int = 96) -> list[TokenStates]:
+        out = []
+        for text in texts:
+            words = [w.strip(".,?").lower() for w in text.split()][: max_tokens - 2]
+            ids = (1, *(3 + int(hashlib.md5(w.encode()).hexdigest()[:6], 16) for w in words), 2)
+            g = [torch.Generator().manual_seed(i) for i in ids]
+            out.append(TokenStates(torch.stack([torch.randn(C, generator=x) for x in g]), ids))
+        return out
+
+
+def small_config() -> TokenReaderConfig:
+    return TokenReaderConfig(embedding_dim=32, num_heads=4, feature_dim=C, max_text_tokens=24)
+
+
+def test_pair_features_mark_the_unit_and_the_shared_tokens() -> None:
+    q, u = WordEncoder().embed_tokens(["What is the forget gate?", "The forget gate decays."])
+    x = pair_features(q, u)
+    assert x.shape == (len(q.ids) + len(u.ids), C + 2)
+    assert x[: len(q.ids), C].tolist() == [0.0] * len(q.ids)  # question tokens
+    assert x[len(q.ids) :, C].tolist() == [1.0] * len(u.ids)  # unit tokens
+    shared = x[len(q.ids) :, C + 1].tolist()  # [CLS] the forget gate decays [SEP]
+    assert shared == [0.0, 1.0, 1.0, 1.0, 0.0, 0.0]  # [CLS] / [SEP] never count as shared
+
+
+def test_padding_changes_no_score() -> None:
+    torch.manual_seed(0)
+    model = TokenReader(small_config()).eval()
+    enc = WordEncoder()
+    q, short, long = enc.embed_tokens(["Which gate?", "The input gate.", "A b c d e f g h i j."])
+    alone = model(*batch_pairs([pair_features(q, short)]))
+    both = model(*batch_pairs([pair_features(q, short), pair_features(q, long)]))
+    assert both.shape == (2,) and torch.allclose(alone[0], both[0], atol=1e-5)
+
+
+def _units() -> list[Unit]:
+    """Four small papers of definitions and numbers, the kinds reader questions are built from."""
+    names = ["forget gate", "input gate", "matrix memory", "memory mixing", "layer norm",
+             "output gate", "cell state", "hidden state", "key vector", "value vector"]  # fmt: skip
+    verbs = ["decays", "writes", "stores", "connects", "normalizes", "reads", "keeps", "mixes"]
+    units = []
+    for i, name in enumerate(names * 2):
+        paper = f"p{i % 4}.pdf"
+        verb, other = verbs[i % len(verbs)], names[(i * 3 + 1) % len(names)]
+        units.append(Unit(paper, "text", f"The {name} is a block that {verb} the {other}."))
+        units.append(Unit(paper, "text", f"We trained the {name} model for {10 + i} epochs."))
+    return units
+
+
+def test_training_learns_the_corpus_groups_and_writes_a_card(tmp_path) -> None:
+    units = _units()
+    model, card = train_token_reader(units, WordEncoder(), small_config(), epochs=3, minutes=2)
+    groups = build_groups(units, 0)
+    states = encode_texts(groups, WordEncoder(), 24)
+    train = [g for g in groups if g.split == "train"]
+    assert card["train_groups"] == len(train) and card["steps"] == 3 * len(train)
+    assert accuracy(model, train, states) > 1 / len(groups[0].texts)  # above chance
+    save_token_reader(model, card, tmp_path)
+    run = load_token_reader(tmp_path, WordEncoder())
+    texts = [g.texts for g in train][0]
+    assert has_token_reader(tmp_path) and run.card["steps"] == card["steps"]
+    scores = run.scores(train[0].question.text, list(texts))
+    expected = model.eval()(*batch_pairs([pair_features(states[train[0].question.text],
+                                                        states[t]) for t in texts]))  # fmt: skip
+    assert torch.allclose(torch.tensor(scores), expected, atol=2e-3) and run.scores("q", []) == []
+
+
+def test_fit_stops_at_the_deadline_and_refuses_no_groups() -> None:
+    model = TokenReader(small_config())
+    assert fit(model, [object()], {}, epochs=5, deadline=0.0)["steps"] == 0  # past deadline
+    with pytest.raises(ModelError, match="no training groups"):
+        fit(model, [], {}, epochs=1)
+
+
+def test_a_damaged_reader_is_a_model_error(tmp_path) -> None:
+    save_token_reader(TokenReader(small_config()), {"steps": 0}, tmp_path)
+    (tmp_path / CARD).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="retrain it with `make train`"):
+        load_token_reader(tmp_path, WordEncoder())
+    assert isinstance(TokenReaderRun(TokenReader(small_config()), WordEncoder(), {}).card, dict)
+
+
+def test_main_bad_input_is_one_line(tmp_path, capsys) -> None:
+    assert main(["--model-dir", str(tmp_path), "--epochs", "0"]) == 2
+    assert "--epochs" in capsys.readouterr().err.strip()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["--corpus", str(empty), "--model-dir", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err
+
+
+def test_if_missing_keeps_a_trained_reader(tmp_path, capsys) -> None:
+    save_token_reader(TokenReader(small_config()), {"steps": 7}, tmp_path)
+    assert main(["--model-dir", str(tmp_path), "--if-missing"]) == 0
+    assert "already exists" in capsys.readouterr().out
+    assert load_token_reader(tmp_path, WordEncoder()).card["steps"] == 7
+
+
+def test_the_app_loads_the_reader_beside_the_model(tmp_path) -> None:
+    from app.errors import UserError
+    from app.resources import load_token_reader as app_load
+
+    assert app_load(tmp_path) is None  # nothing trained yet: the answers use the other signals
+    save_token_reader(TokenReader(TokenReaderConfig()), {"steps": 1}, tmp_path)
+    run = app_load(tmp_path)  # with the packaged MiniLM
+    assert len(run.scores("What is the mLSTM?", ["The mLSTM has a matrix memory.", "No."])) == 2
+    (tmp_path / "token_reader.pt").write_bytes(b"damaged")
+    with pytest.raises(UserError, match="make train"):
+        app_load(tmp_path)

@@ -1,0 +1,155 @@
+"""The xLSTM token reader: does a unit answer the question? Read over MiniLM's token states.
+
+The language model `make train` grows from scratch (1.5M parameters, ~4M tokens) has no reading
+comprehension to carry from the corpus-built questions to real ones (README, issue 12: its reader
+head stays inside the random band). This reader keeps the xLSTM as the reader and gives it
+pretrained word features instead: it reads the frozen MiniLM's contextual token states of the
+question, then of the unit (each encoded alone, so MiniLM never sees the pair; the xLSTM does
+all the reading across them), with two flags per token, as DrQA's reader has (Chen et al., 2017,
+arXiv 1704.00051): which text the token is from, and whether the other text has the same token.
+An up-projection, mLSTM and sLSTM blocks (Beck et al., 2024, arXiv 2405.04517), and a linear
+head on the state after the unit's last token give the pair's score (a logit).
+
+`TokenReaderRun` bundles the trained reader with its encoder: `scores(question, units)`.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from xlstm_model.config import XLSTMConfig
+from xlstm_model.errors import ModelError
+from xlstm_model.mlstm import MLSTMBlock
+from xlstm_model.slstm import SLSTMBlock
+
+WEIGHTS, CARD = "token_reader.pt", "token_reader.json"
+FLAGS = 2  # per token: from the unit (1) or the question (0); the other text has this token
+
+
+@dataclass
+class TokenReaderConfig:
+    """Flat, JSON round-trip: the reader's sizes and the encoder whose states it reads."""
+
+    embedding_dim: int = 96  # xLSTM width D
+    num_blocks: int = 2
+    num_heads: int = 4
+    slstm_at: list[int] = field(default_factory=lambda: [1])  # [mLSTM, sLSTM]
+    feature_dim: int = 384  # the encoder's state width C (all-MiniLM-L6-v2)
+    max_text_tokens: int = 96  # per text (question or unit), [CLS] and [SEP] included
+    encoder: str = "all-MiniLM-L6-v2"
+
+    def xlstm(self) -> XLSTMConfig:
+        return XLSTMConfig(
+            vocab_size=8,  # unused: the reader has no token embedding
+            embedding_dim=self.embedding_dim,
+            num_blocks=self.num_blocks,
+            num_heads=self.num_heads,
+            slstm_at=list(self.slstm_at),
+            context_length=2 * self.max_text_tokens,
+            mlstm_backend="parallel",
+            kernels="torch",
+        )
+
+
+class TokenReader(nn.Module):
+    def __init__(self, config: TokenReaderConfig) -> None:
+        super().__init__()
+        self.config = config
+        xc = config.xlstm()
+        self.inp = nn.Linear(config.feature_dim + FLAGS, config.embedding_dim)
+        self.blocks = nn.ModuleList(
+            SLSTMBlock(xc, i) if kind == "slstm" else MLSTMBlock(xc)
+            for i, kind in enumerate(xc.block_types())
+        )
+        for block in self.blocks:
+            block.reset_parameters()
+        self.norm = nn.LayerNorm(config.embedding_dim)
+        self.head = nn.Linear(config.embedding_dim, 1)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """x (B, S, C + 2) right-padded pair features, lengths (B,) -> scores (B,), read at
+        each pair's last real position (padding comes after it, so it changes nothing)."""
+        h = self.inp(x)  # (B, S, D)
+        for block in self.blocks:
+            h, _ = block(h, None)
+        last = h[torch.arange(h.size(0)), lengths - 1]  # (B, D)
+        return self.head(self.norm(last)).squeeze(-1)
+
+
+def pair_features(question, unit) -> torch.Tensor:
+    """(S, C + 2) features of question then unit (`ingest.minilm.TokenStates` each)."""
+    q_ids, u_ids = set(question.ids[1:-1]), set(unit.ids[1:-1])  # without [CLS] / [SEP]
+    q_flags = [[0.0, float(t in u_ids)] for t in question.ids]
+    u_flags = [[1.0, float(t in q_ids)] for t in unit.ids]
+    q = torch.cat([question.states.float(), torch.tensor(q_flags)], dim=1)
+    u = torch.cat([unit.states.float(), torch.tensor(u_flags)], dim=1)
+    return torch.cat([q, u])
+
+
+def batch_pairs(features: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded (B, S, C + 2) and the lengths (B,)."""
+    lengths = torch.tensor([len(f) for f in features])
+    x = torch.zeros(len(features), int(lengths.max()), features[0].shape[1])
+    for row, f in enumerate(features):
+        x[row, : len(f)] = f
+    return x, lengths
+
+
+@dataclass
+class TokenReaderRun:
+    """A trained token reader, its encoder (`ingest.minilm.MiniLMEmbeddings`) and its card
+    (held-out accuracy, training figures)."""
+
+    model: TokenReader
+    encoder: object
+    card: dict
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @torch.no_grad()
+    def scores(self, question: str, units: list[str], batch_size: int = 32) -> list[float]:
+        """One score (a logit, higher answers better) per unit, in order."""
+        if not units:
+            return []
+        top = self.model.config.max_text_tokens
+        with self._lock:
+            q, *us = self.encoder.embed_tokens([question, *units], top)
+            out: list[float] = []
+            for first in range(0, len(us), batch_size):
+                feats = [pair_features(q, u) for u in us[first : first + batch_size]]
+                out += self.model(*batch_pairs(feats)).tolist()
+        return out
+
+
+def save_token_reader(model: TokenReader, card: dict, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), folder / WEIGHTS)
+    card = {"config": asdict(model.config), **card}
+    (folder / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+
+
+def has_token_reader(folder: Path) -> bool:
+    return (folder / WEIGHTS).exists() and (folder / CARD).exists()
+
+
+def load_token_reader(folder: Path, encoder) -> TokenReaderRun:
+    """The token reader saved in `folder`, reading `encoder`'s states. ModelError when the
+    files are damaged or were trained on another encoder."""
+    try:
+        card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+        config = TokenReaderConfig(**card["config"])
+        model = TokenReader(config)
+        model.load_state_dict(torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, pickle.UnpicklingError) as e:
+        msg = (
+            f"the token reader in {folder} cannot be read ({type(e).__name__}); "
+            "retrain it with `make train`"
+        )
+        raise ModelError(msg) from e
+    return TokenReaderRun(model.eval().requires_grad_(False), encoder, card)

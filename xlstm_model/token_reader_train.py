@@ -1,0 +1,182 @@
+"""Train the xLSTM token reader on questions built from the corpus' units.
+
+    python -m xlstm_model.token_reader_train --corpus default --model-dir default
+
+The groups are the reader stage's (`xlstm_model.reader_data.build_groups`): a question built
+from a unit (table cell, definition, number, reason, list, comparison; paraphrased), that unit
+first, then 7 hard negatives of the same paper; whole papers held out. The loss is listwise:
+cross-entropy of the group's scores against its first unit. No real question is trained on.
+Writes `token_reader.pt` and `token_reader.json` (config, held-out accuracy, figures) beside
+the language model, where the answer path finds them (`app.resources`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+from xlstm_model.data import corpus_units, data_dir, read_corpus, resolve_run_dir, token_encoder
+from xlstm_model.errors import ModelError
+from xlstm_model.reader_data import ReaderGroup, build_groups
+from xlstm_model.token_reader import (
+    TokenReader,
+    TokenReaderConfig,
+    batch_pairs,
+    has_token_reader,
+    pair_features,
+    save_token_reader,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def encode_texts(groups: list[ReaderGroup], encoder, max_tokens: int) -> dict:
+    """text -> its `TokenStates` (kept in half precision), for every question and unit."""
+    texts = sorted({g.question.text for g in groups} | {t for g in groups for t in g.texts})
+    states = encoder.embed_tokens(texts, max_tokens)
+    return {t: type(s)(s.states.half(), s.ids) for t, s in zip(texts, states, strict=True)}
+
+
+def group_scores(model: TokenReader, groups: list[ReaderGroup], states: dict) -> torch.Tensor:
+    """(N, G) scores of each group's units (the answering one first), in one forward pass."""
+    feats = [pair_features(states[g.question.text], states[t]) for g in groups for t in g.texts]
+    return model(*batch_pairs(feats)).view(len(groups), -1)
+
+
+@torch.no_grad()
+def accuracy(model: TokenReader, groups: list[ReaderGroup], states: dict) -> float | None:
+    """Share of groups whose answering unit scores first (chance: 1 / group size)."""
+    if not groups:
+        return None
+    model.eval()
+    hits = [int(group_scores(model, [g], states).argmax()) == 0 for g in groups]
+    model.train()
+    return sum(hits) / len(hits)
+
+
+def fit(
+    model: TokenReader,
+    groups: list[ReaderGroup],
+    states: dict,
+    epochs: int,
+    deadline: float | None = None,
+    lr: float = 2e-3,
+    seed: int = 0,
+    per_step: int = 1,
+) -> dict:
+    """Listwise training, `per_step` groups per step, until `epochs` or `deadline`
+    (time.time()); the loss is cross-entropy of each group's scores against its first unit."""
+    if not groups:
+        raise ModelError("no training groups: the corpus yields no reader questions")
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
+    rng, steps, losses = random.Random(seed), 0, []
+    model.train()
+    for _ in range(epochs):
+        order = list(groups)
+        rng.shuffle(order)
+        for first in range(0, len(order), per_step):
+            if deadline is not None and time.time() > deadline:
+                return {"steps": steps, "loss": _mean(losses[-200:]), "stopped": "deadline"}
+            scores = group_scores(model, order[first : first + per_step], states)  # (N, G)
+            loss = F.cross_entropy(scores, torch.zeros(len(scores), dtype=torch.long))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            steps, losses = steps + 1, [*losses, loss.item()]
+    return {"steps": steps, "loss": _mean(losses[-200:]), "stopped": "epochs"}
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def train_token_reader(
+    units,
+    encoder,
+    config: TokenReaderConfig,
+    epochs: int,
+    minutes: float | None,
+    seed: int = 0,
+    per_step: int = 1,
+) -> tuple[TokenReader, dict]:
+    """The trained reader and its card (held-out accuracy, groups, steps, seconds)."""
+    started = time.time()
+    torch.manual_seed(seed)
+    groups = build_groups(units, seed)
+    train = [g for g in groups if g.split == "train"]
+    val = [g for g in groups if g.split == "val"]
+    states = encode_texts(groups, encoder, config.max_text_tokens)
+    encoded = time.time()
+    model = TokenReader(config)
+    deadline = started + minutes * 60 if minutes else None
+    figures = fit(model, train, states, epochs, deadline, seed=seed, per_step=per_step)
+    card = {
+        "heldout_first": accuracy(model, val, states),
+        "chance": 1 / len(groups[0].texts),
+        "train_groups": len(train),
+        "heldout_groups": len(val),
+        "heldout_papers": sorted({g.question.unit.paper for g in val}),
+        "encode_s": round(encoded - started, 1),
+        "train_s": round(time.time() - encoded, 1),
+        "params": sum(p.numel() for p in model.parameters()),
+        "groups_per_step": per_step,
+        **figures,
+    }
+    return model, card
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m xlstm_model.token_reader_train", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("--corpus", nargs="+", default=["default"], help='folders/files, or "default"')
+    p.add_argument("--model-dir", default="default", help='where the model lives, or "default"')
+    p.add_argument("--epochs", type=int, default=2, help="passes over the training groups")
+    p.add_argument("--max-minutes", type=float, default=3.0, help="wall-clock budget")
+    p.add_argument("--groups-per-step", type=int, default=1, help="groups per optimizer step")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--if-missing", action="store_true", help="exit 0 if a reader exists")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        folder = resolve_run_dir(args.model_dir)
+        if args.if_missing and has_token_reader(folder):
+            print(f"a token reader already exists in {folder}; nothing to do")
+            return 0
+        if min(args.epochs, args.groups_per_step) < 1 or args.max_minutes <= 0:
+            msg = "--epochs, --groups-per-step and --max-minutes must be positive, e.g. --epochs 2"
+            raise ModelError(msg)
+        model, card = _train(args)
+        save_token_reader(model, card, folder)
+    except ModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(
+        f"token reader: {card['steps']} groups trained in {card['train_s']:.0f} s; held-out "
+        f"answer first {card['heldout_first'] or 0:.3f} (chance {card['chance']:.3f}) -> {folder}"
+    )
+    return 0
+
+
+def _train(args: argparse.Namespace) -> tuple[TokenReader, dict]:
+    encoder = token_encoder()  # the packaged MiniLM (`ingest.minilm`)
+    files, _ = read_corpus(args.corpus)
+    units = corpus_units(files, cache_dir=data_dir() / "cache" / "corpus_units")
+    config, per_step = TokenReaderConfig(), args.groups_per_step
+    return train_token_reader(
+        units, encoder, config, args.epochs, args.max_minutes, args.seed, per_step
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
