@@ -6,10 +6,14 @@ units (`app.evidence.candidates_from`) and asks, per ranker, whether its first u
 - `chance`: the share of key-fact units among the candidates (a random first pick);
 - `dense+lexical`: the answer path's base score (MiniLM cosine + lexical_weight x word overlap);
 - `upr-pmi`: the xLSTM's UPR re-ranking score alone;
-- `reader`: the xLSTM reader head's answer score alone (a model trained with `--qa reader`).
-For factoid and numeric questions it also checks the short answer: the reader's span in its own
-first unit, and `app.short_answer` on the dense + lexical first unit, each counted as holding
-the expected value when it states a key term. Tune nothing on `test`: pass the dev split.
+- `reader`: the xLSTM reader head's answer score alone (a model trained with `--qa reader`);
+- `token-reader`: the xLSTM token reader's score alone (`xlstm_model.token_reader`, `make
+  train`), and `dense+lexical+token-reader`: the base score plus it, as the answer path adds it.
+For factoid and numeric questions it also checks the short answer: the reader head's span in its
+own first unit, and `app.short_answer` on the dense + lexical first unit, each counted as holding
+the expected value when it states a key term (`short_hit_token`: `app.short_answer` on the first
+unit of dense + lexical + token reader). A ranker the model lacks is left out. Tune nothing
+on `test`: pass the dev split.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import numpy as np
 from app.errors import UserError
 from app.question_set import load_questions
 
-RANKERS = ("chance", "dense+lexical", "upr-pmi", "reader")
+RANKERS = (
+    "chance", "dense+lexical", "upr-pmi", "reader", "token-reader", "dense+lexical+token-reader"
+)  # fmt: skip
 
 
 def study_question(question, retriever, resources, settings) -> dict | None:
@@ -32,9 +38,6 @@ def study_question(question, retriever, resources, settings) -> dict | None:
     from app.answer import content_query
     from app.evidence import candidates_from, dense_scores, lexical_scores
     from app.key_terms import key_term_recall
-    from app.short_answer import short_answer
-    from xlstm_model.reading import read_units
-    from xlstm_model.scoring import upr_pmi_scores
 
     query = content_query(question.question)
     units = candidates_from(retriever.invoke(query))
@@ -44,21 +47,55 @@ def study_question(question, retriever, resources, settings) -> dict | None:
     facts = np.array([bool(key_term_recall(t, question.key_terms)) for t in texts])
     dense, _ = dense_scores(query, texts, resources.generator.embeddings)
     base = dense + settings.lexical_weight * lexical_scores(query, texts)
-    run = resources.generator.require_model()
-    readings = read_units(run, query, texts)
-    reader = np.array([r.score for r in readings])
-    upr = np.array(upr_pmi_scores(run, query, texts))
     row = {"id": question.id, "type": question.type, "units": len(units),
            "any_fact": bool(facts.any()), "chance": float(facts.mean())}  # fmt: skip
-    for name, scores in (("dense+lexical", base), ("upr-pmi", upr), ("reader", reader)):
-        row[name] = float(facts[int(np.argmax(scores))])
+    scorers = model_scores(query, texts, base, resources.generator, settings)
+    for name, scores in {"dense+lexical": base, **scorers}.items():
+        if not name.startswith("_"):  # "_readings": the reader head's spans, not a ranker
+            row[name] = float(facts[int(np.argmax(scores))])
     if question.type in ("factoid", "numeric"):
-        top = int(np.argmax(reader))
-        row["span"] = readings[top].span
-        row["span_hit"] = bool(key_term_recall(readings[top].span, question.key_terms))
-        short = short_answer(query, [units[int(np.argmax(base))]])
-        row["short_answer"] = short.text if short else ""
-        row["short_hit"] = bool(short and key_term_recall(short.text, question.key_terms))
+        row.update(_spans(query, units, base, scorers, question.key_terms))
+    return row
+
+
+def model_scores(query: str, texts: list[str], base, generator, settings) -> dict:
+    """Each xLSTM ranker the loaded model has: name -> scores (the reader head's readings
+    ride along under "_readings" for the span check)."""
+    from app.evidence import zscore
+    from xlstm_model.reading import has_reader, read_units
+    from xlstm_model.scoring import upr_pmi_scores
+
+    run = generator.require_model()
+    out: dict = {"upr-pmi": np.array(upr_pmi_scores(run, query, texts))}
+    if has_reader(run):
+        out["_readings"] = read_units(run, query, texts)
+        out["reader"] = np.array([r.score for r in out["_readings"]])
+    if generator.token_reader is not None:
+        tokens = np.array(generator.token_scores(query, texts))
+        out["token-reader"] = tokens
+        out["dense+lexical+token-reader"] = base + settings.token_weight * base.std() * zscore(
+            tokens
+        )
+    return out
+
+
+def _spans(query: str, units, base, scorers: dict, key_terms) -> dict:
+    from app.key_terms import key_term_recall
+    from app.short_answer import short_answer
+
+    row = {}
+    if "_readings" in scorers:
+        reading = scorers["_readings"][int(np.argmax(scorers["reader"]))]
+        row["span"] = reading.span
+        row["span_hit"] = bool(key_term_recall(reading.span, key_terms))
+    short = short_answer(query, [units[int(np.argmax(base))]])
+    row["short_answer"] = short.text if short else ""
+    row["short_hit"] = bool(short and key_term_recall(short.text, key_terms))
+    if "dense+lexical+token-reader" in scorers:  # the short answer the answer path would cut
+        best = units[int(np.argmax(scorers["dense+lexical+token-reader"]))]
+        short = short_answer(query, [best])
+        row["short_answer_token"] = short.text if short else ""
+        row["short_hit_token"] = bool(short and key_term_recall(short.text, key_terms))
     return row
 
 
@@ -66,11 +103,13 @@ def summarise(rows: list[dict]) -> dict:
     """Mean of every ranker's first-unit hit, and of the span hits."""
     out = {"questions": len(rows), "with_a_fact_unit": sum(r["any_fact"] for r in rows)}
     for name in RANKERS:
-        out[name] = round(float(np.mean([r[name] for r in rows])), 3) if rows else None
-    spans = [r for r in rows if "span_hit" in r]
+        hits = [r[name] for r in rows if name in r]
+        out[name] = round(float(np.mean(hits)), 3) if hits else None
+    spans = [r for r in rows if "short_hit" in r]
     out["span_questions"] = len(spans)
-    for key in ("span_hit", "short_hit"):
-        out[key] = round(float(np.mean([r[key] for r in spans])), 3) if spans else None
+    for key in ("span_hit", "short_hit", "short_hit_token"):
+        hits = [r[key] for r in spans if key in r]
+        out[key] = round(float(np.mean(hits)), 3) if hits else None
     return out
 
 

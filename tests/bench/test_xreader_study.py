@@ -16,3 +16,31 @@ def test_summarise_means_per_ranker_and_span_questions_only() -> None:
     assert out["chance"] == 0.125 and out["dense+lexical"] == 0.5 and out["reader"] == 0.5
     assert out["span_questions"] == 1 and out["span_hit"] == 1.0 and out["short_hit"] == 0.0
     assert summarise([])["reader"] is None
+
+
+def test_model_scores_leave_out_what_the_model_lacks(monkeypatch) -> None:
+    import numpy as np
+
+    import xlstm_model.scoring
+    from app.answer import AnswerSettings
+    from bench.xreader_study import RANKERS, model_scores
+
+    class Run:  # a language model without a reader head
+        model = object()
+
+    class Generator:  # ... and a token reader that likes long units
+        token_reader = object()
+
+        def require_model(self):
+            return Run()
+
+        def token_scores(self, query, texts):
+            return [float(len(t)) for t in texts]
+
+    monkeypatch.setattr(xlstm_model.scoring, "upr_pmi_scores", lambda run, q, t: [0.0] * len(t))
+    texts, base = ["short", "a much longer unit"], np.array([1.0, 0.0])
+    out = model_scores("q", texts, base, Generator(), AnswerSettings())
+    assert set(out) == {"upr-pmi", "token-reader", "dense+lexical+token-reader"} <= set(RANKERS)
+    assert list(out["token-reader"]) == [5.0, 18.0]
+    rows = [{"any_fact": True, "chance": 0.5, "dense+lexical": 1.0, "token-reader": 0.0}]
+    assert summarise(rows)["reader"] is None and summarise(rows)["token-reader"] == 0.0
