@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import pickle
 import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -105,11 +106,14 @@ def batch_pairs(features: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tenso
 @dataclass
 class TokenReaderRun:
     """A trained token reader, its encoder (`ingest.minilm.MiniLMEmbeddings`) and its card
-    (held-out accuracy, training figures)."""
+    (held-out accuracy, training figures). The token states of the last `cache_size` texts are
+    kept: the retrievers side by side, and the next questions, read many of the same units."""
 
     model: TokenReader
     encoder: object
     card: dict
+    cache_size: int = 1024
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @torch.no_grad()
@@ -117,14 +121,26 @@ class TokenReaderRun:
         """One score (a logit, higher answers better) per unit, in order."""
         if not units:
             return []
-        top = self.model.config.max_text_tokens
         with self._lock:
-            q, *us = self.encoder.embed_tokens([question, *units], top)
+            q, *us = self._states([question, *units])
             out: list[float] = []
             for first in range(0, len(us), batch_size):
                 feats = [pair_features(q, u) for u in us[first : first + batch_size]]
                 out += self.model(*batch_pairs(feats)).tolist()
         return out
+
+    def _states(self, texts: list[str]) -> list:
+        """The texts' token states, encoding only those not in the cache."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            states = self.encoder.embed_tokens(missing, self.model.config.max_text_tokens)
+            self._cache.update(zip(missing, states, strict=True))
+        for text in texts:
+            self._cache.move_to_end(text)
+        found = [self._cache[t] for t in texts]
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return found
 
 
 def save_token_reader(model: TokenReader, card: dict, folder: Path) -> None:

@@ -75,7 +75,7 @@ def fit(
     if not groups:
         raise ModelError("no training groups: the corpus yields no reader questions")
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
-    rng, steps, losses = random.Random(seed), 0, []
+    rng, steps, losses = random.Random(seed), 0, []  # losses: one per step
     model.train()
     for _ in range(epochs):
         order = list(groups)
@@ -88,7 +88,8 @@ def fit(
             opt.zero_grad()
             loss.backward()
             opt.step()
-            steps, losses = steps + 1, [*losses, loss.item()]
+            steps += 1
+            losses.append(loss.item())
     return {"steps": steps, "loss": _mean(losses[-200:]), "stopped": "epochs"}
 
 

@@ -140,3 +140,21 @@ def test_the_app_loads_the_reader_beside_the_model(tmp_path) -> None:
     (tmp_path / "token_reader.pt").write_bytes(b"damaged")
     with pytest.raises(UserError, match="make train"):
         app_load(tmp_path)
+
+
+def test_the_run_encodes_each_text_once_while_it_is_cached() -> None:
+    encoded = []
+
+    class CountingEncoder(WordEncoder):
+        def embed_tokens(self, texts, max_tokens=96):
+            encoded.extend(texts)
+            return super().embed_tokens(texts, max_tokens)
+
+    run = TokenReaderRun(TokenReader(small_config()).eval(), CountingEncoder(), {}, cache_size=3)
+    first = run.scores("Which gate?", ["The input gate.", "The forget gate."])
+    again = run.scores("Which gate?", ["The forget gate.", "The input gate."])
+    assert again == pytest.approx(first[::-1], abs=1e-5)  # padded to another length: ~1e-7
+    assert encoded == ["Which gate?", "The input gate.", "The forget gate."]  # once each
+    run.scores("What decays?", ["A cell."])  # keeps the 3 used last: input gate, these two
+    run.scores("Which gate?", ["The input gate."])
+    assert encoded[3:] == ["What decays?", "A cell.", "Which gate?"]
