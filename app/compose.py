@@ -27,7 +27,8 @@ class Citation:
     quote: str
     kind: str = "text"  # the quoted unit's role: text, table_row, window, ... (app.reader.ROLES)
     score: float = 0.0  # the unit's evidence score (dense + lexical + readers)
-    reader: float = 0.0  # the reader's part of it
+    reader: float = 0.0  # the readers' part of it
+    xlstm: float = 0.0  # the xLSTM reader's part of that (0: it did not read this unit)
     span: str = ""  # the short span the trained xLSTM reader chose in this quote ("" if none)
 
 
@@ -76,6 +77,7 @@ def compose(
             kind=c.kind,
             score=round(c.score, 4),
             reader=round(c.reader, 4),
+            xlstm=round(c.xlstm, 4),
             span=c.xlstm_span,
         )
         for c in chosen

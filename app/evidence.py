@@ -36,7 +36,8 @@ class Candidate:
     score: float = 0.0
     kind: str = "text"  # the unit's role (app.reader.ROLES)
     position: int = 0  # sentence number inside its document
-    reader: float = 0.0  # the reader's score (app.reader), part of `score`
+    reader: float = 0.0  # the readers' part of `score` (app.reader), the xLSTM's included
+    xlstm: float = 0.0  # the xLSTM reader's part of it (its weighted, z-scored score)
     xlstm_span: str = ""  # the span the trained xLSTM reader chose in this unit (if it read it)
 
 
@@ -230,6 +231,8 @@ def _apply_reader(
             candidates[i].upr = float(raw)
         else:
             candidates[i].reader += float(plus)
+            if signal.name.startswith("xlstm"):  # the token reader or the reader head
+                candidates[i].xlstm = float(plus)
         candidates[i].score += float(plus)
 
 

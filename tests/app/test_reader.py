@@ -179,6 +179,11 @@ def test_score_candidates_adds_each_reader_and_rejects_a_wrong_length():
     score_candidates("memory mixing", cands, emb, 0.5, [ReaderSignal(prefer_second, 2.0)])
     assert cands[1].score == pytest.approx(base[1] + 2.0) and cands[1].reader == 2.0
     assert cands[0].score == pytest.approx(base[0])
+    assert [c.xlstm for c in cands] == [0.0, 0.0]  # a reader, not the xLSTM
+    cands = _units(("memory mixing in heads", "text"), ("cats sleep", "text"))
+    signals = [ReaderSignal(prefer_second, 2.0), ReaderSignal(prefer_second, 0.5, name="xlstm")]
+    score_candidates("memory mixing", cands, emb, 0.5, signals)
+    assert (cands[1].reader, cands[1].xlstm) == (2.5, 0.5)  # the xLSTM's part kept apart
     with pytest.raises(ValueError, match="returned 1 scores for 2 units"):
         score_candidates("q", cands, emb, 0.5, [ReaderSignal(lambda q, u: [1.0], 1.0)])
 

@@ -157,6 +157,8 @@ def test_table_row_quotes_get_a_row_chip_and_cells_other_quotes_none():
     assert row_label(broken) is None and row_cells(broken) is None
     assert quote_line(row) == "score 0.800 · reader +0.050 · table_row"
     assert quote_line(text) == "score 0.700 · reader -0.100 · text"
+    read = Citation("x.pdf", 2, "A sentence.", kind="text", score=0.7, reader=0.03, xlstm=0.041)
+    assert quote_line(read) == "score 0.700 · reader +0.030 (xLSTM +0.041) · text"
 
 
 def test_source_citations_are_the_quotes_found_in_that_source():
