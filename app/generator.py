@@ -82,12 +82,17 @@ class AnswerGenerator:
         except ModelError as e:
             raise UserError(f"{e}; or choose --set upr_signal=upr-pmi") from e
 
-    def token_scores(self, question: str, passages: list[str]) -> list[float]:
-        """The xLSTM token reader's score (a logit) per passage; UserError without one."""
+    def token_read(self, question: str, passages: list[str]) -> list:
+        """The xLSTM token reader's `xlstm_model.reading.Reading` (score, quoted span) per
+        passage; UserError without a token reader."""
         if self.token_reader is None:
             where = self.run_dir or "data/models/default"
             raise UserError(f"no xLSTM token reader in {where}; run `make train`")
-        return self.token_reader.scores(question, passages)
+        return self.token_reader.read(question, passages)
+
+    def token_scores(self, question: str, passages: list[str]) -> list[float]:
+        """The xLSTM token reader's score (a logit) per passage."""
+        return [r.score for r in self.token_read(question, passages)]
 
     def generate(self, question: str, docs: list[Document], max_new_tokens: int) -> Iterator[str]:
         """Free generation from the evidence (exploratory), streamed through the LangChain LLM."""

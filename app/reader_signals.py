@@ -33,7 +33,7 @@ def reader_signals(settings: AnswerSettings, generator: AnswerGenerator) -> list
     if settings.mode == "extractive-xlstm":
         signal = xlstm_signal(settings.upr_signal, generator)
         if signal == "token-reader":
-            tokens = upr_reader(generator.token_scores)  # texts in, one score per text out
+            tokens = xlstm_reader(generator.token_read)  # keeps the span it chose per unit
             readers.append(ReaderSignal(tokens, settings.token_weight, 24, True, "xlstm"))
         elif signal == "reader":
             xlstm = xlstm_reader(generator.read)

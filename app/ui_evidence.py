@@ -65,9 +65,10 @@ def row_cells(citation: Citation) -> dict[str, list[str]] | None:
 
 
 def quote_line(citation: Citation) -> str:
-    """How the readers scored a quote: "score 0.812 · reader +0.050 (xLSTM +0.041) · table_row"
-    (the xLSTM's part shown when it read the quote)."""
-    xlstm = f" (xLSTM {citation.xlstm:+.3f})" if citation.xlstm else ""
+    """How the readers scored a quote: "score 0.812 · reader +0.050 (xLSTM +0.041, span
+    “14.26”) · table_row" (the xLSTM's part and the span it chose, when it read the quote)."""
+    span = f", span “{citation.span}”" if citation.span else ""
+    xlstm = f" (xLSTM {citation.xlstm:+.3f}{span})" if citation.xlstm else ""
     return f"score {citation.score:.3f} · reader {citation.reader:+.3f}{xlstm} · {citation.kind}"
 
 

@@ -269,9 +269,11 @@ def token_reader_facts(card: dict | None) -> list[tuple[str, str]]:
     """The token reader's row: held-out accuracy next to chance, size, training."""
     if not card or not isinstance(card.get("heldout_first"), int | float):
         return []
+    span = card.get("heldout_span_exact")
     text = (
         f"{card['heldout_first']:.2f} first (chance {card.get('chance') or 0:.2f}), "
-        f"{format_count(card.get('params'))} parameters, {card.get('steps', 0):,} steps"
+        + (f"exact span {span:.2f}, " if isinstance(span, int | float) else "")
+        + f"{format_count(card.get('params'))} parameters, {card.get('steps', 0):,} steps"
     )
     return [("Token reader (xLSTM on MiniLM states), held-out papers", text)]
 

@@ -134,7 +134,7 @@ def study(
         if name != "none":
             fn = signals[name]  # the answer path also passes `signal=`, ignored here
             generator.upr_scores = lambda q, p, fn=fn, **_: fn(q, p)  # type: ignore[method-assign]
-            generator.token_scores = generator.upr_scores  # type: ignore[method-assign]
+            generator.token_read = lambda q, p, fn=fn: _readings(fn(q, p))  # type: ignore[method-assign]
 
         def answer(question: str, settings=settings) -> Answer:
             return answer_question(question, retriever, generator, settings)
@@ -142,6 +142,13 @@ def study(
         rows.append({"signal": name, "weight": weight, **score_answers(questions, answer)})
         print(_row(rows[-1]), flush=True)
     return rows
+
+
+def _readings(scores: list[float]) -> list:
+    """Scores as the token reader's readings (no span), for the token seam."""
+    from xlstm_model.reading import Reading
+
+    return [Reading(float(s), "", 0, 0) for s in scores]
 
 
 def _seam_settings(settings, seam: str, weight: float):

@@ -9,11 +9,12 @@ units (`app.evidence.candidates_from`) and asks, per ranker, whether its first u
 - `reader`: the xLSTM reader head's answer score alone (a model trained with `--qa reader`);
 - `token-reader`: the xLSTM token reader's score alone (`xlstm_model.token_reader`, `make
   train`), and `dense+lexical+token-reader`: the base score plus it, as the answer path adds it.
-For factoid and numeric questions it also checks the short answer: the reader head's span in its
-own first unit, and `app.short_answer` on the dense + lexical first unit, each counted as holding
-the expected value when it states a key term (`short_hit_token`: `app.short_answer` on the first
-unit of dense + lexical + token reader). A ranker the model lacks is left out. Tune nothing
-on `test`: pass the dev split.
+For factoid and numeric questions it also checks the short answer: the reader head's span
+(`span_hit`) and the token reader's (`token_span_hit`) in their own first unit, and
+`app.short_answer` on the dense + lexical first unit (`short_hit`; `short_hit_token`: on the
+first unit of dense + lexical + token reader), each counted as holding the expected value when
+it states a key term. A ranker the model lacks is left out. Tune nothing on `test`: pass the
+dev split.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def study_question(question, retriever, resources, settings) -> dict | None:
            "any_fact": bool(facts.any()), "chance": float(facts.mean())}  # fmt: skip
     scorers = model_scores(query, texts, base, resources.generator, settings)
     for name, scores in {"dense+lexical": base, **scorers}.items():
-        if not name.startswith("_"):  # "_readings": the reader head's spans, not a ranker
+        if not name.startswith("_"):  # "_readings": the readers' spans, not rankers
             row[name] = float(facts[int(np.argmax(scores))])
     if question.type in ("factoid", "numeric"):
         row.update(_spans(query, units, base, scorers, question.key_terms))
@@ -71,7 +72,8 @@ def model_scores(query: str, texts: list[str], base, generator, settings) -> dic
         out["_readings"] = read_units(run, query, texts)
         out["reader"] = np.array([r.score for r in out["_readings"]])
     if generator.token_reader is not None:
-        tokens = np.array(generator.token_scores(query, texts))
+        out["_token_readings"] = generator.token_read(query, texts)
+        tokens = np.array([r.score for r in out["_token_readings"]])
         out["token-reader"] = tokens
         out["dense+lexical+token-reader"] = base + settings.token_weight * base.std() * zscore(
             tokens
@@ -88,6 +90,10 @@ def _spans(query: str, units, base, scorers: dict, key_terms) -> dict:
         reading = scorers["_readings"][int(np.argmax(scorers["reader"]))]
         row["span"] = reading.span
         row["span_hit"] = bool(key_term_recall(reading.span, key_terms))
+    if "_token_readings" in scorers:  # the token reader's span in its own first unit
+        reading = scorers["_token_readings"][int(np.argmax(scorers["token-reader"]))]
+        row["token_span"] = reading.span
+        row["token_span_hit"] = bool(key_term_recall(reading.span, key_terms))
     short = short_answer(query, [units[int(np.argmax(base))]])
     row["short_answer"] = short.text if short else ""
     row["short_hit"] = bool(short and key_term_recall(short.text, key_terms))
@@ -107,7 +113,7 @@ def summarise(rows: list[dict]) -> dict:
         out[name] = round(float(np.mean(hits)), 3) if hits else None
     spans = [r for r in rows if "short_hit" in r]
     out["span_questions"] = len(spans)
-    for key in ("span_hit", "short_hit", "short_hit_token"):
+    for key in ("span_hit", "token_span_hit", "short_hit", "short_hit_token"):
         hits = [r[key] for r in spans if key in r]
         out[key] = round(float(np.mean(hits)), 3) if hits else None
     return out

@@ -186,8 +186,13 @@ class MiniLMEmbeddings(Embeddings):
     def embed_tokens(self, texts: list[str], max_tokens: int = 96) -> list[TokenStates]:
         """Each text's contextual token states, [CLS] and [SEP] included, at most `max_tokens`
         tokens (the text's end is cut); in input order. The xLSTM token reader reads these."""
-        ids = [e.ids for e in self.tokenizer.encode_batch([t.strip() for t in texts])]
-        ids = [x if len(x) <= max_tokens else [*x[: max_tokens - 1], x[-1]] for x in ids]
+        encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
+        ids = [_cut(e.ids, max_tokens) for e in encodings]
+        lead = [len(t) - len(t.lstrip()) for t in texts]  # offsets count in the unstripped text
+        offsets = [
+            tuple((a + skip, b + skip) if b else (0, 0) for a, b in _cut(e.offsets, max_tokens))
+            for e, skip in zip(encodings, lead, strict=True)
+        ]
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
         out: list[TokenStates] = [TokenStates(torch.empty(0), ()) for _ in texts]
         with self._lock, torch.inference_mode():
@@ -195,16 +200,24 @@ class MiniLMEmbeddings(Embeddings):
                 batch = order[start : start + self.batch_size * 4]
                 states = self.model.token_states(*_pad([ids[i] for i in batch]))  # (B, T, C)
                 for row, i in enumerate(batch):
-                    out[i] = TokenStates(states[row, : len(ids[i])].clone(), tuple(ids[i]))
+                    x = states[row, : len(ids[i])].clone()
+                    out[i] = TokenStates(x, tuple(ids[i]), offsets[i])
         return out
 
 
 @dataclass(frozen=True)
 class TokenStates:
-    """One text's token states (T, C) and its token ids (T,)."""
+    """One text's token states (T, C), its token ids (T,) and each token's (start, end)
+    characters in the text ((0, 0) for [CLS] and [SEP])."""
 
     states: torch.Tensor
     ids: tuple[int, ...]
+    offsets: tuple[tuple[int, int], ...] = ()
+
+
+def _cut(items: list, max_tokens: int) -> list:
+    """The first `max_tokens - 1` items and the last ([SEP]) when there are more."""
+    return items if len(items) <= max_tokens else [*items[: max_tokens - 1], items[-1]]
 
 
 def _pad(ids: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:

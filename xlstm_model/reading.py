@@ -71,10 +71,14 @@ def _reading(tok, unit: str, score: float, lo: int, hi: int, starts, ends) -> Re
     i, j = best_span(starts, ends)
     offsets = tok.hf.encode(f" {unit}", add_special_tokens=False).offsets
     a = max(0, offsets[i - lo][0] - 1)
-    b = max(a, offsets[j - lo][1] - 1)
+    return quoted_span(unit, score, a, max(a, offsets[j - lo][1] - 1))
+
+
+def quoted_span(unit: str, score: float, a: int, b: int) -> Reading:
+    """The reading whose span is unit[a:b] widened to whole words (tokens may cut a word)."""
     while a < b and unit[a] == " ":
         a += 1
-    while a > 0 and not unit[a - 1].isspace():  # quote whole words: tokens may cut a word
+    while a > 0 and not unit[a - 1].isspace():
         a -= 1
     while b < len(unit) and not unit[b].isspace():
         b += 1

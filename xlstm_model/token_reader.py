@@ -28,6 +28,8 @@ from torch import nn
 from xlstm_model.config import XLSTMConfig
 from xlstm_model.errors import ModelError
 from xlstm_model.mlstm import MLSTMBlock
+from xlstm_model.reader_stage import best_span
+from xlstm_model.reading import Reading, quoted_span
 from xlstm_model.slstm import SLSTMBlock
 
 WEIGHTS, CARD = "token_reader.pt", "token_reader.json"
@@ -73,15 +75,30 @@ class TokenReader(nn.Module):
             block.reset_parameters()
         self.norm = nn.LayerNorm(config.embedding_dim)
         self.head = nn.Linear(config.embedding_dim, 1)
+        # per token, from its xLSTM state and its own features: the answer span's start and
+        # end logits (trained after the rest, whose states it reads)
+        width = config.embedding_dim + config.feature_dim + FLAGS
+        self.span_head = nn.Sequential(nn.Linear(width, 64), nn.GELU(), nn.Linear(64, 2))
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """x (B, S, C + 2) right-padded pair features, lengths (B,) -> scores (B,), read at
-        each pair's last real position (padding comes after it, so it changes nothing)."""
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, S, C + 2) right-padded pair features -> normalized states (B, S, D)."""
         h = self.inp(x)  # (B, S, D)
         for block in self.blocks:
             h, _ = block(h, None)
-        last = h[torch.arange(h.size(0)), lengths - 1]  # (B, D)
-        return self.head(self.norm(last)).squeeze(-1)
+        return self.norm(h)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """x (B, S, C + 2), lengths (B,) -> scores (B,), read at each pair's last real position
+        (padding comes after it, so it changes nothing)."""
+        h = self.hidden(x)
+        return self.head(h[torch.arange(h.size(0)), lengths - 1]).squeeze(-1)
+
+    def read(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Scores (B,) and the span's start and end logits (B, S) at every position."""
+        h = self.hidden(x)
+        spans = self.span_head(torch.cat([h, x], dim=-1))  # (B, S, 2)
+        scores = self.head(h[torch.arange(h.size(0)), lengths - 1]).squeeze(-1)
+        return scores, spans[..., 0], spans[..., 1]
 
 
 def pair_features(question, unit) -> torch.Tensor:
@@ -116,17 +133,29 @@ class TokenReaderRun:
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    @torch.no_grad()
-    def scores(self, question: str, units: list[str], batch_size: int = 32) -> list[float]:
+    def scores(self, question: str, units: list[str]) -> list[float]:
         """One score (a logit, higher answers better) per unit, in order."""
+        return [r.score for r in self.read(question, units)]
+
+    @torch.no_grad()
+    def read(self, question: str, units: list[str], batch_size: int = 32) -> list[Reading]:
+        """Per unit (in order), its score and the span the reader points at, quoted from the
+        unit's own characters (`xlstm_model.reading.Reading`)."""
         if not units:
             return []
         with self._lock:
             q, *us = self._states([question, *units])
-            out: list[float] = []
+            out: list[Reading] = []
             for first in range(0, len(us), batch_size):
-                feats = [pair_features(q, u) for u in us[first : first + batch_size]]
-                out += self.model(*batch_pairs(feats)).tolist()
+                chunk = us[first : first + batch_size]
+                scores, starts, ends = self.model.read(
+                    *batch_pairs([pair_features(q, u) for u in chunk])
+                )
+                for row, u in enumerate(chunk):
+                    text = units[first + row]
+                    lo = len(q.ids) + 1  # the unit's first token after its [CLS]
+                    hi = len(q.ids) + len(u.ids) - 1  # ... up to its [SEP]
+                    out.append(_span(text, u, float(scores[row]), starts[row], ends[row], lo, hi))
         return out
 
     def _states(self, texts: list[str]) -> list:
@@ -141,6 +170,15 @@ class TokenReaderRun:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return found
+
+
+def _span(unit: str, states, score: float, starts, ends, lo: int, hi: int) -> Reading:
+    """The best span among the unit's tokens lo..hi-1 (pair positions), as characters."""
+    if hi <= lo or not states.offsets:
+        return Reading(score, "", 0, 0)
+    i, j = best_span(starts[lo:hi], ends[lo:hi])
+    a, b = states.offsets[1 + i][0], states.offsets[1 + j][1]
+    return quoted_span(unit, score, a, max(a, b))
 
 
 def save_token_reader(model: TokenReader, card: dict, folder: Path) -> None:

@@ -5,7 +5,9 @@
 The groups are the reader stage's (`xlstm_model.reader_data.build_groups`): a question built
 from a unit (table cell, definition, number, reason, list, comparison; paraphrased), that unit
 first, then 7 hard negatives of the same paper; whole papers held out. The loss is listwise:
-cross-entropy of the group's scores against its first unit. No real question is trained on.
+cross-entropy of the group's scores against its first unit. Then the span head learns, on the
+trained reader's states of each answering unit, where the question's answer starts and ends.
+No real question is trained on.
 Writes `token_reader.pt` and `token_reader.json` (config, held-out accuracy, figures) beside
 the language model, where the answer path finds them (`app.resources`).
 """
@@ -17,6 +19,7 @@ import logging
 import random
 import sys
 import time
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +27,7 @@ import torch.nn.functional as F
 from xlstm_model.data import corpus_units, data_dir, read_corpus, resolve_run_dir, token_encoder
 from xlstm_model.errors import ModelError
 from xlstm_model.reader_data import ReaderGroup, build_groups
+from xlstm_model.reader_stage import best_span
 from xlstm_model.token_reader import (
     TokenReader,
     TokenReaderConfig,
@@ -40,7 +44,7 @@ def encode_texts(groups: list[ReaderGroup], encoder, max_tokens: int) -> dict:
     """text -> its `TokenStates` (kept in half precision), for every question and unit."""
     texts = sorted({g.question.text for g in groups} | {t for g in groups for t in g.texts})
     states = encoder.embed_tokens(texts, max_tokens)
-    return {t: type(s)(s.states.half(), s.ids) for t, s in zip(texts, states, strict=True)}
+    return {t: replace(s, states=s.states.half()) for t, s in zip(texts, states, strict=True)}
 
 
 def group_scores(model: TokenReader, groups: list[ReaderGroup], states: dict) -> torch.Tensor:
@@ -93,6 +97,62 @@ def fit(
     return {"steps": steps, "loss": _mean(losses[-200:]), "stopped": "epochs"}
 
 
+def span_target(unit, start: int, end: int) -> tuple[int, int] | None:
+    """(first, last) index of the unit's tokens (`TokenStates`) covering characters start..end;
+    None when the span was cut off with the unit's end."""
+    inside = [k for k, (a, b) in enumerate(unit.offsets) if b > a and a < end and b > start]
+    return (inside[0], inside[-1]) if inside else None
+
+
+@torch.no_grad()
+def span_examples(model: TokenReader, groups: list[ReaderGroup], states: dict) -> list[tuple]:
+    """(the span head's input per unit token (T, D + C + 2): the trained reader's state and the
+    token's features; start; end) per answering unit."""
+    out = []
+    for g in groups:
+        q, u = states[g.question.text], states[g.texts[0]]
+        target = span_target(u, g.question.start, g.question.end)
+        if target is not None:
+            x = batch_pairs([pair_features(q, u)])[0]  # (1, S, C + 2)
+            h = torch.cat([model.hidden(x), x], dim=-1)[0]  # (S, D + C + 2)
+            out.append((h[len(q.ids) : len(q.ids) + len(u.ids)], *target))
+    return out
+
+
+def fit_spans(model: TokenReader, groups, states: dict, epochs: int = 4, seed: int = 0) -> dict:
+    """Trains the span head alone on the trained reader's states of the answering units (so
+    the scores stay exactly what `fit` trained); cross-entropy of the span's start and end."""
+    examples = span_examples(model, groups, states)
+    opt = torch.optim.AdamW(model.span_head.parameters(), lr=3e-3)
+    rng, losses = random.Random(seed), []
+    for _ in range(epochs):
+        rng.shuffle(examples)
+        for first in range(0, len(examples), 32):
+            loss = torch.stack([_span_loss(model, *e) for e in examples[first : first + 32]])
+            opt.zero_grad()
+            loss.mean().backward()
+            opt.step()
+            losses.append(loss.mean().item())
+    return {"span_examples": len(examples), "span_loss": _mean(losses[-20:])}
+
+
+def _span_loss(model: TokenReader, h: torch.Tensor, start: int, end: int) -> torch.Tensor:
+    logits = model.span_head(h)  # (T, 2)
+    return F.cross_entropy(logits[:, 0], torch.tensor(start)) + F.cross_entropy(
+        logits[:, 1], torch.tensor(end)
+    )
+
+
+@torch.no_grad()
+def span_exact(model: TokenReader, groups: list[ReaderGroup], states: dict) -> float | None:
+    """Share of answering units whose best span is exactly the question's answer span."""
+    hits = []
+    for h, start, end in span_examples(model, groups, states):
+        logits = model.span_head(h)
+        hits.append(best_span(logits[1:-1, 0], logits[1:-1, 1]) == (start - 1, end - 1))
+    return sum(hits) / len(hits) if hits else None
+
+
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -117,8 +177,10 @@ def train_token_reader(
     model = TokenReader(config)
     deadline = started + minutes * 60 if minutes else None
     figures = fit(model, train, states, epochs, deadline, seed=seed, per_step=per_step)
+    figures |= fit_spans(model, train, states, seed=seed)
     card = {
         "heldout_first": accuracy(model, val, states),
+        "heldout_span_exact": span_exact(model, val, states),
         "chance": 1 / len(groups[0].texts),
         "train_groups": len(train),
         "heldout_groups": len(val),

@@ -119,6 +119,9 @@ def test_model_facts() -> None:
     }
     token = dict(model_facts(card))["Token reader (xLSTM on MiniLM states), held-out papers"]
     assert token == "0.93 first (chance 0.12), 158 k parameters, 2,938 steps"
+    card["token_reader"]["heldout_span_exact"] = 0.391
+    token = dict(model_facts(card))["Token reader (xLSTM on MiniLM states), held-out papers"]
+    assert token == "0.93 first (chance 0.12), exact span 0.39, 158 k parameters, 2,938 steps"
     card["token_reader"] = None  # a model trained before the token reader existed
     assert len(model_facts(card)) == 6
 
@@ -159,6 +162,10 @@ def test_table_row_quotes_get_a_row_chip_and_cells_other_quotes_none():
     assert quote_line(text) == "score 0.700 · reader -0.100 · text"
     read = Citation("x.pdf", 2, "A sentence.", kind="text", score=0.7, reader=0.03, xlstm=0.041)
     assert quote_line(read) == "score 0.700 · reader +0.030 (xLSTM +0.041) · text"
+    read.span = "A sentence"
+    assert (
+        quote_line(read) == "score 0.700 · reader +0.030 (xLSTM +0.041, span “A sentence”) · text"
+    )
 
 
 def test_source_citations_are_the_quotes_found_in_that_source():

@@ -69,8 +69,8 @@ def test_auto_prefers_the_token_reader_and_reads_24_units() -> None:
         def has_reader(self):
             return True
 
-        def token_scores(self, question, texts):
-            return [float(len(t)) for t in texts]
+        def token_read(self, question, texts):
+            return [Reading(float(len(t)), t[:1], 0, 1) for t in texts]
 
         def read(self, question, texts):
             return []
@@ -78,6 +78,8 @@ def test_auto_prefers_the_token_reader_and_reads_24_units() -> None:
     auto = reader_signals(AnswerSettings(token_weight=0.3), Generator())
     assert [r.name for r in auto] == ["heuristic", "xlstm"]
     assert (auto[1].weight, auto[1].top, auto[1].zscore) == (0.3, 24, True)
-    assert list(auto[1].reader("q", [_Unit("abc"), _Unit("a")])) == [3.0, 1.0]
+    units = [_Unit("abc"), _Unit("a")]
+    assert list(auto[1].reader("q", units)) == [3.0, 1.0]
+    assert [u.xlstm_span for u in units] == ["a", "a"]  # the span each reading chose
     forced = reader_signals(AnswerSettings(upr_signal="reader"), Generator())
     assert [r.name for r in forced] == ["heuristic", "xlstm-reader"]

@@ -23,7 +23,9 @@ def test_model_scores_leave_out_what_the_model_lacks(monkeypatch) -> None:
 
     import xlstm_model.scoring
     from app.answer import AnswerSettings
-    from bench.xreader_study import RANKERS, model_scores
+    from app.evidence import Candidate
+    from bench.xreader_study import RANKERS, _spans, model_scores
+    from xlstm_model.reading import Reading
 
     class Run:  # a language model without a reader head
         model = object()
@@ -34,13 +36,17 @@ def test_model_scores_leave_out_what_the_model_lacks(monkeypatch) -> None:
         def require_model(self):
             return Run()
 
-        def token_scores(self, query, texts):
-            return [float(len(t)) for t in texts]
+        def token_read(self, query, texts):
+            return [Reading(float(len(t)), t.split()[-1], 0, 0) for t in texts]
 
     monkeypatch.setattr(xlstm_model.scoring, "upr_pmi_scores", lambda run, q, t: [0.0] * len(t))
     texts, base = ["short", "a much longer unit"], np.array([1.0, 0.0])
     out = model_scores("q", texts, base, Generator(), AnswerSettings())
-    assert set(out) == {"upr-pmi", "token-reader", "dense+lexical+token-reader"} <= set(RANKERS)
+    rankers = {k for k in out if not k.startswith("_")}
+    assert rankers == {"upr-pmi", "token-reader", "dense+lexical+token-reader"} <= set(RANKERS)
     assert list(out["token-reader"]) == [5.0, 18.0]
+    units = [Candidate(t, 0, {}) for t in texts]
+    spans = _spans("q", units, base, out, ["unit"])  # the token reader's first: the long one
+    assert spans["token_span"] == "unit" and spans["token_span_hit"]
     rows = [{"any_fact": True, "chance": 0.5, "dense+lexical": 1.0, "token-reader": 0.0}]
     assert summarise(rows)["reader"] is None and summarise(rows)["token-reader"] == 0.0

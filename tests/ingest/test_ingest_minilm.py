@@ -64,6 +64,11 @@ def test_token_states_pool_to_the_sentence_vectors(model: MiniLMEmbeddings) -> N
         assert float(pooled @ torch.tensor(model.embed_query(text))) > 0.99999
     cut = model.embed_tokens([TEXTS[7]], max_tokens=16)[0]
     assert len(cut.ids) == 16 and cut.ids[-1] == model.tokenizer.token_to_id("[SEP]")
+    assert len(cut.offsets) == 16 and cut.offsets[0] == cut.offsets[-1] == (0, 0)
+    text = "  The mLSTM has 14.26 ppl."  # offsets point into the text as given
+    got = model.embed_tokens([text])[0]
+    pieces = [text[a:b] for a, b in got.offsets[1:-1]]
+    assert pieces == ["The", "mLS", "TM", "has", "14", ".", "26", "pp", "l", "."]
     assert model.embed_tokens([]) == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 import torch
@@ -34,10 +35,13 @@ class WordEncoder:
     def embed_tokens(self, texts: list[str], max_tokens: int = 96) -> list[TokenStates]:
         out = []
         for text in texts:
-            words = [w.strip(".,?").lower() for w in text.split()][: max_tokens - 2]
+            spans = [(m.start(), m.end()) for m in re.finditer(r"[^\s.,?]+", text)]
+            spans = spans[: max_tokens - 2]
+            words = [text[a:b].lower() for a, b in spans]
             ids = (1, *(3 + int(hashlib.md5(w.encode()).hexdigest()[:6], 16) for w in words), 2)
             g = [torch.Generator().manual_seed(i) for i in ids]
-            out.append(TokenStates(torch.stack([torch.randn(C, generator=x) for x in g]), ids))
+            states = torch.stack([torch.randn(C, generator=x) for x in g])
+            out.append(TokenStates(states, ids, ((0, 0), *spans, (0, 0))))
         return out
 
 
@@ -95,6 +99,10 @@ def test_training_learns_the_corpus_groups_and_writes_a_card(tmp_path) -> None:
     expected = model.eval()(*batch_pairs([pair_features(states[train[0].question.text],
                                                         states[t]) for t in texts]))  # fmt: skip
     assert torch.allclose(torch.tensor(scores), expected, atol=2e-3) and run.scores("q", []) == []
+    assert card["span_examples"] == len(train) and card["heldout_span_exact"] is not None
+    for reading, text in zip(run.read(train[0].question.text, list(texts)), texts, strict=True):
+        assert reading.span and reading.span in text  # quoted from the unit, whole words
+        assert text[reading.start : reading.end].strip(" ,;:.") == reading.span
 
 
 def test_fit_stops_at_the_deadline_and_refuses_no_groups() -> None:
