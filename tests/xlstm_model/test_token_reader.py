@@ -166,3 +166,11 @@ def test_the_run_encodes_each_text_once_while_it_is_cached() -> None:
     run.scores("What decays?", ["A cell."])  # keeps the 3 used last: input gate, these two
     run.scores("Which gate?", ["The input gate."])
     assert encoded[3:] == ["What decays?", "A cell.", "Which gate?"]
+
+
+def test_a_unit_longer_than_the_context_is_read_up_to_its_cut() -> None:
+    config = small_config()  # 24 tokens per text
+    run = TokenReaderRun(TokenReader(config).eval(), WordEncoder(), {})
+    long = " ".join(f"word{i}" for i in range(200)) + " 14.26 ppl."
+    (reading,) = run.read("What perplexity?", [long])
+    assert reading.span in long and reading.end <= len(" ".join(f"word{i}" for i in range(22)))
