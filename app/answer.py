@@ -2,10 +2,11 @@
 
 `answer_question` is the plain function the CLI, the UI (which streams the text through
 `on_text`) and the evaluation all call. Modes:
-- "extractive-xlstm" (default): evidence sentences chosen by dense + lexical scores re-ranked by
-  the locally trained xLSTM (UPR), composed into an answer that cites "[xLSTM, p. 9]";
-- "extractive": the same without the language model (a baseline, and the fallback of the
-  evaluation when no model is trained);
+- "extractive-xlstm" (default): evidence units chosen by dense + lexical scores and the readers,
+  the locally trained xLSTM among them (its token reader, `app.reader_signals`), composed into
+  an answer that cites "[xLSTM, p. 9]";
+- "extractive": the same without the xLSTM (a baseline, and the fallback of the evaluation when
+  no model is trained);
 - "free-generation": the xLSTM writes freely from the evidence; exploratory, not grounded.
 """
 
