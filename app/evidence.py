@@ -170,6 +170,11 @@ def zscore(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
 
 
+def on_base_scale(scores: np.ndarray, base: np.ndarray, weight: float) -> np.ndarray:
+    """`weight` x the scores' z-scores x the spread of the `base` scores they are added to."""
+    return weight * (float(base.std()) or 1.0) * zscore(scores)
+
+
 @dataclass(frozen=True)
 class ReaderSignal:
     """One reader in the evidence score: its scores times `weight`. A costly reader (the xLSTM)
@@ -222,8 +227,7 @@ def _apply_reader(
         msg = f"reader {signal.name!r} returned {len(scores)} scores for {len(top)} units"
         raise ValueError(msg)
     if signal.zscore:
-        spread = float(base[top].std()) or 1.0
-        added = signal.weight * spread * zscore(scores)
+        added = on_base_scale(scores, base[top], signal.weight)
     else:
         added = signal.weight * scores
     for i, raw, plus in zip(top, scores, added, strict=True):

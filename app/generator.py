@@ -90,10 +90,6 @@ class AnswerGenerator:
             raise UserError(f"no xLSTM token reader in {where}; run `make train`")
         return self.token_reader.read(question, passages)
 
-    def token_scores(self, question: str, passages: list[str]) -> list[float]:
-        """The xLSTM token reader's score (a logit) per passage."""
-        return [r.score for r in self.token_read(question, passages)]
-
     def generate(self, question: str, docs: list[Document], max_new_tokens: int) -> Iterator[str]:
         """Free generation from the evidence (exploratory), streamed through the LangChain LLM."""
         from app.llm import XLSTMLLM, answer_chain

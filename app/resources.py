@@ -88,16 +88,15 @@ def load_model(model_dir: Path, device: str = "cpu") -> Any:
 
 def load_token_reader(model_dir: Path) -> Any:
     """The xLSTM token reader saved beside the model (`make train` trains it), or None."""
-    from ingest.embeddings import load_embeddings
-    from ingest.errors import IngestError
+    from xlstm_model.data import token_encoder
     from xlstm_model.errors import ModelError
     from xlstm_model.token_reader import has_token_reader, load_token_reader
 
     if not has_token_reader(model_dir):
         return None
     try:
-        return load_token_reader(model_dir, load_embeddings(None))
-    except (ModelError, IngestError) as e:
+        return load_token_reader(model_dir, token_encoder())
+    except ModelError as e:
         raise UserError(str(e)) from e
 
 

@@ -128,7 +128,7 @@ def study(
     runs = [("none", 0.0)] + [(name, w) for name in signals for w in weights]
     rows = []
     for name, weight in runs:
-        # every signal goes through one seam (`upr_scores` or `token_scores`, replaced below);
+        # every signal goes through one seam (`upr_scores` or `token_read`, replaced below);
         # "auto" would pick the model's own reader and ignore the replaced signal
         settings = _seam_settings(resources.settings, seam, weight)
         if name != "none":

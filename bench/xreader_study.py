@@ -62,7 +62,7 @@ def study_question(question, retriever, resources, settings) -> dict | None:
 def model_scores(query: str, texts: list[str], base, generator, settings) -> dict:
     """Each xLSTM ranker the loaded model has: name -> scores (the reader head's readings
     ride along under "_readings" for the span check)."""
-    from app.evidence import zscore
+    from app.evidence import on_base_scale
     from xlstm_model.reading import has_reader, read_units
     from xlstm_model.scoring import upr_pmi_scores
 
@@ -75,8 +75,8 @@ def model_scores(query: str, texts: list[str], base, generator, settings) -> dic
         out["_token_readings"] = generator.token_read(query, texts)
         tokens = np.array([r.score for r in out["_token_readings"]])
         out["token-reader"] = tokens
-        out["dense+lexical+token-reader"] = base + settings.token_weight * base.std() * zscore(
-            tokens
+        out["dense+lexical+token-reader"] = base + on_base_scale(
+            tokens, base, settings.token_weight
         )
     return out
 

@@ -145,6 +145,7 @@ class TokenReaderRun:
             return []
         with self._lock:
             q, *us = self._states([question, *units])
+            lo = len(q.ids) + 1  # a unit's first token, after the question and the unit's [CLS]
             out: list[Reading] = []
             for first in range(0, len(us), batch_size):
                 chunk = us[first : first + batch_size]
@@ -152,10 +153,9 @@ class TokenReaderRun:
                     *batch_pairs([pair_features(q, u) for u in chunk])
                 )
                 for row, u in enumerate(chunk):
-                    text = units[first + row]
-                    lo = len(q.ids) + 1  # the unit's first token after its [CLS]
-                    hi = len(q.ids) + len(u.ids) - 1  # ... up to its [SEP]
-                    out.append(_span(text, u, float(scores[row]), starts[row], ends[row], lo, hi))
+                    hi = len(q.ids) + len(u.ids) - 1  # ... up to the unit's [SEP]
+                    text, score = units[first + row], float(scores[row])
+                    out.append(_span(text, u, score, starts[row], ends[row], lo, hi))
         return out
 
     def _states(self, texts: list[str]) -> list:
@@ -194,7 +194,7 @@ def has_token_reader(folder: Path) -> bool:
 
 def load_token_reader(folder: Path, encoder) -> TokenReaderRun:
     """The token reader saved in `folder`, reading `encoder`'s states. ModelError when the
-    files are damaged or were trained on another encoder."""
+    files are damaged or do not fit its config (another size, another state width)."""
     try:
         card = json.loads((folder / CARD).read_text(encoding="utf-8"))
         config = TokenReaderConfig(**card["config"])
