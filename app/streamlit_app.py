@@ -186,6 +186,9 @@ def setup_notices(resources: Any, papers: list[Any], options: ui_sidebar.UiOptio
         st.warning(message, icon=":material/model_training:")
         if options.mode != "extractive":
             blocker = blocker or message
+    elif resources.model_error:  # the language model loaded, its token reader did not
+        message = f"{resources.model_error}. Meanwhile the language model re-ranks the evidence."
+        st.warning(message, icon=":material/model_training:")
     return blocker
 
 

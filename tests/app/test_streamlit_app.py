@@ -187,6 +187,18 @@ def test_unloadable_model_is_a_warning_and_baseline_still_answers(data_dir: Path
     assert not at.exception and not at.error, messages(at.error)
 
 
+def test_unloadable_token_reader_is_a_warning_and_the_model_still_answers(data_dir: Path) -> None:
+    model_dir = data_dir / "models" / "default"
+    (model_dir / "token_reader.pt").write_bytes(b"damaged")
+    (model_dir / "token_reader.json").write_text("{}", encoding="utf-8")
+    at = start()
+    warning = [m for m in messages(at.warning) if "token reader" in m]
+    assert warning and "make train" in warning[0], messages(at.warning)
+    assert at.selectbox(key="mode").value == "extractive-xlstm"
+    at.pills(key="examples").set_value(IMPROVEMENTS).run()
+    assert not at.exception and not at.error, messages(at.error)
+
+
 def test_missing_model_says_make_train_and_baseline_answers(data_dir: Path) -> None:
     shutil.rmtree(data_dir / "models" / "default")
     at = start()
