@@ -21,7 +21,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-from app.answer_settings import MODES, UPR_SIGNALS, AnswerSettings
+from app.answer_settings import MODES, SHORT_SOURCES, UPR_SIGNALS, AnswerSettings
 from app.compose import Citation, compose, is_list_question, within_words
 from app.errors import UserError
 from app.evidence import (
@@ -36,7 +36,8 @@ from app.lists import with_announced_items, with_enumeration_siblings
 from app.neighbours import neighbour_candidates
 from app.reader_signals import reader_signals
 from app.refusal import refusal_reason, sources_of, unreported_rows, unreported_sizes
-from app.short_answer import ShortAnswer, short_answer
+from app.short_answer import ShortAnswer
+from app.short_source import cut_short_answer
 from app.table_lookup import (
     expand_acronyms,
     paper_acronyms,
@@ -134,6 +135,9 @@ def answer_question(
     if settings.upr_signal not in UPR_SIGNALS:
         msg = f"unknown upr_signal {settings.upr_signal!r}; choose one of {', '.join(UPR_SIGNALS)}"
         raise UserError(msg)
+    if settings.short_source not in SHORT_SOURCES:
+        choices = ", ".join(SHORT_SOURCES)
+        raise UserError(f"unknown short_source {settings.short_source!r}; choose one of {choices}")
     question = check_question(question)
     if settings.mode != "extractive":
         generator.require_model()
@@ -212,7 +216,7 @@ def _extractive(
     else:
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)
     ranked = [candidates[i] for i in sorted(picked, key=lambda i: -candidates[i].score)]
-    short = short_answer(query, ranked, candidates) if settings.short_answer else None
+    short = cut_short_answer(query, ranked, candidates, settings)
     if short is not None and (why := _unreported(query, short, sources, generator, settings)):
         answer.text, answer.refused = REFUSAL + why, True
         yield answer.text

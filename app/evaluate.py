@@ -78,11 +78,22 @@ def question_row(q: Question, retriever: str, answer: Any) -> dict:
         # quoted beyond them (the chunks beside them, table rows, announced list items)
         **answer_scores(q, answer.text, texts + [s.text for s in answer.read], answer.refused),
         "passage_key_terms": key_terms_in_passages(texts, q.key_terms) if q.answerable else None,
+        "short_answer": answer.short_answer or "",
+        "short_hit": short_hit(q, answer.short_answer),
         "latency_ms": float(answer.latency_ms.get("total", 0.0)),
         "retrieve_ms": answer.latency_ms.get("retrieve"),
         "generate_ms": answer.latency_ms.get("generate"),
         "context_tokens": sum(len(t.split()) for t in texts),
     }
+
+
+def short_hit(q: Question, short: str | None) -> bool | None:
+    """Whether the short answer states one of the key terms of an answerable factoid or numeric
+    question (no short answer: False); None for other questions and those without key terms."""
+    if not q.answerable or q.type not in ("factoid", "numeric"):
+        return None
+    recall = key_term_recall(short or "", q.key_terms)
+    return None if recall is None else recall > 0
 
 
 def baseline_rows(q: Question, retriever: str, answer: Any, embeddings: Any) -> list[dict]:

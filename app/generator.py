@@ -11,6 +11,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from app.errors import UserError
+from app.reader import answer_type
 
 
 @dataclass
@@ -84,11 +85,13 @@ class AnswerGenerator:
 
     def token_read(self, question: str, passages: list[str]) -> list:
         """The xLSTM token reader's `xlstm_model.reading.Reading` (score, quoted span) per
-        passage; UserError without a token reader."""
+        passage (a question that wants a number gets a span that starts on one); UserError
+        without a token reader."""
         if self.token_reader is None:
             where = self.run_dir or "data/models/default"
             raise UserError(f"no xLSTM token reader in {where}; run `make train`")
-        return self.token_reader.read(question, passages)
+        wants_number = answer_type(question) == "number"
+        return self.token_reader.read(question, passages, wants_number=wants_number)
 
     def generate(self, question: str, docs: list[Document], max_new_tokens: int) -> Iterator[str]:
         """Free generation from the evidence (exploratory), streamed through the LangChain LLM."""

@@ -18,6 +18,7 @@ ANSWER_TABLE = (  # report.md: what the answers state, next to what retrieval fo
     "key_terms",
     "key_terms_passages",
     "key_terms_numeric",
+    "short_answer_hit",
     "words_per_answer",
     "answer_f1",
     "rouge_l",
@@ -62,11 +63,13 @@ CSV_FIELDS = (
     "rouge_l",
     "key_terms",
     "passage_key_terms",
+    "short_hit",
     "grounded",
     "latency_ms",
     "retrieve_ms",
     "generate_ms",
     "context_tokens",
+    "short_answer",
     "answer",
 )
 
@@ -88,7 +91,9 @@ def summarize_rows(rows: Sequence[dict]) -> dict:
     answerable questions (a false refusal scores its refusal text); key_terms (share of key
     terms the answer states), key_terms_passages (share the retrieved passages state) and
     key_terms_numeric (key_terms of "numeric" questions) count answerable questions with key
-    terms; words_per_answer and grounded count answered (not refused) questions;
+    terms; short_answer_hit (the short answer states a key term; none is a miss) counts
+    answerable factoid and numeric questions with key terms; words_per_answer and grounded
+    count answered (not refused) questions;
     refusal_accuracy = share of unanswerable questions refused; false_refusal_rate = share of
     answerable questions refused.
     """
@@ -106,6 +111,7 @@ def summarize_rows(rows: Sequence[dict]) -> dict:
         "key_terms": mean(r.get("key_terms") for r in answerable),
         "key_terms_passages": mean(r.get("passage_key_terms") for r in answerable),
         "key_terms_numeric": mean(r.get("key_terms") for r in answerable if r["type"] == "numeric"),
+        "short_answer_hit": mean(r.get("short_hit") for r in answerable),
         "words_per_answer": mean(r.get("words") for r in answered),
         "grounded": mean(r["grounded"] for r in rows),
         "refusal_accuracy": mean(r["refused"] for r in unanswerable),

@@ -138,9 +138,13 @@ class TokenReaderRun:
         return [r.score for r in self.read(question, units)]
 
     @torch.no_grad()
-    def read(self, question: str, units: list[str], batch_size: int = 32) -> list[Reading]:
+    def read(
+        self, question: str, units: list[str], batch_size: int = 32, wants_number: bool = False
+    ) -> list[Reading]:
         """Per unit (in order), its score and the span the reader points at, quoted from the
-        unit's own characters (`xlstm_model.reading.Reading`)."""
+        unit's own characters (`xlstm_model.reading.Reading`). A span neither starts nor ends
+        on a token the question has (the answer is what the unit adds); with `wants_number`
+        ("how many ...", "what perplexity ..."), it starts on a number where the unit has one."""
         if not units:
             return []
         with self._lock:
@@ -149,13 +153,15 @@ class TokenReaderRun:
             out: list[Reading] = []
             for first in range(0, len(us), batch_size):
                 chunk = us[first : first + batch_size]
-                scores, starts, ends = self.model.read(
-                    *batch_pairs([pair_features(q, u) for u in chunk])
-                )
+                x, lengths = batch_pairs([pair_features(q, u) for u in chunk])
+                scores, starts, ends = self.model.read(x, lengths)
                 for row, u in enumerate(chunk):
                     hi = len(q.ids) + len(u.ids) - 1  # ... up to the unit's [SEP]
                     text, score = units[first + row], float(scores[row])
-                    out.append(_span(text, u, score, starts[row], ends[row], lo, hi))
+                    shared = x[row, lo:hi, -1] > 0.5  # the question has this token
+                    logits = constrain_span_logits(text, u, starts[row, lo:hi], ends[row, lo:hi],
+                                          shared, wants_number)  # fmt: skip
+                    out.append(span_reading(text, u, score, *logits))
         return out
 
     def _states(self, texts: list[str]) -> list:
@@ -172,11 +178,29 @@ class TokenReaderRun:
         return found
 
 
-def _span(unit: str, states, score: float, starts, ends, lo: int, hi: int) -> Reading:
-    """The best span among the unit's tokens lo..hi-1 (pair positions), as characters."""
-    if hi <= lo or not states.offsets:
+_BANNED = -1e4  # the logit of a token a span may not start (or end) on
+
+
+def constrain_span_logits(unit: str, states, starts, ends, shared, wants_number: bool) -> tuple:
+    """The unit tokens' start and end logits (T,), with the question's own tokens banned as a
+    span's first or last token (and, with `wants_number`, every start that is not a number),
+    unless that would ban every token."""
+    if not len(starts) or shared.all():  # the unit only repeats the question: logits decide
+        return starts, ends
+    starts, ends = starts.masked_fill(shared, _BANNED), ends.masked_fill(shared, _BANNED)
+    if wants_number:
+        spans = states.offsets[1 : 1 + len(starts)]
+        number = torch.tensor([any(c.isdigit() for c in unit[a:b]) for a, b in spans])
+        if (number & ~shared).any():
+            starts = starts.masked_fill(~number, _BANNED)
+    return starts, ends
+
+
+def span_reading(unit: str, states, score: float, starts, ends) -> Reading:
+    """The best span of the unit's tokens (their start and end logits (T,)), as characters."""
+    if not len(starts) or not states.offsets:
         return Reading(score, "", 0, 0)
-    i, j = best_span(starts[lo:hi], ends[lo:hi])
+    i, j = best_span(starts, ends)
     a, b = states.offsets[1 + i][0], states.offsets[1 + j][1]
     return quoted_span(unit, score, a, max(a, b))
 

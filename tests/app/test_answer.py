@@ -139,6 +139,8 @@ def test_xlstm_mode_uses_the_model_scores(store, signal):
 def test_unknown_upr_signal_is_an_error(store):
     with pytest.raises(UserError, match="unknown upr_signal"):
         ask(store, "What is the sLSTM?", upr_signal="vibes")
+    with pytest.raises(UserError, match="unknown short_source .* rules, rules"):
+        ask(store, "What is the sLSTM?", short_source="model")
 
 
 def test_xlstm_mode_without_a_model_says_how_to_train(store):

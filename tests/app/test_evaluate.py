@@ -16,6 +16,7 @@ from app.evaluate import (
     load_questions,
     main,
     question_row,
+    short_hit,
     write_outputs,
 )
 from app.question_set import Question, scope_papers
@@ -183,7 +184,10 @@ def fake_answer(question, retriever, generator, settings):
     timings = {"retrieve": total / 4, "generate": total * 3 / 4, "total": total}
     if len([c for c in CALLS if c[1] == retriever[0]]) == 1:
         timings = {"retrieve": 5000.0, "generate": 5000.0, "total": 10000.0}  # a cold first call
-    return SimpleNamespace(text=text, refused=refused, sources=sources, read=[], latency_ms=timings)
+    short = "scalar memory" if q.id == "q1" else None
+    return SimpleNamespace(
+        text=text, refused=refused, sources=sources, read=[], latency_ms=timings, short_answer=short
+    )
 
 
 @pytest.fixture()
@@ -210,6 +214,7 @@ def test_evaluate_metrics_by_hand(result):
     assert metrics["grounded"] == 1.0  # both answered questions quote a retrieved page
     # q1 states 2 of its 3 key terms; q2 has none (not counted)
     assert metrics["key_terms"] == pytest.approx(round(2 / 3, 4))
+    assert metrics["short_answer_hit"] == 1.0  # q1 only: q2 has no key terms, q3 no answer
     tokens = [len((PAGES[7] + " " + PAGES[4]).split()), len((PAGES[5] + " " + PAGES[7]).split())]
     assert metrics["context_tokens"] == pytest.approx(
         round((sum(tokens) + len(PAGES[7].split())) / 3, 4)
@@ -285,6 +290,7 @@ def test_grounded_counts_the_units_read_beyond_the_sources():
         sources=sources,
         read=[],
         latency_ms={"total": 1.0},
+        short_answer=None,
     )
     half = question_row(q, "similarity", answer)["grounded"]
     answer.read = [SimpleNamespace(paper=XLSTM, page=5, text=quote, score=0.0)]
@@ -603,3 +609,13 @@ def test_scoping_needs_every_named_paper_in_the_store():
     with pytest.raises(UserError, match="paper '2405.04517', which the store does not hold"):
         question_scopes(QUESTIONS, resources, unscoped=False)
     assert question_scopes(QUESTIONS[:1], resources, unscoped=False)[0] == {"q1": (XLSTM,)}
+
+
+def test_short_hit_counts_factoid_and_numeric_questions_with_key_terms():
+    numeric = Question("n1", "What ppl does GPT-3 reach?", "14.26", type="numeric",
+                       key_terms=["14.26"])  # fmt: skip
+    assert short_hit(numeric, "14.26 — GPT-3, Table 1") is True
+    assert short_hit(numeric, "356") is False and short_hit(numeric, None) is False  # none: miss
+    why = Question("w1", "Why exponential gating?", "To revise.", type="why", key_terms=["revise"])
+    assert short_hit(why, "revise") is None  # a reason has no short answer to score
+    assert short_hit(Question("f1", "Which?", "x", type="factoid"), "x") is None  # no key terms

@@ -18,12 +18,22 @@ from xlstm_model.token_reader import (
     TokenReaderConfig,
     TokenReaderRun,
     batch_pairs,
+    constrain_span_logits,
     has_token_reader,
     load_token_reader,
     pair_features,
     save_token_reader,
+    span_reading,
 )
-from xlstm_model.token_reader_train import accuracy, encode_texts, fit, main, train_token_reader
+from xlstm_model.token_reader_train import (
+    accuracy,
+    encode_texts,
+    fit,
+    group_loss,
+    group_scores,
+    main,
+    train_token_reader,
+)
 
 C = 16  # the fake encoder's state width
 
@@ -174,3 +184,40 @@ def test_a_unit_longer_than_the_context_is_read_up_to_its_cut() -> None:
     long = " ".join(f"word{i}" for i in range(200)) + " 14.26 ppl."
     (reading,) = run.read("What perplexity?", [long])
     assert reading.span in long and reading.end <= len(" ".join(f"word{i}" for i in range(22)))
+
+
+def test_the_joint_loss_adds_the_answer_span_and_trains_the_span_head() -> None:
+    torch.manual_seed(0)
+    units = _units()
+    groups = [g for g in build_groups(units, 0) if g.split == "train"][:3]
+    states = encode_texts(groups, WordEncoder(), 24)
+    model = TokenReader(small_config())
+    listwise = torch.nn.functional.cross_entropy(
+        group_scores(model, groups, states), torch.zeros(3, dtype=torch.long)
+    )
+    assert torch.allclose(group_loss(model, groups, states, 0.0), listwise)
+    joint = group_loss(model, groups, states, 0.3)
+    assert joint > listwise  # every group's span is in its unit: the span loss adds
+    joint.backward()
+    assert model.span_head[0].weight.grad.abs().sum() > 0  # the span head learns with the rest
+    model.zero_grad(set_to_none=True)
+    group_loss(model, groups, states, 0.0).backward()
+    assert model.span_head[0].weight.grad is None
+
+
+def test_a_span_skips_the_question_words_and_starts_on_a_number_when_one_is_wanted() -> None:
+    q, u = WordEncoder().embed_tokens(["Which ppl does GPT-3 reach?", "GPT-3 reaches 356 ppl"])
+    shared = pair_features(q, u)[len(q.ids) + 1 : -1, -1] > 0.5  # GPT-3, reaches, 356, ppl
+    assert shared.tolist() == [True, False, False, True]
+    starts = torch.tensor([5.0, 3.0, 1.0, 0.0])  # the model likes the question's "GPT-3"
+    ends = torch.tensor([0.0, 4.0, 2.0, 0.0])
+    text = "GPT-3 reaches 356 ppl"
+    free = span_reading(text, u, 0.0, starts, ends)
+    assert free.span == "GPT-3 reaches"
+    words = span_reading(text, u, 0.0, *constrain_span_logits(text, u, starts, ends, shared, False))
+    assert words.span == "reaches"
+    number = span_reading(text, u, 0.0, *constrain_span_logits(text, u, starts, ends, shared, True))
+    assert number.span == "356"
+    every = torch.ones(4, dtype=torch.bool)  # a unit that only repeats the question: logits decide
+    repeated = constrain_span_logits(text, u, starts, ends, every, True)
+    assert span_reading(text, u, 0.0, *repeated).span == free.span
