@@ -92,6 +92,7 @@ class Answer:
     groundedness: float = 0.0
     latency_ms: dict[str, float] = field(default_factory=dict)
     short_answer: str | None = None  # "14.26 — GPT-3, Table 1, ...", cut from the first quote
+    short_answer_by: str | None = None  # who cut it: "rules" or "xlstm" (app.short_source)
     # stored units quoted from beyond the retrieved documents: the chunks beside them, the rows
     # of the tables they name, the items of a list they announce
     read: list[Source] = field(default_factory=list)
@@ -223,8 +224,9 @@ def _extractive(
         return
     if short is not None:  # the units it was cut from are quoted first
         others = [c for c in ranked if all(c is not u for u in short.units)]
-        ranked = [*short.units, *others[: settings.short_support]]
-        answer.short_answer = short.text
+        support = settings.short_support if short.by == "rules" else len(others)
+        ranked = [*short.units, *others[:support]]
+        answer.short_answer, answer.short_answer_by = short.text, short.by
     chosen = with_announced_items(ranked, generator.chunk)
     budget = settings.max_words - len((answer.short_answer or "").split())
     chosen = within_words(chosen, budget, answer.question)

@@ -47,6 +47,7 @@ def answer_json(answer: Answer) -> dict:
     return {
         "answer": answer.text,
         "short_answer": answer.short_answer,
+        "short_answer_by": answer.short_answer_by,
         "refused": answer.refused,
         "citations": [dataclasses.asdict(c) for c in answer.citations],
         "sources": [

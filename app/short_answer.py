@@ -47,6 +47,7 @@ class ShortAnswer:
     text: str
     units: tuple[Unit, ...]  # the units it was cut from, to be quoted first
     missing: tuple[str, ...] = ()  # names the question gives that the quoted rows lack
+    by: str = "rules"  # who cut it: "rules" (this module) or "xlstm" (`app.short_source`)
 
 
 def short_answer(

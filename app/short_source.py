@@ -3,6 +3,9 @@
 The xLSTM token reader (`xlstm_model.token_reader`) points at a span in every unit it reads
 (`Candidate.xlstm_span`); `xlstm_short` takes that span in the best unit as the short answer, so
 the model chooses and cuts while every word stays quoted. `AnswerSettings.short_source` picks.
+A rule-cut answer is confident enough to quote only its own units and `short_support` more; the
+xLSTM's span opens the answer and leaves the quotes as they ranked (dev: cutting them to its
+unit lost key terms, 0.701 -> 0.685 similarity).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ def xlstm_short(question: str, units: Sequence[Unit]) -> ShortAnswer | None:
         return None
     if wanted == "number" and not numbers_in(span):
         return None
-    return ShortAnswer(span, (unit,))
+    return ShortAnswer(span, (unit,), by="xlstm")
 
 
 def cut_short_answer(

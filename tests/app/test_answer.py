@@ -1,3 +1,4 @@
+import dataclasses
 import re
 
 import pytest
@@ -207,6 +208,7 @@ def test_a_table_answer_opens_with_the_cell_traceable_to_its_quoted_row(store):
     q = "Which SlimPajama perplexity does GPT-3 reach in Table 1?"
     answer = answer_question(q, _Fixed(_table_docs()), generator, settings)
     assert answer.short_answer == "14.26 — GPT-3, Table 1, SlimPajama (15B) ppl ↓"
+    assert answer.short_answer_by == "rules"
     assert answer.text.startswith(answer.short_answer + "\n\n")
     first = answer.citations[0]
     assert first.kind == "table_row" and "GPT-3" in first.quote
@@ -259,3 +261,25 @@ def test_a_table_row_is_quoted_with_the_cells_the_question_asks_for():
     whole = "Table 3 (1.3B): Model = xLSTM[7:1]; #Params M = 1420.1; LAMBADA ppl ↓ = 7.04; "
     assert quoted(row, "Which tasks are in Table 3?").startswith(whole)  # no column named
     assert quoted(row).endswith("HellaSwag acc ↑ = 60.26")  # no question: the whole row
+
+
+def test_the_xlstm_short_answer_opens_the_answer_and_leaves_the_quotes_as_ranked(store):
+    from xlstm_model.reading import Reading
+
+    class TokenGenerator(AnswerGenerator):
+        def token_read(self, question, passages):  # the span: the row's perplexity cell
+            return [Reading(float("GPT-3" in p), p.rsplit("= ", 1)[-1], 0, 1) for p in passages]
+
+    generator = TokenGenerator(embeddings=store.embeddings, run=object(), token_reader=object())
+    q = "Which SlimPajama perplexity does GPT-3 reach in Table 1?"
+    settings = AnswerSettings(
+        refusal_threshold=0.1, short_source="xlstm", margin=5.0, short_support=0
+    )
+    answer = answer_question(q, _Fixed(_table_docs()), generator, settings)
+    plain = answer_question(
+        q, _Fixed(_table_docs()), generator, dataclasses.replace(settings, short_answer=False)
+    )
+    assert (answer.short_answer, answer.short_answer_by) == ("14.26", "xlstm")
+    assert answer.text.startswith("14.26\n\n") and "GPT-3" in answer.citations[0].quote
+    assert [c.quote for c in answer.citations] == [c.quote for c in plain.citations]
+    assert len(plain.citations) > 1 + settings.short_support  # more than a rule-cut answer keeps

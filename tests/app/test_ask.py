@@ -55,6 +55,7 @@ def test_a_table_value_named_by_row_and_column_opens_the_answer(data_dir, capsys
     assert main([question, "--json", "--mode", "extractive"]) == 0
     result = json.loads(capsys.readouterr().out)["results"]["similarity"]
     assert result["short_answer"].startswith("16.15 — GLA, Table 1")
+    assert result["short_answer_by"] == "rules"
     assert "Model = GLA" in result["answer"]
 
 
