@@ -41,12 +41,14 @@ def answer_markdown(text: str) -> str:
 
 
 def answer_display(answer: Answer) -> str:
-    """The answer as Markdown, its short answer (when it has one) in bold on the first line."""
+    """The answer as Markdown, its short answer (when it has one) in bold on the first line,
+    marked when the xLSTM token reader cut it (`short_source`)."""
     short = answer.short_answer
     if not short or not answer.text.startswith(short):
         return answer_markdown(answer.text)
     rest = answer.text[len(short) :].lstrip("\n")
-    return f"**{escape_markdown(short)}**\n\n{answer_markdown(rest)}"
+    by = " *(the xLSTM's span)*" if answer.short_answer_by == "xlstm" else ""
+    return f"**{escape_markdown(short)}**{by}\n\n{answer_markdown(rest)}"
 
 
 def row_label(citation: Citation) -> str | None:

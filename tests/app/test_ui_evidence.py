@@ -144,6 +144,9 @@ def test_answer_display_puts_the_short_answer_first_in_bold():
     assert ":gray-badge[xLSTM p. 9]" in shown
     plain = answer_display(_answer_with(None, "Text. [xLSTM, p. 2]", []))
     assert not plain.startswith("**") and ":gray-badge[xLSTM p. 2]" in plain
+    cut = _answer_with("14.26", f"14.26\n\n{ROW} [xLSTM, p. 9]", [cite])
+    cut.short_answer_by = "xlstm"  # the token reader's span (short_source)
+    assert answer_display(cut).startswith("**14.26** *(the xLSTM's span)*\n\n")
 
 
 def test_table_row_quotes_get_a_row_chip_and_cells_other_quotes_none():
