@@ -159,8 +159,8 @@ class TokenReaderRun:
                     hi = len(q.ids) + len(u.ids) - 1  # ... up to the unit's [SEP]
                     text, score = units[first + row], float(scores[row])
                     shared = x[row, lo:hi, -1] > 0.5  # the question has this token
-                    logits = constrain_span_logits(text, u, starts[row, lo:hi], ends[row, lo:hi],
-                                          shared, wants_number)  # fmt: skip
+                    logits = (starts[row, lo:hi], ends[row, lo:hi], shared, wants_number)
+                    logits = constrain_span_logits(text, u, *logits)
                     out.append(span_reading(text, u, score, *logits))
         return out
 
