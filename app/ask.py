@@ -11,7 +11,7 @@ from typing import Any
 
 from app.answer import MODES, Answer, answer_question
 from app.errors import UserError
-from app.settings import answer_settings
+from app.settings import answer_settings, parse_overrides
 from app.validation import check_question
 from retrievers import RETRIEVER_LABELS, RETRIEVER_NAMES
 from retrievers.scope import UnknownPaperError, resolve_papers
@@ -39,6 +39,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "see python -m ingest --list)",
     )
     parser.add_argument("--device", default="cpu", help="where the model runs: cpu, cuda, auto")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override an answer setting, e.g. --set short_source=rules+xlstm",
+    )
     return parser.parse_args(argv)
 
 
@@ -79,11 +86,13 @@ def run(args: argparse.Namespace) -> int:
     from app.resources import load_resources
 
     question = check_question(args.question)
+    flags = {"mode": args.mode, "k": args.k}  # --mode and --k win over --set
+    overrides = parse_overrides(args.set) | {n: v for n, v in flags.items() if v is not None}
     names = list(RETRIEVER_NAMES) if args.retriever == "all" else [args.retriever]
     resources = load_resources(model_dir=args.model, device=args.device)
     try:
         resources.require_papers()
-        settings = answer_settings({"mode": args.mode, "k": args.k}, resources.settings)
+        settings = answer_settings(overrides, resources.settings)
         if settings.mode != "extractive":
             resources.generator.require_model()
         papers = paper_scope(resources.store, args.paper)

@@ -105,3 +105,16 @@ def test_json_has_the_short_answer_and_each_citation_kind(data_dir, capsys):
         assert result["short_answer"] in result["citations"][0]["quote"]
     assert all(c["kind"] in ROLES for c in result["citations"])
     assert all({"score", "reader"} <= set(c) for c in result["citations"])
+
+
+def test_set_overrides_an_answer_setting_and_a_bad_one_is_one_line(data_dir, capsys):
+    question = "What does the sLSTM's normalizer state sum up?"
+    args = [question, "--json", "--set", "mode=extractive", "--set", "max_sentences=1"]
+    assert main(args) == 0  # --set mode=extractive: no trained model needed
+    result = json.loads(capsys.readouterr().out)["results"]["similarity"]
+    assert not result["refused"] and len(result["citations"]) <= 2  # a short answer's row + one
+    assert main([question, "--set", "vibes=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --set 'vibes=1'") and err.count("\n") == 1
+    assert main([question, "--mode", "extractive", "--set", "short_source=model"]) == 2
+    assert "unknown short_source" in capsys.readouterr().err
