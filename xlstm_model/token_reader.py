@@ -159,9 +159,10 @@ class TokenReaderRun:
                     hi = len(q.ids) + len(u.ids) - 1  # ... up to the unit's [SEP]
                     text, score = units[first + row], float(scores[row])
                     shared = x[row, lo:hi, -1] > 0.5  # the question has this token
-                    logits = (starts[row, lo:hi], ends[row, lo:hi], shared, wants_number)
-                    logits = constrain_span_logits(text, u, *logits)
-                    out.append(span_reading(text, u, score, *logits))
+                    span_logits = constrain_span_logits(
+                        text, u, starts[row, lo:hi], ends[row, lo:hi], shared, wants_number
+                    )
+                    out.append(span_reading(text, u, score, *span_logits))
         return out
 
     def _states(self, texts: list[str]) -> list:

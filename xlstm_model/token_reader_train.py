@@ -68,15 +68,15 @@ def group_loss(
     scores, starts, ends = model.read(*batch_pairs(feats))  # (N*G,), (N*G, S), (N*G, S)
     scores = scores.view(len(groups), -1)
     loss = F.cross_entropy(scores, torch.zeros(len(groups), dtype=torch.long))
+    if span_weight <= 0:
+        return loss
     G = scores.shape[1]  # the answering unit of group n is pair n * G
     span_losses = [
         span_ce(starts[n * G, lo : lo + size], ends[n * G, lo : lo + size], *target)
         for n, (lo, size, target) in enumerate(spans)
         if target is not None
     ]
-    if span_weight > 0 and span_losses:
-        loss = loss + span_weight * torch.stack(span_losses).mean()
-    return loss
+    return loss + span_weight * torch.stack(span_losses).mean() if span_losses else loss
 
 
 @torch.no_grad()
