@@ -59,9 +59,14 @@ def quoted(unit: Candidate, question: str = "") -> str:
     table, _, cells = row
     keep = asked_columns(question, cells) if question else []
     if keep and len(keep) < len(cells) - 1:
-        text = "; ".join(f"{c} = {v}" for c, v in [cells[0], *(cells[i] for i in keep)])
+        text = "; ".join(_cell(c, v) for c, v in [cells[0], *(cells[i] for i in keep)])
         return f"{table}: {text}; …"
-    return f"{table}: " + "; ".join(f"{column} = {value}" for column, value in cells)
+    return f"{table}: " + "; ".join(_cell(column, value) for column, value in cells)
+
+
+def _cell(column: str, value: str) -> str:
+    """ "#Params M = 356"; a row label without a column name stays bare ("Llama")."""
+    return f"{column} = {value}" if column else value
 
 
 def compose(

@@ -45,14 +45,17 @@ class Reader(Protocol):
 
 
 _QUANTITY = re.compile(
-    r"\b(how (many|much|long|far|large|big|fast|slow|\w+er)\b|(what|which)\s+(\S+\s+){0,3}?"
+    r"\b(how (many|much|long|far|large|big|fast|slow|\w+er)\b|(what|which)\s+"
+    r"((is|are|was|were) the\s+)?(\S+[\s-]+){0,3}?"  # "what is the average PALOMA perplexity"
     r"(value|number|perplexit(y|ies)|accurac(y|ies)|ppl|score|throughput|speed|size|dimensions?|"
-    r"length|rate|positions?|percentage|ratio|count)\b)",
+    r"length|rate|positions?|percentage|ratio|count|threshold|fraction)\b)",
     re.IGNORECASE,
 )
+_MEASURE_Q = re.compile(r"\b(perplexit(y|ies)|accurac(y|ies)|ppl|score|throughput)\b", re.I)
 _LEAD = r"^\s*(?:[^,?]{0,80},\s*)?"  # an opening clause: "In the 15B comparison, what ..."
 _REASON_Q = re.compile(rf"{_LEAD}(why|for what reason|what is the reason|how come)\b", re.I)
-_NAME_Q = re.compile(rf"{_LEAD}(which|what|who|on which|in which|to which|with which)\b", re.I)
+_PREP = r"(?:(?:on|in|to|with|at|by|for|from|over|of|after|within)\s+)?"  # "To what", "For how"
+_NAME_Q = re.compile(rf"{_LEAD}{_PREP}(which|what|who)\b", re.I)
 _LIST_Q = re.compile(
     r"\b(what are|which are|which \w+s\b|list|name (the|all)|enumerate|limitations|components|"
     r"advantages|improvements|differences|steps)\b",
@@ -68,8 +71,12 @@ def answer_type(question: str) -> str:
         _QUANTITY.search(question)
         and _NAME_Q.search(question)
         or re.match(
-            rf"{_LEAD}(how (many|much|long|far|large|fast|slow)|at which|up to)", question, re.I
+            rf"{_LEAD}{_PREP}(how (many|much|long|far|large|fast|slow)|at which|up to)",
+            question,
+            re.I,
         )
+        or re.match(rf"{_LEAD}how (bad|good|high|low|close)\b", question, re.I)
+        and _MEASURE_Q.search(question)  # "how bad is the perplexity of ..."
     ):
         return "number"
     if _LIST_Q.search(question) and not re.search(r"\bwhich \w+ (is|does)\b", question, re.I):

@@ -95,13 +95,15 @@ def parse_row(text: str) -> tuple[str, str, list[tuple[str, str]]] | None:
     if match is None:
         return None
     cells = []
-    for part in match["cells"].split(";"):
+    for i, part in enumerate(match["cells"].split(";")):
         column, sep, value = part.partition("=")
         if sep and value.strip():
             cells.append((column.strip(), value.strip()))
+        elif i == 0 and part.strip():  # "Table 6 (...): Llama; Retrieval acc ↑ = 0.845"
+            cells.append(("", part.strip()))
     group = match["group"].strip(" ,")
     table = f"{match['table']} ({group})" if group else match["table"]
-    return (table, match["caption"] or "", cells) if cells else None
+    return (table, match["caption"] or "", cells) if any(c for c, _ in cells) else None
 
 
 def table_answer(question: str, row_text: str, others: Sequence[str] = ()) -> str | None:
@@ -135,12 +137,18 @@ def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | Non
     if not numeric:
         return None
     asked = column_words(question)
+    whole = _hyphenated(question)  # "G-Image" is not "RGB-Image", though both say "image"
     overlap, _, (column, value) = max(
-        (len(content_words(c) & asked), i, (c, v)) for i, (c, v) in enumerate(numeric)
+        (len(content_words(c) & asked) + 0.5 * len(_hyphenated(c) & whole), i, (c, v))
+        for i, (c, v) in enumerate(numeric)
     )
     if not overlap and len(numeric) > 1:  # which of several values is asked is unknown
         return None
     return value, cells[0][1], table, column
+
+
+def _hyphenated(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"(?<![\w-])\w+(?:-\w+)+", text)}
 
 
 def asked_columns(question: str, cells: Sequence[tuple[str, str]]) -> list[int]:
@@ -224,7 +232,7 @@ _WHAT_MEASURE = re.compile(
 _MEASURED = re.compile(r"\b(perplexit(y|ies)|accurac(y|ies)|ppl|score|loss)\b", re.IGNORECASE)
 _NUMBER_SPAN = re.compile(
     rf"{_QUALIFIER}(?<![\w.\[:])(?<![A-Za-z]-)"  # not the 6 of "RWKV-6"
-    rf"(\d+(?:[.,]\d+)*(?:e-?\d+)?(?![\d:])(?:\s?[KMB]\b)?|two|three|four|five|six|seven|"
+    rf"(\d+\s?[x×]\s?\d+\b|\d+(?:[.,]\d+)*(?:e-?\d+)?(?![\d:])(?:\s?[KMB]\b)?|two|three|four|five|six|seven|"
     rf"eight|nine|ten){_UNIT_WORDS}",
     re.IGNORECASE,
 )
@@ -254,13 +262,37 @@ def number_span(question: str, text: str, reach: int = 80) -> str | None:
     anchors = _anchors(words, text)
     if not spans or not anchors:
         return None
-    best = min(spans, key=lambda m: min(abs(m.start() - a) for a in anchors))
-    if min(abs(best.start() - a) for a in anchors) > reach:
+    named = _clauses_naming(question, text)  # "the 1.3B models ... 300k steps", not the 760M's
+
+    def distance(m: re.Match) -> int:
+        return min(abs(m.start() - a) for a in anchors)
+
+    best = min(
+        spans, key=lambda m: (bool(named) and _clause_at(text, m.start()) not in named, distance(m))
+    )
+    if distance(best) > reach:
         return None
     listed = next(
         (x for x in _NUMBER_LIST.finditer(text) if x.start() < best.start() < x.end()), None
     )
     return listed.group(0) if listed else best.group(0).strip()
+
+
+_CLAUSE_BREAK = re.compile(r"[,;]\s|\s(?:whereas|while|but)\s")
+_SPECIFIC = re.compile(r"\b\d+(?:\.\d+)?[MBK]\b|\b\w[\w.\-]*\[\d+:\d+\]")  # "1.3B", "xLSTM[7:1]"
+
+
+def _clause_at(text: str, position: int) -> int:
+    """The index of the clause of `text` (split at commas, semicolons, "whereas") at `position`."""
+    return sum(1 for m in _CLAUSE_BREAK.finditer(text, 0, position))
+
+
+def _clauses_naming(question: str, text: str) -> set[int]:
+    """The clauses of `text` that state a model size or model name the question gives."""
+    found = set()
+    for name in {m.group(0) for m in _SPECIFIC.finditer(question)}:
+        found |= {_clause_at(text, m.start()) for m in re.finditer(re.escape(name), text)}
+    return found
 
 
 def _anchors(words: set[str], text: str) -> list[int]:

@@ -63,7 +63,7 @@ def row_label(citation: Citation) -> str | None:
 def row_cells(citation: Citation) -> dict[str, list[str]] | None:
     """A quoted table row as a one-row table (column → [value]) for `st.table`; else None."""
     parsed = parse_row(citation.quote) if citation.kind == "table_row" else None
-    return {column: [value] for column, value in parsed[2]} if parsed else None
+    return {column or "row": [value] for column, value in parsed[2]} if parsed else None
 
 
 def quote_line(citation: Citation) -> str:

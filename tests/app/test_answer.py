@@ -261,6 +261,8 @@ def test_a_table_row_is_quoted_with_the_cells_the_question_asks_for():
     whole = "Table 3 (1.3B): Model = xLSTM[7:1]; #Params M = 1420.1; LAMBADA ppl ↓ = 7.04; "
     assert quoted(row, "Which tasks are in Table 3?").startswith(whole)  # no column named
     assert quoted(row).endswith("HellaSwag acc ↑ = 60.26")  # no question: the whole row
+    bare = Candidate("Table 6 (Recall): Llama; Acc ↑ = 0.61", 0, {}, kind="table_row")
+    assert quoted(bare) == "Table 6: Llama; Acc ↑ = 0.61"  # a label without a column stays bare
 
 
 def test_the_xlstm_short_answer_opens_the_answer_and_leaves_the_quotes_as_ranked(store):

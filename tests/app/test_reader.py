@@ -43,6 +43,13 @@ ROW = (
         ("After 300B tokens, how many steps were trained?", "number"),
         ("On the Long Range Arena, which model is best?", "name"),
         ("In short, why is the mLSTM parallelizable?", "reason"),
+        # "what is the ...", hyphenated measures, a preposition first, "how bad/good"
+        ("What is the average PALOMA perplexity of xLSTM[1:0]?", "number"),
+        ("What sequence-length threshold separates the two regimes?", "number"),
+        ("For how many steps are the 1.3B models trained?", "number"),
+        ("To what context length do the models extrapolate?", "number"),
+        ("How bad is the perplexity of Llama at 16k context?", "number"),
+        ("How good is the mLSTM at associative recall?", "other"),
     ],
 )
 def test_answer_type_reads_what_the_question_wants(question, wanted):

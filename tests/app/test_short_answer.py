@@ -42,6 +42,10 @@ def test_parse_row_reads_table_caption_and_cells():
     assert cells == [("Model", "GPT-3"), ("#Params M", "356"), ("SlimPajama (15B) ppl ↓", "14.26")]
     assert parse_row("GPT-3 356 14.26") is None  # a bare row is no self-describing unit
     assert parse_row("Table 1: no cells here") is None
+    # a wide table's row keeps its bare label first; a row of bare parts only is no row
+    bare = "Table 6 (Associative recall): Llama; G-Image acc ↑ = 0.61; RGB-Image acc ↑ = 0.85"
+    assert parse_row(bare)[2][0] == ("", "Llama")
+    assert parse_row("Table 6 (Associative recall): Llama") is None
 
 
 def test_table_answer_takes_the_asked_column_with_its_row():
@@ -55,6 +59,13 @@ def test_a_row_that_is_not_the_asked_one_is_marked_closest():
     q = "What perplexity does Mamba reach in Table 1?"
     text = table_answer(q, ROW)
     assert text.startswith("closest row (no row for Mamba): 14.26 — GPT-3")
+
+
+def test_a_hyphenated_column_name_picks_its_own_column_and_a_bare_label_names_the_row():
+    row = "Table 6 (Image tasks): Llama; G-Image acc ↑ = 0.61; RGB-Image acc ↑ = 0.85"
+    q = "What accuracy does Llama reach on G-Image?"
+    assert table_answer(q, row).startswith("0.61 — Llama, Table 6, G-Image acc ↑")
+    assert table_answer("What accuracy does Llama reach on RGB-Image?", row).startswith("0.85")
 
 
 def test_the_ablation_value_is_read_from_its_row():
@@ -108,6 +119,11 @@ def test_number_span_refuses_what_is_not_the_asked_number():
     assert (
         number_span("How many training steps are used?", "We train for 300k steps.") == "300k steps"
     )
+    # the clause naming the asked model size wins over a nearer number of another size
+    sizes = "The 760M models are trained for 320k steps, whereas the 1.3B models use 300k steps."
+    assert number_span("For how many steps are the 1.3B models trained?", sizes) == "300k steps"
+    assert number_span("How many steps are the 760M models trained?", sizes) == "320k steps"
+    assert number_span("What image size is used?", "Images are 32x32 pixels.") == "32x32"
     # "what context length": the number must stand near the asked measure too
     q = "What context length and batch size were used for the rare token experiment?"
     assert number_span(q, "For the rare token experiment, we trained 125M-sized models.") is None

@@ -161,6 +161,8 @@ def test_table_row_quotes_get_a_row_chip_and_cells_other_quotes_none():
     assert row_label(text) is None and row_cells(text) is None
     broken = Citation("x.pdf", 9, "GPT-3 356 14.26", kind="table_row")
     assert row_label(broken) is None and row_cells(broken) is None
+    bare = Citation("x.pdf", 12, "Table 4 (PALOMA): Llama; C4 = 280.54", kind="table_row")
+    assert row_cells(bare) == {"row": ["Llama"], "C4": ["280.54"]}
     assert quote_line(row) == "score 0.800 · reader +0.050 · table_row"
     assert quote_line(text) == "score 0.700 · reader -0.100 · text"
     read = Citation("x.pdf", 2, "A sentence.", kind="text", score=0.7, reader=0.03, xlstm=0.041)
