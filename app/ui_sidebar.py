@@ -275,6 +275,9 @@ def token_reader_facts(card: dict | None) -> list[tuple[str, str]]:
         + (f"exact span {span:.2f}, " if isinstance(span, int | float) else "")
         + f"{format_count(card.get('params'))} parameters, {card.get('steps', 0):,} steps"
     )
+    members = card.get("members", 1)
+    if isinstance(members, int) and members > 1:
+        text += f" ({members} readers of different seeds, averaged)"
     return [("Token reader (xLSTM on MiniLM states), held-out papers", text)]
 
 

@@ -101,6 +101,27 @@ class TokenReader(nn.Module):
         return scores, spans[..., 0], spans[..., 1]
 
 
+class TokenReaderEnsemble(nn.Module):
+    """Token readers trained alike from different seeds, read as one: the mean of their score
+    logits (which ranks as the mean of their listwise log-probabilities) and of their span
+    logits. Averaging cancels the seed-to-seed variance of one small reader (README)."""
+
+    def __init__(self, members: list[TokenReader]) -> None:
+        super().__init__()
+        if not members:
+            raise ModelError("an ensemble needs at least one token reader")
+        self.members = nn.ModuleList(members)
+        self.config = members[0].config
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x, lengths) for m in self.members]).mean(0)
+
+    def read(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The members' mean scores (B,) and span start and end logits (B, S)."""
+        outs = [m.read(x, lengths) for m in self.members]
+        return tuple(torch.stack(parts).mean(0) for parts in zip(*outs, strict=True))
+
+
 def pair_features(question, unit) -> torch.Tensor:
     """(S, C + 2) features of question then unit (`ingest.minilm.TokenStates` each)."""
     q_ids, u_ids = set(question.ids[1:-1]), set(unit.ids[1:-1])  # without [CLS] / [SEP]
@@ -126,7 +147,7 @@ class TokenReaderRun:
     (held-out accuracy, training figures). The token states of the last `cache_size` texts are
     kept: the retrievers side by side, and the next questions, read many of the same units."""
 
-    model: TokenReader
+    model: TokenReader | TokenReaderEnsemble
     encoder: object
     card: dict
     cache_size: int = 1024
@@ -206,10 +227,11 @@ def span_reading(unit: str, states, score: float, starts, ends) -> Reading:
     return quoted_span(unit, score, a, max(a, b))
 
 
-def save_token_reader(model: TokenReader, card: dict, folder: Path) -> None:
+def save_token_reader(model: TokenReader | TokenReaderEnsemble, card: dict, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), folder / WEIGHTS)
-    card = {"config": asdict(model.config), **card}
+    members = len(model.members) if isinstance(model, TokenReaderEnsemble) else 1
+    card = {"config": asdict(model.config), **card, "members": members}
     (folder / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
 
@@ -223,7 +245,12 @@ def load_token_reader(folder: Path, encoder) -> TokenReaderRun:
     try:
         card = json.loads((folder / CARD).read_text(encoding="utf-8"))
         config = TokenReaderConfig(**card["config"])
-        model = TokenReader(config)
+        members = int(card.get("members", 1))  # readers saved before ensembles: one
+        model = (
+            TokenReader(config)
+            if members == 1
+            else TokenReaderEnsemble([TokenReader(config) for _ in range(members)])
+        )
         model.load_state_dict(torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, pickle.UnpicklingError) as e:
         msg = (

@@ -29,10 +29,12 @@ import torch.nn.functional as F
 from xlstm_model.data import corpus_units, data_dir, read_corpus, resolve_run_dir, token_encoder
 from xlstm_model.errors import ModelError
 from xlstm_model.reader_data import ReaderGroup, build_groups
+from xlstm_model.reader_members import can_fork, map_members
 from xlstm_model.reader_stage import best_span
 from xlstm_model.token_reader import (
     TokenReader,
     TokenReaderConfig,
+    TokenReaderEnsemble,
     batch_pairs,
     has_token_reader,
     pair_features,
@@ -173,12 +175,19 @@ def span_ce(starts: torch.Tensor, ends: torch.Tensor, start: int, end: int) -> t
 
 
 @torch.no_grad()
-def span_exact(model: TokenReader, groups: list[ReaderGroup], states: dict) -> float | None:
+def span_exact(
+    model: TokenReader | TokenReaderEnsemble, groups: list[ReaderGroup], states: dict
+) -> float | None:
     """Share of answering units whose best span is exactly the question's answer span."""
     hits = []
-    for h, start, end in span_examples(model, groups, states):
-        logits = model.span_head(h)
-        hits.append(best_span(logits[1:-1, 0], logits[1:-1, 1]) == (start - 1, end - 1))
+    for g in groups:
+        q, u = states[g.question.text], states[g.texts[0]]
+        target = span_target(u, g.question.start, g.question.end)
+        if target is not None:
+            _, starts, ends = model.read(*batch_pairs([pair_features(q, u)]))
+            lo, hi = len(q.ids) + 1, len(q.ids) + len(u.ids) - 1  # the unit, no [CLS] / [SEP]
+            best = best_span(starts[0, lo:hi], ends[0, lo:hi])
+            hits.append(best == (target[0] - 1, target[1] - 1))
     return sum(hits) / len(hits) if hits else None
 
 
@@ -195,25 +204,39 @@ def train_token_reader(
     seed: int = 0,
     per_step: int = 1,
     span_weight: float = 0.3,
-) -> tuple[TokenReader, dict]:
-    """The trained reader and its card (held-out accuracy, groups, steps, seconds)."""
+    members: int = 1,
+) -> tuple[TokenReader | TokenReaderEnsemble, dict]:
+    """The trained reader and its card (held-out accuracy, groups, steps, seconds). With
+    members > 1, an ensemble: member m starts from seed + m and trains on its own draw of the
+    corpus questions (`build_groups(units, seed + m)`: other paraphrases, other negatives), the
+    members side by side (`xlstm_model.reader_members`); held out: the first draw's papers."""
     started = time.time()
     torch.manual_seed(seed)
-    groups = build_groups(units, seed)
-    train = [g for g in groups if g.split == "train"]
-    val = [g for g in groups if g.split == "val"]
-    states = encode_texts(groups, encoder, config.max_text_tokens)
+    draws = [build_groups(units, seed + m) for m in range(members)]
+    val = [g for g in draws[0] if g.split == "val"]
+    states = encode_texts([g for d in draws for g in d], encoder, config.max_text_tokens)
     encoded = time.time()
-    model = TokenReader(config)
     deadline = started + minutes * 60 if minutes else None
-    figures = fit(model, train, states, epochs, deadline, seed=seed, per_step=per_step,
-                  span_weight=span_weight)  # fmt: skip
-    figures |= fit_spans(model, train, states, seed=seed)
+    side_by_side = members > 1 and can_fork()
+    jobs = [
+        {"config": config, "train": [g for g in draw if g.split == "train"], "epochs": epochs,
+         "seed": seed + m, "per_step": per_step, "span_weight": span_weight,
+         # one after the other, each member gets an equal share of the time left
+         "deadline": deadline if deadline is None or side_by_side
+         else encoded + (deadline - encoded) * (m + 1) / members}
+        for m, draw in enumerate(draws)
+    ]  # fmt: skip
+    trained, figures = [], []
+    for weights, fitted in map_members(train_member, jobs, states):
+        trained.append(TokenReader(config))
+        trained[-1].load_state_dict(weights)
+        figures.append(fitted)
+    model = trained[0] if members == 1 else TokenReaderEnsemble(trained)
     card = {
         "heldout_first": accuracy(model, val, states),
         "heldout_span_exact": span_exact(model, val, states),
-        "chance": 1 / len(groups[0].texts),
-        "train_groups": len(train),
+        "chance": 1 / len(draws[0][0].texts),
+        "train_groups": len(jobs[0]["train"]),
         "heldout_groups": len(val),
         "heldout_papers": sorted({g.question.unit.paper for g in val}),
         "encode_s": round(encoded - started, 1),
@@ -221,9 +244,38 @@ def train_token_reader(
         "params": sum(p.numel() for p in model.parameters()),
         "groups_per_step": per_step,
         "span_weight": span_weight,
-        **figures,
+        **_member_figures(figures),
     }
+    if members > 1:
+        card["member_heldout_first"] = [accuracy(m, val, states) for m in trained]
     return model, card
+
+
+def train_member(
+    states: dict, threads: int, config, train, epochs, deadline, seed, per_step, span_weight
+) -> tuple[dict, dict]:
+    """One reader trained from `seed` on `train` (`fit`, then `fit_spans`): its weights and
+    figures."""
+    torch.manual_seed(seed)
+    model = TokenReader(config)
+    figures = fit(model, train, states, epochs, deadline, seed=seed, per_step=per_step,
+                  span_weight=span_weight)  # fmt: skip
+    figures |= fit_spans(model, train, states, seed=seed)
+    return model.state_dict(), figures | {"threads": threads}
+
+
+def _member_figures(figures: list[dict]) -> dict:
+    """One member's training figures as they are; several members' summed or listed."""
+    if len(figures) == 1:
+        return figures[0]
+    return {
+        "steps": sum(f["steps"] for f in figures),
+        "loss": _mean([f["loss"] for f in figures if f["loss"] is not None]),
+        "stopped": "deadline" if any(f["stopped"] == "deadline" for f in figures) else "epochs",
+        "span_examples": figures[0]["span_examples"],
+        "span_loss": _mean([f["span_loss"] for f in figures if f["span_loss"] is not None]),
+        "threads": figures[0]["threads"],
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -233,12 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", nargs="+", default=["default"], help='folders/files, or "default"')
     p.add_argument("--model-dir", default="default", help='where the model lives, or "default"')
     p.add_argument("--epochs", type=int, default=2, help="passes over the training groups")
-    p.add_argument("--max-minutes", type=float, default=3.0, help="wall-clock budget")
+    p.add_argument("--max-minutes", type=float, default=4.5, help="wall-clock budget")
     p.add_argument("--groups-per-step", type=int, default=1, help="groups per optimizer step")
     p.add_argument(
         "--span-weight", type=float, default=0.3, help="span loss weight in training (0: none)"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--members", type=int, default=2, help="readers of seeds seed.. averaged into one"
+    )
     p.add_argument("--if-missing", action="store_true", help="exit 0 if a reader exists")
     return p
 
@@ -251,31 +306,36 @@ def main(argv: list[str] | None = None) -> int:
         if args.if_missing and has_token_reader(folder):
             print(f"a token reader already exists in {folder}; nothing to do")
             return 0
-        if min(args.epochs, args.groups_per_step) < 1 or args.max_minutes <= 0:
-            msg = "--epochs, --groups-per-step and --max-minutes must be positive, e.g. --epochs 2"
+        if min(args.epochs, args.groups_per_step, args.members) < 1 or args.max_minutes <= 0:
+            msg = (
+                "--epochs, --groups-per-step, --members and --max-minutes must be positive, "
+                "e.g. --epochs 2"
+            )
             raise ModelError(msg)
         if args.span_weight < 0:
             raise ModelError("--span-weight must be 0 or more, e.g. --span-weight 0.3")
         model, card = _train(args)
         save_token_reader(model, card, folder)
+        card["members"] = args.members
     except ModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(
-        f"token reader: {card['steps']} groups trained in {card['train_s']:.0f} s; held-out "
+        f"token reader: {card['members']} x {card['steps'] // card['members']} steps in "
+        f"{card['train_s']:.0f} s; held-out "
         f"answer first {card['heldout_first'] or 0:.3f} (chance {card['chance']:.3f}) -> {folder}"
     )
     return 0
 
 
-def _train(args: argparse.Namespace) -> tuple[TokenReader, dict]:
+def _train(args: argparse.Namespace) -> tuple[TokenReader | TokenReaderEnsemble, dict]:
     encoder = token_encoder()  # the packaged MiniLM (`ingest.minilm`)
     files, _ = read_corpus(args.corpus)
     units = corpus_units(files, cache_dir=data_dir() / "cache" / "corpus_units")
     config, per_step = TokenReaderConfig(), args.groups_per_step
     return train_token_reader(
         units, encoder, config, args.epochs, args.max_minutes, args.seed, per_step,
-        args.span_weight,
+        args.span_weight, args.members,
     )  # fmt: skip
 
 

@@ -122,6 +122,9 @@ def test_model_facts() -> None:
     card["token_reader"]["heldout_span_exact"] = 0.391
     token = dict(model_facts(card))["Token reader (xLSTM on MiniLM states), held-out papers"]
     assert token == "0.93 first (chance 0.12), exact span 0.39, 158 k parameters, 2,938 steps"
+    card["token_reader"]["members"] = 2
+    token = dict(model_facts(card))["Token reader (xLSTM on MiniLM states), held-out papers"]
+    assert token.endswith("2,938 steps (2 readers of different seeds, averaged)")
     card["token_reader"] = None  # a model trained before the token reader existed
     assert len(model_facts(card)) == 6
 

@@ -16,6 +16,7 @@ from xlstm_model.token_reader import (
     CARD,
     TokenReader,
     TokenReaderConfig,
+    TokenReaderEnsemble,
     TokenReaderRun,
     batch_pairs,
     constrain_span_logits,
@@ -115,6 +116,55 @@ def test_training_learns_the_corpus_groups_and_writes_a_card(tmp_path) -> None:
         assert text[reading.start : reading.end].strip(" ,;:.") == reading.span
 
 
+def test_an_ensemble_reads_the_mean_of_its_members_and_round_trips(tmp_path) -> None:
+    torch.manual_seed(0)
+    members = [TokenReader(small_config()).eval() for _ in range(3)]
+    ensemble = TokenReaderEnsemble(members).eval()
+    enc = WordEncoder()
+    q, *us = enc.embed_tokens(["What is the mLSTM?", "The mLSTM has a matrix memory.", "No."])
+    x, lengths = batch_pairs([pair_features(q, u) for u in us])
+    with torch.no_grad():
+        outs = [m.read(x, lengths) for m in members]
+        for part, mean in zip(zip(*outs, strict=True), ensemble.read(x, lengths), strict=True):
+            assert torch.allclose(torch.stack(part).mean(0), mean, atol=1e-6)
+        assert torch.allclose(ensemble(x, lengths), ensemble.read(x, lengths)[0], atol=1e-6)
+    save_token_reader(ensemble, {"steps": 3}, tmp_path)
+    run = load_token_reader(tmp_path, WordEncoder())
+    assert isinstance(run.model, TokenReaderEnsemble) and run.card["members"] == 3
+    with torch.no_grad():
+        assert torch.allclose(run.model(x, lengths), ensemble(x, lengths), atol=1e-6)
+    save_token_reader(members[0], {"steps": 1}, tmp_path)  # one reader: as before ensembles
+    assert isinstance(load_token_reader(tmp_path, enc).model, TokenReader)
+    with pytest.raises(ModelError, match="at least one"):
+        TokenReaderEnsemble([])
+
+
+def test_members_are_trained_side_by_side_from_their_own_seeds_and_draws() -> None:
+    units = _units()
+    one, card1 = train_token_reader(units, WordEncoder(), small_config(), epochs=1, minutes=2)
+    two, card2 = train_token_reader(
+        units, WordEncoder(), small_config(), epochs=1, minutes=2, members=2
+    )
+    assert isinstance(two, TokenReaderEnsemble) and len(two.members) == 2
+    assert len(card2["member_heldout_first"]) == 2 and card2["heldout_span_exact"] is not None
+    draw1 = [g for g in build_groups(units, 1) if g.split == "train"]
+    assert card2["steps"] == card1["steps"] + len(draw1)  # member 1: its own draw, one epoch
+    assert card2["threads"] == max(1, torch.get_num_threads() // 2)  # forked, cores shared
+    # member 0 is the single reader of the same seed (up to the thread count's rounding)
+    first, second = (dict(m.named_parameters())["head.weight"] for m in two.members)
+    assert torch.allclose(first, dict(one.named_parameters())["head.weight"], atol=1e-3)
+    assert not torch.allclose(first, second, atol=1e-3)
+
+
+def test_members_train_one_after_the_other_without_fork(monkeypatch) -> None:
+    import xlstm_model.reader_members as members
+
+    monkeypatch.setattr(members, "can_fork", lambda: False)
+    calls = members.map_members(lambda shared, threads, x: (shared, threads, x),
+                                [{"x": 1}, {"x": 2}], "s")  # fmt: skip
+    assert calls == [("s", torch.get_num_threads(), 1), ("s", torch.get_num_threads(), 2)]
+
+
 def test_fit_stops_at_the_deadline_and_refuses_no_groups() -> None:
     model = TokenReader(small_config())
     assert fit(model, [object()], {}, epochs=5, deadline=0.0)["steps"] == 0  # past deadline
@@ -133,6 +183,8 @@ def test_a_damaged_reader_is_a_model_error(tmp_path) -> None:
 def test_main_bad_input_is_one_line(tmp_path, capsys) -> None:
     assert main(["--model-dir", str(tmp_path), "--epochs", "0"]) == 2
     assert "--epochs" in capsys.readouterr().err.strip()
+    assert main(["--model-dir", str(tmp_path), "--members", "0"]) == 2
+    assert "--members" in capsys.readouterr().err.strip()
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["--corpus", str(empty), "--model-dir", str(tmp_path / "m")]) == 2
