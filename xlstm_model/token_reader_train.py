@@ -9,7 +9,10 @@ cross-entropy of the group's scores against its first unit, plus `span_weight` t
 cross-entropy of the answer span's start and end in that unit: trained jointly, the xLSTM's states
 learn where an answer sits, not only whether a unit holds one (held-out exact span 0.39 -> 0.55,
 answer first 0.93 -> 0.94; README). Then the span head alone takes a few more passes over the
-trained states. No real question is trained on.
+trained states. No real question is trained on. `--members 2` (the default, `make train`)
+trains two readers, each from its own seed on its own draw of the questions, side by side, and
+saves their average (`TokenReaderEnsemble`): one reader's figures move with its seed by more
+than most changes to it do (README, session 12).
 Writes `token_reader.pt` and `token_reader.json` (config, held-out accuracy, figures) beside
 the language model, where the answer path finds them (`app.resources`).
 """
@@ -217,15 +220,7 @@ def train_token_reader(
     states = encode_texts([g for d in draws for g in d], encoder, config.max_text_tokens)
     encoded = time.time()
     deadline = started + minutes * 60 if minutes else None
-    side_by_side = members > 1 and can_fork()
-    jobs = [
-        {"config": config, "train": [g for g in draw if g.split == "train"], "epochs": epochs,
-         "seed": seed + m, "per_step": per_step, "span_weight": span_weight,
-         # one after the other, each member gets an equal share of the time left
-         "deadline": deadline if deadline is None or side_by_side
-         else encoded + (deadline - encoded) * (m + 1) / members}
-        for m, draw in enumerate(draws)
-    ]  # fmt: skip
+    jobs = _member_jobs(draws, config, epochs, seed, per_step, span_weight, (encoded, deadline))
     trained, figures = [], []
     for weights, fitted in map_members(train_member, jobs, states):
         trained.append(TokenReader(config))
@@ -249,6 +244,21 @@ def train_token_reader(
     if members > 1:
         card["member_heldout_first"] = [accuracy(m, val, states) for m in trained]
     return model, card
+
+
+def _member_jobs(draws, config, epochs, seed, per_step, span_weight, times) -> list[dict]:
+    """`train_member`'s arguments per member; side by side each member has the whole time
+    left (`times`: when encoding ended, the deadline or None), one after the other an equal
+    share of it."""
+    encoded, deadline = times
+    shared = deadline is None or (len(draws) > 1 and can_fork())
+    return [
+        {"config": config, "train": [g for g in draw if g.split == "train"], "epochs": epochs,
+         "seed": seed + m, "per_step": per_step, "span_weight": span_weight,
+         "deadline": deadline if shared
+         else encoded + (deadline - encoded) * (m + 1) / len(draws)}
+        for m, draw in enumerate(draws)
+    ]  # fmt: skip
 
 
 def train_member(
