@@ -33,7 +33,6 @@ from xlstm_model.data import corpus_units, data_dir, read_corpus, resolve_run_di
 from xlstm_model.errors import ModelError
 from xlstm_model.reader_data import ReaderGroup, build_groups
 from xlstm_model.reader_members import can_fork, map_members
-from xlstm_model.reader_stage import best_span
 from xlstm_model.token_reader import (
     TokenReader,
     TokenReaderConfig,
@@ -43,6 +42,7 @@ from xlstm_model.token_reader import (
     pair_features,
     save_token_reader,
 )
+from xlstm_model.token_reader_spans import fit_spans, mean_or_none, span_ce, span_exact, span_target
 
 logger = logging.getLogger(__name__)
 
@@ -118,84 +118,14 @@ def fit(
         rng.shuffle(order)
         for first in range(0, len(order), per_step):
             if deadline is not None and time.time() > deadline:
-                return {"steps": steps, "loss": _mean(losses[-200:]), "stopped": "deadline"}
+                return {"steps": steps, "loss": mean_or_none(losses[-200:]), "stopped": "deadline"}
             loss = group_loss(model, order[first : first + per_step], states, span_weight)
             opt.zero_grad()
             loss.backward()
             opt.step()
             steps += 1
             losses.append(loss.item())
-    return {"steps": steps, "loss": _mean(losses[-200:]), "stopped": "epochs"}
-
-
-def span_target(unit, start: int, end: int) -> tuple[int, int] | None:
-    """(first, last) index of the unit's tokens (`TokenStates`) covering characters start..end;
-    None when the span was cut off with the unit's end."""
-    inside = [k for k, (a, b) in enumerate(unit.offsets) if b > a and a < end and b > start]
-    return (inside[0], inside[-1]) if inside else None
-
-
-@torch.no_grad()
-def span_examples(model: TokenReader, groups: list[ReaderGroup], states: dict) -> list[tuple]:
-    """(the span head's input per unit token (T, D + C + 2): the trained reader's state and the
-    token's features; start; end) per answering unit."""
-    out = []
-    for g in groups:
-        q, u = states[g.question.text], states[g.texts[0]]
-        target = span_target(u, g.question.start, g.question.end)
-        if target is not None:
-            x = batch_pairs([pair_features(q, u)])[0]  # (1, S, C + 2)
-            h = torch.cat([model.hidden(x), x], dim=-1)[0]  # (S, D + C + 2)
-            out.append((h[len(q.ids) : len(q.ids) + len(u.ids)], *target))
-    return out
-
-
-def fit_spans(model: TokenReader, groups, states: dict, epochs: int = 4, seed: int = 0) -> dict:
-    """Trains the span head alone on the trained reader's states of the answering units (so
-    the scores stay exactly what `fit` trained); cross-entropy of the span's start and end."""
-    examples = span_examples(model, groups, states)
-    opt = torch.optim.AdamW(model.span_head.parameters(), lr=3e-3)
-    rng, losses = random.Random(seed), []
-    for _ in range(epochs):
-        rng.shuffle(examples)
-        for first in range(0, len(examples), 32):
-            loss = torch.stack([_span_loss(model, *e) for e in examples[first : first + 32]])
-            opt.zero_grad()
-            loss.mean().backward()
-            opt.step()
-            losses.append(loss.mean().item())
-    return {"span_examples": len(examples), "span_loss": _mean(losses[-20:])}
-
-
-def _span_loss(model: TokenReader, h: torch.Tensor, start: int, end: int) -> torch.Tensor:
-    logits = model.span_head(h)  # (T, 2)
-    return span_ce(logits[:, 0], logits[:, 1], start, end)
-
-
-def span_ce(starts: torch.Tensor, ends: torch.Tensor, start: int, end: int) -> torch.Tensor:
-    """Cross-entropy of the start logits (T,) against `start` plus the end's against `end`."""
-    return F.cross_entropy(starts, torch.tensor(start)) + F.cross_entropy(ends, torch.tensor(end))
-
-
-@torch.no_grad()
-def span_exact(
-    model: TokenReader | TokenReaderEnsemble, groups: list[ReaderGroup], states: dict
-) -> float | None:
-    """Share of answering units whose best span is exactly the question's answer span."""
-    hits = []
-    for g in groups:
-        q, u = states[g.question.text], states[g.texts[0]]
-        target = span_target(u, g.question.start, g.question.end)
-        if target is not None:
-            _, starts, ends = model.read(*batch_pairs([pair_features(q, u)]))
-            lo, hi = len(q.ids) + 1, len(q.ids) + len(u.ids) - 1  # the unit, no [CLS] / [SEP]
-            best = best_span(starts[0, lo:hi], ends[0, lo:hi])
-            hits.append(best == (target[0] - 1, target[1] - 1))
-    return sum(hits) / len(hits) if hits else None
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+    return {"steps": steps, "loss": mean_or_none(losses[-200:]), "stopped": "epochs"}
 
 
 def train_token_reader(
@@ -280,10 +210,10 @@ def _member_figures(figures: list[dict]) -> dict:
         return figures[0]
     return {
         "steps": sum(f["steps"] for f in figures),
-        "loss": _mean([f["loss"] for f in figures if f["loss"] is not None]),
+        "loss": mean_or_none([f["loss"] for f in figures if f["loss"] is not None]),
         "stopped": "deadline" if any(f["stopped"] == "deadline" for f in figures) else "epochs",
         "span_examples": figures[0]["span_examples"],
-        "span_loss": _mean([f["span_loss"] for f in figures if f["span_loss"] is not None]),
+        "span_loss": mean_or_none([f["span_loss"] for f in figures if f["span_loss"] is not None]),
         "threads": figures[0]["threads"],
     }
 
