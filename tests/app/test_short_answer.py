@@ -6,14 +6,12 @@ import pytest
 
 from app.evidence import Candidate
 from app.short_answer import (
-    head_noun,
-    name_span,
-    number_span,
     parse_row,
     row_gaps,
     short_answer,
     table_answer,
 )
+from app.spans import head_noun, name_span, number_span
 
 ROW = (
     "Table 1 (Method comparison on SlimPajama 15B): Model = GPT-3; #Params M = 356; "
