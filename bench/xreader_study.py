@@ -8,7 +8,8 @@ units (`app.evidence.candidates_from`) and asks, per ranker, whether its first u
 - `upr-pmi`: the xLSTM's UPR re-ranking score alone;
 - `reader`: the xLSTM reader head's answer score alone (a model trained with `--qa reader`);
 - `token-reader`: the xLSTM token reader's score alone (`xlstm_model.token_reader`, `make
-  train`), and `dense+lexical+token-reader`: the base score plus it, as the answer path adds it.
+  train`), and `dense+lexical+token-reader`: the base score plus it, as the answer path adds it;
+  for an ensemble reader also `token-reader[m]`: each member alone.
 For factoid and numeric questions it also checks the short answer: the reader head's span
 (`span_hit`) and the token reader's (`token_span_hit`) in their own first unit, and
 `app.short_answer` on the dense + lexical first unit (`short_hit`; `short_hit_token`: on the
@@ -78,7 +79,22 @@ def model_scores(query: str, texts: list[str], base, generator, settings) -> dic
         out["dense+lexical+token-reader"] = base + on_base_scale(
             tokens, base, settings.token_weight
         )
+        for m, member in enumerate(member_runs(generator.token_reader)):
+            out[f"token-reader[{m}]"] = np.array(member.scores(query, texts))
     return out
+
+
+def member_runs(token_reader) -> list:
+    """Each member of an ensemble token reader as a reader of its own (sharing the encoder and
+    its cache), so each is measured alone beside their average; [] for a single reader."""
+    import dataclasses
+
+    from xlstm_model.token_reader import TokenReaderEnsemble
+
+    model = getattr(token_reader, "model", None)
+    if not isinstance(model, TokenReaderEnsemble):
+        return []
+    return [dataclasses.replace(token_reader, model=m) for m in model.members]
 
 
 def _spans(query: str, units, base, scorers: dict, key_terms) -> dict:
@@ -108,7 +124,8 @@ def _spans(query: str, units, base, scorers: dict, key_terms) -> dict:
 def summarise(rows: list[dict]) -> dict:
     """Mean of every ranker's first-unit hit, and of the span hits."""
     out = {"questions": len(rows), "with_a_fact_unit": sum(r["any_fact"] for r in rows)}
-    for name in RANKERS:
+    members = sorted({k for r in rows for k in r if k.startswith("token-reader[")})
+    for name in [*RANKERS, *members]:
         hits = [r[name] for r in rows if name in r]
         out[name] = round(float(np.mean(hits)), 3) if hits else None
     spans = [r for r in rows if "short_hit" in r]

@@ -50,3 +50,23 @@ def test_model_scores_leave_out_what_the_model_lacks(monkeypatch) -> None:
     assert spans["token_span"] == "unit" and spans["token_span_hit"]
     rows = [{"any_fact": True, "chance": 0.5, "dense+lexical": 1.0, "token-reader": 0.0}]
     assert summarise(rows)["reader"] is None and summarise(rows)["token-reader"] == 0.0
+
+
+def test_each_member_of_an_ensemble_is_measured_alone() -> None:
+    import torch
+
+    from bench.xreader_study import member_runs
+    from tests.xlstm_model.test_token_reader import WordEncoder, small_config
+    from xlstm_model.token_reader import TokenReader, TokenReaderEnsemble, TokenReaderRun
+
+    torch.manual_seed(0)
+    members = [TokenReader(small_config()).eval() for _ in range(2)]
+    run = TokenReaderRun(TokenReaderEnsemble(members).eval(), WordEncoder(), {})
+    alone = member_runs(run)
+    assert [r.model for r in alone] == members and member_runs(object()) == []
+    texts = ["The mLSTM has a matrix memory.", "No."]
+    mean = torch.tensor([r.scores("What is the mLSTM?", texts) for r in alone]).mean(0)
+    assert torch.allclose(mean, torch.tensor(run.scores("What is the mLSTM?", texts)), atol=1e-5)
+    assert member_runs(TokenReaderRun(members[0], WordEncoder(), {})) == []
+    rows = [{"any_fact": True, "chance": 0.5, "dense+lexical": 1.0, "token-reader[1]": 1.0}]
+    assert summarise(rows)["token-reader[1]"] == 1.0
