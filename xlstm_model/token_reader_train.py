@@ -256,12 +256,11 @@ def main(argv: list[str] | None = None) -> int:
             raise ModelError("--span-weight must be 0 or more, e.g. --span-weight 0.3")
         model, card = _train(args)
         save_token_reader(model, card, folder)
-        card["members"] = args.members
     except ModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(
-        f"token reader: {card['members']} x {card['steps'] // card['members']} steps in "
+        f"token reader: {args.members} x {card['steps'] // args.members} steps in "
         f"{card['train_s']:.0f} s; held-out "
         f"answer first {card['heldout_first'] or 0:.3f} (chance {card['chance']:.3f}) -> {folder}"
     )
