@@ -62,7 +62,16 @@ def chunk_pages(
     for table in tables:
         by_page.setdefault(table.page, []).append(table)
     documents: list[Document] = []
+    section = ""  # in force at the end of the last page with text
+
+    def add_tables(page: PageText, head: str) -> None:
+        for table in by_page.pop(page.page, []):
+            for kind, text, extra in table_units(table):
+                documents.append(_chunk(text, page, meta, len(documents), kind, 0, head, extra))
+
     for page in pages:
+        for number in sorted(n for n in by_page if n < page.page):  # pages with no text
+            add_tables(PageText(page=number, text="", heading=None), section)
         for segment in page_segments(page):
             for piece in splitter.create_documents([segment.text]):
                 start = segment.start + piece.metadata.get("start_index", 0)
@@ -70,15 +79,10 @@ def chunk_pages(
                 documents.append(
                     _chunk(piece.page_content, page, meta, len(documents), kind, start)
                 )
-        for table in by_page.pop(page.page, []):
-            section = page.section_at(0) or ""
-            for kind, text, extra in table_units(table):
-                doc = _chunk(text, page, meta, len(documents), kind, 0, section, extra)
-                documents.append(doc)
-    for table in (t for ts in by_page.values() for t in ts):  # a page left with no text
-        page = PageText(page=table.page, text="", heading=None)
-        for kind, text, extra in table_units(table):
-            documents.append(_chunk(text, page, meta, len(documents), kind, 0, "", extra))
+        add_tables(page, page.section_at(0) or "")
+        section = page.section_at(len(page.text)) or section
+    for number in sorted(by_page):
+        add_tables(PageText(page=number, text="", heading=None), section)
     return documents
 
 

@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 # Bump when cleaning changes, so re-ingesting replaces old chunks. 2: tables parsed into rows.
 # 3: a line opening "Figure 9 and ..." inside a sentence no longer starts a paragraph.
-TEXT_VERSION = "3"
+# 4: tables continued over pages (header repeated or not) parsed part by part.
+TEXT_VERSION = "4"
 
 
 @dataclass(frozen=True)

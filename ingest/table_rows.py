@@ -39,7 +39,8 @@ def split_row(line: str) -> Row | None:
         return None
     lower = sum(bool(re.fullmatch(r"[a-z]{3,}\W?", t)) for t in tokens)
     prose = lower > 4 or any(t.endswith(":") for t in tokens)
-    if label.endswith((".", ",", ";", ":", "=")) or len(tokens) > 8 or prose:
+    ends = label.endswith((".", ",", ";", ":", "=")) and not label.endswith(("...", "…"))
+    if ends or len(tokens) > 8 or prose:
         return None  # prose that happens to end in numbers
     return Row(label=label, cells=tuple(reversed(cells)))
 
@@ -94,3 +95,16 @@ def shift_label(row: Row, cells: int) -> Row:
         return row
     label = " ".join([row.label, *row.cells[:extra]])
     return Row(label=label, cells=row.cells[extra:], group=row.group)
+
+
+_GLUED = re.compile(r"^(?P<label>.*[A-Za-z_)\]])(?P<value>\d+\.\d+)$")
+
+
+def unglue(row: Row, cells: int) -> Row:
+    """A row one cell short whose label ends in a decimal glued to it ("…_medicine9.14", where
+    pypdf lost the space after a long label): the decimal is the row's first cell."""
+    match = _GLUED.match(row.label)
+    if len(row.cells) != cells - 1 or not match:
+        return row
+    cells_ = (match.group("value"), *row.cells)
+    return Row(label=match.group("label"), cells=cells_, group=row.group)

@@ -9,18 +9,21 @@ splitting the header (see `columns`); when that split is not certain, rows keep 
 order and the header is quoted instead of guessing which value is which.
 
 `find_tables(lines, page)` parses one page; what fails (a caption without a parsable run, ragged
-rows, a table running over the page end) is returned as a reason so the caller can keep that
-region as text.
+rows) is returned as a reason so the caller can keep that region as text. A table that runs over
+the page end is returned `open_end`: `extract_tables` keeps it only when the next page continues
+it (`ingest.table_continued`: the header repeated, or rows of the same width at the page top),
+as one table part per page, and otherwise leaves its region as text with a warning.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from ingest.table_continued import continuation
 from ingest.table_header import split_header
-from ingest.table_rows import SIZE, Row, is_cell, is_group, shift_label, split_row
+from ingest.table_rows import SIZE, Row, is_cell, is_group, shift_label, split_row, unglue
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,8 @@ class Table:
     columns: tuple[str, ...] | None  # label column name ("" if none) + one name per value cell
     rows: tuple[Row, ...]
     lines: tuple[int, ...] = field(default=(), repr=False)  # page line indices the table used
+    open_end: bool = False  # its rows run to the page's last line: the next page may continue it
+    continued: bool = False  # the part of a table that continues it from the page before
 
     def title(self) -> str:
         """The name and the caption's first sentence: "Table 1 (Method comparison …)"."""
@@ -64,7 +69,8 @@ class Table:
 
     def text(self) -> str:
         """The whole table: title, then one line per row."""
-        lines, group = [f"{self.name}: {self.caption}"], None
+        title = f"{self.name}: {self.caption}" + (" (continued)" if self.continued else "")
+        lines, group = [title], None
         for row in self.rows:
             if row.group != group and row.group:
                 lines.append(f"{row.group}:")
@@ -105,11 +111,9 @@ def find_tables(lines: list[str], page: int) -> tuple[list[Table], list[str]]:
         if index is None:
             continue
         kind, number, _ = captions[index]
-        if run.end >= len(lines) and kind == "Table":
-            failures.append(f"{kind} {number} p{page} (runs over the page end)")
-            claimed.add(index)
-            continue
         table = _table(lines, run, index, captions[index], page)
+        if run.end >= len(lines) and kind == "Table":
+            table = replace(table, open_end=True)  # kept if the next page continues it
         if kind == "Figure" and (table.columns is None or index - run.end > 2 or len(run.rows) < 3):
             continue  # a figure's plot labels, not a table beside it
         tables.append(table)
@@ -210,7 +214,8 @@ def _make_run(lines: list[str], start: int, end: int) -> _Run | None:
     cells = max(set(counts), key=counts.count)
     if cells >= 2 and all(SIZE.match(r.cells[0]) for r in rows if len(r.cells) == cells):
         cells -= 1  # every row's first value is a size: it belongs to the label ("GPT-NeoX 20B")
-    rows = [shift_label(r, cells) for r in rows]  # "Llama 1.3B": a size in the label
+    # "Llama 1.3B": a size in the label; "…_medicine9.14": a value glued to it
+    rows = [unglue(shift_label(r, cells), cells) for r in rows]
     if sum(len(r.cells) != cells for r in rows) * 2 > len(rows):
         return None
     header_start = _header_start(lines, start)
@@ -246,20 +251,34 @@ def extract_tables(page_lines: list[list[str]], name: str) -> tuple[list[Table],
     """Tables of a whole document, and its page lines without the parsed tables' lines.
 
     A table that cannot be parsed (no rows under its caption, ragged rows, running over the
-    page end, a parser error on the page) stays in the text; one warning line names them all.
+    page end where the next page does not continue it, a parser error on the page) stays in the
+    text; one warning line names them all.
     """
     tables: list[Table] = []
     failures: list[str] = []
-    remaining: list[list[str]] = []
+    pending: Table | None = None  # runs over the previous page's end; kept once continued
     for number, lines in enumerate(page_lines, start=1):
         try:
-            found, failed = find_tables(lines, number)
+            part = continuation(lines, pending, number) if pending is not None else None
+            start = len(part.lines) if part is not None else 0
+            found, failed = find_tables(lines[start:], number)
+            found = [replace(t, lines=tuple(i + start for i in t.lines)) for t in found]
         except Exception as e:  # a corrupt table region must not lose the page's text
-            found, failed = [], [f"p{number} ({type(e).__name__}: {e})"]
-        used = {i for table in found for i in table.lines}
-        tables.extend(found)
+            part, found, failed = None, [], [f"p{number} ({type(e).__name__}: {e})"]
+        if pending is not None and part is None and not pending.continued:
+            failures.append(f"{pending.name} p{pending.page} (runs over the page end)")
+        if part is not None:
+            tables.extend([pending] if not pending.continued else [])
+            tables.append(part)
+        pending = part if part is not None and part.open_end else None
+        for table in found:
+            if table.open_end:
+                pending = table
+            else:
+                tables.append(table)
         failures.extend(failed)
-        remaining.append([line for i, line in enumerate(lines) if i not in used])
+    if pending is not None and not pending.continued:
+        failures.append(f"{pending.name} p{pending.page} (runs over the page end)")
     if failures:
         logger.warning(
             "%s: %d table%s kept as plain text, not parsed into rows: %s",
@@ -268,4 +287,15 @@ def extract_tables(page_lines: list[list[str]], name: str) -> tuple[list[Table],
             "s" * (len(failures) != 1),
             "; ".join(failures),
         )
-    return tables, remaining
+    return tables, _without_tables(page_lines, tables)
+
+
+def _without_tables(page_lines: list[list[str]], tables: list[Table]) -> list[list[str]]:
+    """Each page's lines less those its kept tables used."""
+    used: dict[int, set[int]] = {}
+    for table in tables:
+        used.setdefault(table.page, set()).update(table.lines)
+    return [
+        [line for i, line in enumerate(lines) if i not in used.get(number, set())]
+        for number, lines in enumerate(page_lines, start=1)
+    ]

@@ -147,6 +147,32 @@ def test_unparsable_tables_stay_text_with_one_warning(lines, reason, caplog) -> 
     assert reason in record.getMessage()
 
 
+CONTINUED = ["Table 5: Split over pages.", "Model Alpha Beta", "x 1.0 2.0", "y 3.0 4.0"]
+
+
+@pytest.mark.parametrize("repeat_header", [True, False])
+def test_a_table_continued_on_the_next_page(repeat_header) -> None:
+    top = ["Model Alpha Beta"] if repeat_header else []
+    second = [*top, "z 5.0 6.0", "w_long_label7.0 8.0", "Prose after the table."]
+    tables, remaining = extract_tables([CONTINUED, second], "paper.pdf")
+    first, part = tables
+    assert (first.page, first.continued, part.page, part.continued) == (1, False, 2, True)
+    assert [r.label for r in part.rows] == ["z", "w_long_label"]  # a glued value split off
+    assert (
+        part.row_text(part.rows[1])
+        == "Table 5 (Split over pages): Model = w_long_label; Alpha = 7.0; Beta = 8.0"
+    )
+    assert remaining == [["Table 5: Split over pages."], ["Prose after the table."]]
+
+
+def test_a_page_that_does_not_continue_the_table_leaves_it_text(caplog) -> None:
+    second = ["A new section starts here.", "z 5.0 6.0", "w 7.0 8.0"]
+    with caplog.at_level(logging.WARNING, logger="ingest.tables"):
+        tables, remaining = extract_tables([CONTINUED, second], "paper.pdf")
+    assert tables == [] and remaining == [CONTINUED, second]
+    assert "Table 5 p1 (runs over the page end)" in caplog.records[0].getMessage()
+
+
 def test_a_parser_error_keeps_the_page_text(monkeypatch, caplog) -> None:
     def broken(lines, page):
         raise ValueError("bad region")
@@ -223,11 +249,32 @@ def test_xlstm_table_coverage(xlstm_content) -> None:
     tables = _tables(xlstm_content)
     assert sorted(tables, key=lambda n: (n[0], int(n.split()[1]))) == [
         "Figure 7",
-        *[f"Table {n}" for n in range(1, 10)],
-    ]  # Table 10 runs over 12 pages: kept as text
-    assert sum(len(t.rows) for ts in tables.values() for t in ts) == 142
+        *[f"Table {n}" for n in range(1, 11)],
+    ]
+    assert sum(len(t.rows) for n, ts in tables.items() if n != "Table 10" for t in ts) == 142
     text = "\n".join(p.text for p in xlstm_content.pages)
-    assert "4chan_meta_sep_val-00000000 9.58" in text
+    assert "4chan_meta_sep_val-00000000 9.58" not in text  # Table 10's rows left the prose
+    assert "We report the perplexity values on each of the 571 subdomains" in text
+
+
+@pytest.mark.integration
+def test_xlstm_table_10_runs_over_twelve_pages(xlstm_content) -> None:
+    parts = _tables(xlstm_content)["Table 10"]
+    assert [t.page for t in parts] == list(range(44, 56))
+    assert [t.continued for t in parts] == [False] + [True] * 11
+    rows = [r for t in parts for r in t.rows]
+    assert len(rows) == 572 and all(len(r.cells) == 5 for r in rows)  # 571 domains + #Params
+    table, row = _row(xlstm_content, "Table 10", "dolma_100_proglang_val_06_python")
+    assert table.page == 46 and table.columns[0] == "Dataset"
+    assert table.row_text(row).endswith(
+        "Dataset = dolma_100_proglang_val_06_python; Llama = 2.35; Mamba = 2.39; "
+        "RWKV-4 = 2.62; xLSTM[7:1] = 2.36; xLSTM[1:0] = 2.34"
+    )
+    _, glued = _row(
+        xlstm_content, "Table 10", "m2d2_wikipedia_unsplit_val_Health_and_fitness__Nutrition"
+    )
+    assert glued.cells == ("8.91", "8.68", "9.40", "8.61", "8.47")  # "…Nutrition8.91" in pypdf
+    assert table.text().startswith("Table 10: PPL Evaluations") and "(continued)" in table.text()
 
 
 # Through the pipeline -------------------------------------------------------------------------
