@@ -41,6 +41,7 @@ from app.short_source import cut_short_answer
 from app.table_lookup import (
     expand_acronyms,
     paper_acronyms,
+    reported_elsewhere,
     table_text,
     tables_asked,
 )
@@ -182,8 +183,8 @@ def _extractive(
     sources = sources_of(docs)
     if settings.expand_acronyms:
         query = expand_acronyms(query, paper_acronyms(sources, generator.acronyms))
+    asked: list[tuple[str, int]] = []  # tables the question asks about by name
     if settings.read_tables:  # rows of the tables the evidence names (the fact next door)
-        asked = []
         if settings.lookup_tables and generator.tables is not None:
             asked = tables_asked(query, sources, generator.tables, generator.table_rows)
         candidates += table_candidates(candidates, generator.table_rows, len(docs), asked=asked)
@@ -218,6 +219,8 @@ def _extractive(
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)
     ranked = [candidates[i] for i in sorted(picked, key=lambda i: -candidates[i].score)]
     short = cut_short_answer(query, ranked, candidates, settings)
+    if short is not None and reported_elsewhere(short, asked, generator.table_rows):
+        short = None  # its closest row is of the wrong table: quote the evidence, cut nothing
     if short is not None and (why := _unreported(query, short, sources, generator, settings)):
         answer.text, answer.refused = REFUSAL + why, True
         yield answer.text

@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 
 from app.reader import content_words
 from app.refusal import specific_names
-from app.short_answer import COLUMN_SYNONYMS, column_words, parse_row
+from app.short_answer import COLUMN_SYNONYMS, ShortAnswer, column_words, model_sizes, parse_row
 from ingest.words import name_key, name_keys
 
 
@@ -53,6 +53,28 @@ def tables_asked(
             found.append((overlap, named, source, table))
     found.sort(key=lambda f: (-f[0], -f[1]))
     return [(source, table) for _, _, source, table in found[:max_tables]]
+
+
+def reported_elsewhere(
+    short: ShortAnswer,
+    asked: Sequence[tuple[str, int]],
+    rows_of: Callable[[str, int], Sequence[Document]] | None,
+) -> bool:
+    """Whether a model size the short answer's closest row lacks ("350M" in `short.missing`) is
+    reported by another table the question asks about (`asked`, from `tables_asked`): then
+    that row's table is the wrong one (Table 10's "manosphere" domain for "the Manosphere
+    perplexity of the 350M xLSTM[1:0]", which Table 9 reports), not a sign that no paper does."""
+    sizes = {m for m in short.missing if model_sizes(m) == [m]}
+    if not sizes or rows_of is None or not short.units:
+        return False
+    meta = short.units[0].metadata
+    own = (str(meta.get("source", "")), meta.get("table"))
+    for source, table in asked:
+        if (source, table) != own:
+            reported = {s for row in rows_of(source, table) for s in model_sizes(row.page_content)}
+            if sizes <= reported:
+                return True
+    return False
 
 
 _COLUMNS = re.compile(r"\(columns: (.*)\)\s*$|$", re.S)

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 _CAPTION = re.compile(r"^(?P<kind>Table|Figure|Fig\.)\s+(?P<num>[A-Z]?\d{1,3})[:.]\s*(?P<rest>.*)$")
 _MAX_HEADER_LINES = 16
 _MAX_CAPTION = 90
+_MAX_TITLE_WORDS = 4  # a caption's own title before a colon: the row prefix every row repeats
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,9 @@ def _plausible_header(header: str) -> bool:
 
 
 def caption_summary(lines: list[str], index: int) -> str:
-    """The first sentence of the caption starting at `lines[index]`, at most ~90 characters."""
+    """The first sentence of the caption starting at `lines[index]`, at most ~90 characters;
+    only its title when it opens with one of words ("PPL Evaluations: For the 1.3B models …"): a
+    long description repeated on each of a long table's rows makes every row look alike."""
     text = ""
     for line in lines[index : index + 4]:
         text = text[:-1] + line if text.endswith("-") and line[:1].islower() else f"{text} {line}"
@@ -164,6 +167,10 @@ def caption_summary(lines: list[str], index: int) -> str:
             break
     body = text.split(":", 1)[1] if ":" in text else text.split(".", 1)[-1]
     sentence = re.split(r"(?<=[a-z0-9)])\.(?:\s|$)", body.strip(), maxsplit=1)[0].strip()
+    title, colon, _ = sentence.partition(": ")
+    words = title.split()
+    if colon and 2 <= len(words) <= _MAX_TITLE_WORDS and all(w.isalpha() for w in words):
+        sentence = title
     if len(sentence) > _MAX_CAPTION:
         sentence = sentence[:_MAX_CAPTION].rsplit(" ", 1)[0] + " …"
     return sentence

@@ -3,11 +3,13 @@
 import pytest
 from langchain_core.documents import Document
 
+from app.evidence import Candidate
 from app.refusal import sources_of, unreported_rows, unreported_sizes
-from app.short_answer import model_sizes, row_gaps, table_answer
+from app.short_answer import ShortAnswer, model_sizes, row_gaps, table_answer
 from app.table_lookup import (
     expand_acronyms,
     paper_acronyms,
+    reported_elsewhere,
     table_text,
     tables_asked,
 )
@@ -144,3 +146,22 @@ def test_a_model_size_no_row_of_the_table_reports_is_refused():
     assert unreported_sizes(["2.7B"], "Table 3", rows) == " Table 3 reports no 2.7B model."
     assert unreported_sizes(["125M"], "Table 3", rows) == ""  # another row has it
     assert unreported_sizes(["xLSTM[1:1]"], "Table 3", rows) == ""  # names are not sizes
+
+
+def test_a_size_another_asked_table_reports_drops_the_closest_row():
+    def rows_of(source: str, table: int) -> list[Document]:
+        texts = {
+            9: ["Table 9 (Per domain), 350M: xLSTM[1:0] = 409.3 | 24.58 (columns: Model M GAB)"],
+            10: ["Table 10 (PPL Evaluations): Dataset = gab_val; xLSTM[1:0] = 31.30"],
+        }[table]
+        return [Document(page_content=t, metadata={"source": source}) for t in texts]
+
+    meta = {"source": SOURCE, "table": 10, "kind": "table_row"}
+    closest = Candidate(rows_of(SOURCE, 10)[0].page_content, 0, meta, kind="table_row")
+    short = ShortAnswer("closest row (no row for 350M): 31.30", (closest,), missing=("350M",))
+    assert reported_elsewhere(short, [(SOURCE, 10), (SOURCE, 9)], rows_of)
+    assert not reported_elsewhere(short, [(SOURCE, 10)], rows_of)  # only its own table asked
+    two_b = ShortAnswer(short.text, (closest,), missing=("2.7B",))
+    assert not reported_elsewhere(two_b, [(SOURCE, 9)], rows_of)  # no table reports 2.7B
+    named = ShortAnswer(short.text, (closest,), missing=("Mamba",))
+    assert not reported_elsewhere(named, [(SOURCE, 9)], rows_of)  # names are not sizes
