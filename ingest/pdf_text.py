@@ -18,8 +18,8 @@ from pathlib import Path
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
+from ingest import table_layout, text_clean, text_repair
 from ingest import tables as table_parser
-from ingest import text_clean, text_repair
 from ingest.errors import IngestError
 from ingest.headings import HeadingTracker
 from ingest.words import Lexicon
@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 # Bump when cleaning changes, so re-ingesting replaces old chunks. 2: tables parsed into rows.
 # 3: a line opening "Figure 9 and ..." inside a sentence no longer starts a paragraph.
-# 4: tables continued over pages (header repeated or not) parsed part by part.
+# 4: tables continued over pages (header repeated or not) parsed part by part; stacked headers
+# pypdf cannot split named from the page layout (`ingest.table_layout`).
 TEXT_VERSION = "4"
 
 
@@ -86,6 +87,7 @@ def read_pdf(
         raw = [_page_text(reader, i, path.name) for i in range(len(reader.pages))]
         meta_title = _metadata_title(reader)
     content = _clean_document(raw, meta_title, path.name)
+    content.tables[:] = table_layout.align_tables(path, content.tables)
     if not any(any(ch.isalnum() for ch in page.text) for page in content.pages):
         msg = (
             f"{path.name} has no extractable text (a scanned or image-only PDF?); "
