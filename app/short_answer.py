@@ -132,13 +132,33 @@ def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | Non
         return None
     asked = column_words(question)
     whole = _hyphenated(question)  # "G-Image" is not "RGB-Image", though both say "image"
+    measure = wh_measure(question)
     overlap, _, (column, value) = max(
-        (len(content_words(c) & asked) + 0.5 * len(_hyphenated(c) & whole), i, (c, v))
+        (
+            len(content_words(c) & asked)
+            + 0.5 * len(_hyphenated(c) & whole)
+            + _MEASURE_WEIGHT * bool(measure & content_words(c)),
+            i,
+            (c, v),
+        )
         for i, (c, v) in enumerate(numeric)
     )
     if not overlap and len(numeric) > 1:  # which of several values is asked is unknown
         return None
     return value, cells[0][1], table, column
+
+
+_WH_MEASURE = re.compile(r"\b(?:what|which)\s+((?:[\w-]+\s+){0,2}[\w-]+)\s", re.IGNORECASE)
+_MEASURE_WEIGHT = 10  # the measure asked for outweighs the words of the row's conditions
+
+
+def wh_measure(question: str) -> set[str]:
+    """The measure right after "what"/"which", as headers write it: "what (validation)
+    perplexity does ... when only the input gate is learnable" asks for the "ppl" column, not
+    the "Input Gate Learnable Bias" one that shares more of its words."""
+    match = _WH_MEASURE.search(question)
+    words = column_words(match.group(1)) if match else set()
+    return words & _MEASURES
 
 
 def _hyphenated(text: str) -> set[str]:

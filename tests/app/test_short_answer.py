@@ -222,3 +222,22 @@ def test_an_abbreviation_glossed_after_a_common_phrase_is_no_missing_model():
     gla = "Table 1: Model = GLA; #Params M = 412; SlimPajama (15B) ppl = 16.15"
     assert row_gaps("What does Gated Linear Attention (GLA) reach?", gla) == []
     assert row_gaps("What does Gated Linear Attention (GLA) reach?", row) == ["GLA"]
+
+
+def test_the_measure_asked_for_outweighs_the_words_of_the_condition() -> None:
+    from app.short_answer import wh_measure
+
+    question = (
+        "In the gating ablation, what perplexity does xLSTM[1:0] reach when only the input gate "
+        "is learnable?"
+    )
+    assert wh_measure(question) == {"ppl"}
+    assert wh_measure("What HellaSwag accuracy does Mamba reach?") == {"acc"}
+    assert wh_measure("Which model is best?") == set()
+    row = (
+        "Table 2 (Ablation studies): Learnable Gates = Input Gate; Input Gate Learnable Bias = ✓; "
+        "Input Gate Bias Init = N (0, 0.1); SlimPajama (15B) ppl ↓ = 13.69"
+    )
+    assert table_answer(question, row).endswith(
+        "13.69 — Input Gate, Table 2, SlimPajama (15B) ppl ↓"
+    )
