@@ -22,6 +22,7 @@ from xlstm_model.reader_data import (
 )
 from xlstm_model.reader_questions import (
     FORMS,
+    MAX_ROWS_PER_TABLE,
     build_questions,
     corpus_synonyms,
     table_question,
@@ -57,6 +58,12 @@ def test_every_form_builds_quoted_questions_from_the_paper(xlstm_units) -> None:
         assert q.answer.strip() and q.unit.text[q.start : q.end] == q.answer
         assert q.text.endswith("?"), q.text
         assert q.form == "comparison" or q.answer not in q.text, (q.text, q.answer)
+
+
+def test_a_long_table_gives_at_most_its_share_of_row_questions(xlstm_units) -> None:
+    rows = Counter(q.unit.table for q in build_questions(xlstm_units) if q.form == "table")
+    assert rows["Table 10"] == MAX_ROWS_PER_TABLE  # of 572 PALOMA domain rows
+    assert rows["Table 1"] == 14  # every row of an ordinary table
 
 
 def test_table_row_question_asks_for_a_cell_of_its_row(xlstm_units) -> None:
