@@ -18,7 +18,7 @@ from pathlib import Path
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
-from ingest import table_layout, text_clean, text_repair
+from ingest import table_layout, table_pages, text_clean, text_repair
 from ingest import tables as table_parser
 from ingest.errors import IngestError
 from ingest.headings import HeadingTracker
@@ -180,7 +180,7 @@ def _clean_document(raw: list[str], meta_title: str | None, name: str = "") -> P
     page_lines = [text_clean.drop_page_furniture(lines, repeated) for lines in page_lines]
     if slash_broken:
         page_lines = _repair_lines(page_lines)
-    tables, page_lines = table_parser.extract_tables(page_lines, name or "PDF")
+    tables, page_lines = table_pages.extract_tables(page_lines, name or "PDF")
     words = text_clean.document_words(page_lines)
     splitter = _run_together_lexicon(page_lines)
     tracker = HeadingTracker()

@@ -10,9 +10,8 @@ order and the header is quoted instead of guessing which value is which.
 
 `find_tables(lines, page)` parses one page; what fails (a caption without a parsable run, ragged
 rows) is returned as a reason so the caller can keep that region as text. A table that runs over
-the page end is returned `open_end`: `extract_tables` keeps it only when the next page continues
-it (`ingest.table_continued`: the header repeated, or rows of the same width at the page top),
-as one table part per page, and otherwise leaves its region as text with a warning.
+the page end is returned `open_end`: `ingest.table_pages.extract_tables` keeps it only when the
+next page continues it, and otherwise leaves its region as text with a warning.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 
-from ingest.table_continued import continuation
 from ingest.table_header import split_header
 from ingest.table_rows import SIZE, Row, is_cell, is_group, shift_label, split_row, unglue
 
@@ -252,57 +250,3 @@ def _caption_for(
         return min(below)
     above = [i for i in captions if i < run.header_start]
     return max(above) if above else None
-
-
-def extract_tables(page_lines: list[list[str]], name: str) -> tuple[list[Table], list[list[str]]]:
-    """Tables of a whole document, and its page lines without the parsed tables' lines.
-
-    A table that cannot be parsed (no rows under its caption, ragged rows, running over the
-    page end where the next page does not continue it, a parser error on the page) stays in the
-    text; one warning line names them all.
-    """
-    tables: list[Table] = []
-    failures: list[str] = []
-    pending: Table | None = None  # runs over the previous page's end; kept once continued
-    for number, lines in enumerate(page_lines, start=1):
-        try:
-            part = continuation(lines, pending, number) if pending is not None else None
-            start = len(part.lines) if part is not None else 0
-            found, failed = find_tables(lines[start:], number)
-            found = [replace(t, lines=tuple(i + start for i in t.lines)) for t in found]
-        except Exception as e:  # a corrupt table region must not lose the page's text
-            part, found, failed = None, [], [f"p{number} ({type(e).__name__}: {e})"]
-        if pending is not None and part is None and not pending.continued:
-            failures.append(f"{pending.name} p{pending.page} (runs over the page end)")
-        if part is not None:
-            tables.extend([pending] if not pending.continued else [])
-            tables.append(part)
-        pending = part if part is not None and part.open_end else None
-        for table in found:
-            if table.open_end:
-                pending = table
-            else:
-                tables.append(table)
-        failures.extend(failed)
-    if pending is not None and not pending.continued:
-        failures.append(f"{pending.name} p{pending.page} (runs over the page end)")
-    if failures:
-        logger.warning(
-            "%s: %d table%s kept as plain text, not parsed into rows: %s",
-            name,
-            len(failures),
-            "s" * (len(failures) != 1),
-            "; ".join(failures),
-        )
-    return tables, _without_tables(page_lines, tables)
-
-
-def _without_tables(page_lines: list[list[str]], tables: list[Table]) -> list[list[str]]:
-    """Each page's lines less those its kept tables used."""
-    used: dict[int, set[int]] = {}
-    for table in tables:
-        used.setdefault(table.page, set()).update(table.lines)
-    return [
-        [line for i, line in enumerate(lines) if i not in used.get(number, set())]
-        for number, lines in enumerate(page_lines, start=1)
-    ]

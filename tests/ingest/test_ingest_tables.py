@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from ingest.table_header import split_header
-from ingest.tables import Row, extract_tables, find_tables, split_row
+from ingest.table_pages import extract_tables
+from ingest.tables import Row, find_tables, split_row
 
 TABLE_1 = [
     "on the validation set and perform ablation studies for the xLSTMs.",
