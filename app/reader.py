@@ -44,9 +44,10 @@ class Reader(Protocol):
     def __call__(self, question: str, units: Sequence[Unit]) -> Sequence[float]: ...
 
 
+# "what is the average PALOMA perplexity", not "which tasks is accuracy normalized for"
 _QUANTITY = re.compile(
     r"\b(how (many|much|long|far|large|big|fast|slow|\w+er)\b|(what|which)\s+"
-    r"((is|are|was|were) the\s+)?(\S+[\s-]+){0,3}?"  # "what is the average PALOMA perplexity"
+    r"((is|are|was|were) the\s+)?(?:(?!(?:is|are|was|were|does|do|did|has|have)\b)\S+[\s-]+){0,3}?"
     r"(value|number|perplexit(y|ies)|accurac(y|ies)|ppl|score|throughput|speed|size|dimensions?|"
     r"length|rate|positions?|percentage|ratio|count|threshold|fraction)\b)",
     re.IGNORECASE,

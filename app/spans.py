@@ -107,12 +107,20 @@ def _measured_value(span: str, percent_ok: bool) -> bool:
 
 
 def _is_citation(text: str, match: re.Match) -> bool:
-    """A year in "(Sun et al., 2023)" or an equation number "(34)"."""
+    """A year in "(Sun et al., 2023)", an equation number "(34)", or the number of a table,
+    figure, section or equation the text points to ("Table 6 shows …")."""
     value = match.group(1)
     before, after = text[: match.start(1)], text[match.end(1) :]
     if re.fullmatch(r"(19|20)\d{2}", value) and re.search(r"(al\.|,)\s*$", before):
         return True
+    if _POINTER.search(before):
+        return True
     return before.endswith("(") and after.startswith(")")
+
+
+_POINTER = re.compile(
+    r"\b(?:Tables?|Figures?|Figs?\.|Sections?|Sec\.|Appendix|Equations?|Eqs?\.)\s*$"
+)
 
 
 def name_span(question: str, text: str) -> str | None:

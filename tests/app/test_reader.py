@@ -50,6 +50,8 @@ ROW = (
         ("To what context length do the models extrapolate?", "number"),
         ("How bad is the perplexity of Llama at 16k context?", "number"),
         ("How good is the mLSTM at associative recall?", "other"),
+        # a verb between "which" and the measure: the measure is not what is asked
+        ("For which downstream tasks is accuracy normalized by sequence length?", "name"),
     ],
 )
 def test_answer_type_reads_what_the_question_wants(question, wanted):

@@ -111,6 +111,12 @@ def test_number_span_refuses_what_is_not_the_asked_number():
     assert number_span(q, "We follow (Sun et al., 2023) for perplexity.") is None
     assert number_span("How many heads are used?", "2.5 Heads are described below.") is None
     assert number_span("How many layers?", "No numbers here.") is None
+    # the number of a table, figure or section the text points to is no answer
+    lra = "Which learning rates were tried in the Long Range Arena experiments?"
+    assert number_span(lra, "Table 6 shows the result of the Long Range Arena runs.") is None
+    assert (
+        number_span("How many heads are used?", "As Figure 3 shows, we use 4 heads.") == "4 heads"
+    )
     # "how much X": the number must stand near X, not near any word of the question
     batch = "The 1.3B models are trained with batch size 512, the others with 256."
     assert number_span("How much GPU memory does training with batch size 512 need?", batch) is None
