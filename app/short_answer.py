@@ -58,6 +58,7 @@ def short_answer(
     for unit in sorted(units[:max_units], key=lambda u: len(row_gaps(question, u.text))):
         extra: list[Unit] = []
         if unit.kind == "table_row":
+            unit = gap_free_row(question, unit, pool) or unit
             extra = companion_rows(question, unit, pool)
             text = table_answer(question, unit.text, [u.text for u in extra])
             if wanted == "name" and not set(numbers_in(question)) & set(numbers_in(unit.text)):
@@ -74,6 +75,21 @@ def short_answer(
             rows = [u.text for u in (unit, *extra)] if unit.kind == "table_row" else []
             missing = tuple(row_gaps(question, " ".join(rows))) if rows else ()
             return ShortAnswer(text, (unit, *extra), missing)
+    return None
+
+
+def gap_free_row(question: str, row: Unit, pool: Sequence[Unit]) -> Unit | None:
+    """A row of `row`'s table in `pool` that names every model and size the question names and
+    holds the asked cell, when `row` lacks one: the 1.3B Llama row for "the 1.3B Llama", not
+    the 760M row that ranked higher. None when `row` has no gap or no such row is at hand."""
+    if not row_gaps(question, row.text):
+        return None
+    table = (row.metadata.get("source"), row.metadata.get("table"))
+    for unit in pool:
+        same = (unit.metadata.get("source"), unit.metadata.get("table")) == table
+        other = unit.kind == "table_row" and unit is not row and same and table[1] is not None
+        if other and not row_gaps(question, unit.text) and _asked_cell(question, unit.text):
+            return unit
     return None
 
 

@@ -81,9 +81,15 @@ _COLUMNS = re.compile(r"\(columns: (.*)\)\s*$|$", re.S)
 
 
 def _label_keys(label: str) -> set[str]:
-    """How a question may name a row: its whole label ("Mamba", "GPT-3") or a specific name
-    inside it ("xLSTM[1:0]" and "ReLU2" of "xLSTM[1:0] Post Up-Projection Block (ReLU2)")."""
-    return ({name_key(label)} | {name_key(n) for n in specific_names(label)}) - {""}
+    """How a question may name a row: its whole label ("Mamba", "GPT-3"), that label without
+    the size group ingest appends to a row's name ("Llama" of "Llama (1.3B)"), or a specific
+    name inside it ("xLSTM[1:0]" and "ReLU2" of "xLSTM[1:0] Post Up-Projection Block (ReLU2)")."""
+    bare = _GROUP.sub("", label)
+    names = {name_key(label), name_key(bare)} | {name_key(n) for n in specific_names(label)}
+    return names - {""}
+
+
+_GROUP = re.compile(r"\s*\(\d+(?:\.\d+)?[KMBT]\)$")  # "(1.3B)", as `ingest.units` names rows
 
 
 def _header_words(row: Document) -> set[str]:

@@ -247,3 +247,17 @@ def test_the_measure_asked_for_outweighs_the_words_of_the_condition() -> None:
     assert table_answer(question, row).endswith(
         "13.69 — Input Gate, Table 2, SlimPajama (15B) ppl ↓"
     )
+
+
+def test_a_row_naming_every_asked_model_and_size_beats_a_closer_ranked_one() -> None:
+    from app.evidence import Candidate
+    from app.short_answer import short_answer
+
+    meta = {"source": "paper.pdf", "table": 3, "kind": "table_row"}
+    cap = "Table 3 (Validation set perplexity and downstream tasks)"
+    r760 = Candidate(f"{cap}, 760M: Model = Llama; LAMBADA ppl ↓ = 9.90", 0, meta, kind="table_row")
+    r13 = Candidate(f"{cap}, 1.3B: Model = Llama; LAMBADA ppl ↓ = 7.23", 5, meta, kind="table_row")
+    question = "What LAMBADA perplexity does the 1.3B Llama model have?"
+    short = short_answer(question, [r760], pool=[r760, r13])
+    assert short is not None and short.text.startswith("7.23 — Llama, Table 3 (1.3B)")
+    assert short.units[0] is r13 and not short.missing

@@ -165,3 +165,10 @@ def test_a_size_another_asked_table_reports_drops_the_closest_row():
     assert not reported_elsewhere(two_b, [(SOURCE, 9)], rows_of)  # no table reports 2.7B
     named = ShortAnswer(short.text, (closest,), missing=("Mamba",))
     assert not reported_elsewhere(named, [(SOURCE, 9)], rows_of)  # names are not sizes
+
+
+def test_a_row_of_a_size_group_is_named_by_its_bare_label():
+    from app.table_lookup import _label_keys
+
+    assert "llama" in _label_keys("Llama (1.3B)")  # ingest names grouped rows "label (group)"
+    assert "relu2" in _label_keys("xLSTM[1:0] Post Up-Projection Block (ReLU2)")
