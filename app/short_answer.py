@@ -151,7 +151,7 @@ def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | Non
     measure = wh_measure(question)
     overlap, _, (column, value) = max(
         (
-            len(content_words(c) & asked)
+            len((content_words(c) | joined_words(c)) & asked)
             + 0.5 * len(_hyphenated(c) & whole)
             + _MEASURE_WEIGHT * bool(measure & content_words(c)),
             i,
@@ -250,4 +250,16 @@ def _names_missing(question: str, row_text: str) -> list[str]:
     question = _GLOSS.sub("", question)  # "batch size (BS)": an abbreviation, not a model
     rest = question.split(None, 1)[-1]  # the first word is capitalised anyway
     names = [m.group(0) for m in _Q_NAME.finditer(rest) if m.group(0).lower() not in _Q_IGNORED]
-    return [n for n in dict.fromkeys(names) if n.lower() not in row]
+    joined = joined_words(row_text)  # "TwitterAAE" is the column "Twitter AAE"
+    return [n for n in dict.fromkeys(names) if n.lower() not in row and _squash(n) not in joined]
+
+
+def joined_words(text: str) -> set[str]:
+    """Each word of `text` and each two adjacent words run together, lower-cased letters and
+    digits only: a name written with or without its space ("Twitter AAE", "TwitterAAE")."""
+    words = [w for w in (_squash(t) for t in text.split()) if w]
+    return {*words, *(a + b for a, b in zip(words, words[1:], strict=False))}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())

@@ -17,7 +17,14 @@ from langchain_core.documents import Document
 
 from app.reader import content_words
 from app.refusal import specific_names
-from app.short_answer import COLUMN_SYNONYMS, ShortAnswer, column_words, model_sizes, parse_row
+from app.short_answer import (
+    COLUMN_SYNONYMS,
+    ShortAnswer,
+    column_words,
+    joined_words,
+    model_sizes,
+    parse_row,
+)
 from ingest.words import name_key, name_keys
 
 
@@ -100,7 +107,8 @@ def _header_words(row: Document) -> set[str]:
     _, caption, cells = parsed
     caption = str(row.metadata.get("caption") or caption)
     unaligned = _COLUMNS.search(row.page_content).group(1) or ""  # "(columns: Model #Params M GAB)"
-    words = content_words(" ".join([caption, *(c for c, _ in cells[1:]), unaligned]))
+    header = " ".join([caption, *(c for c, _ in cells[1:]), unaligned])
+    words = content_words(header) | joined_words(header)  # "twitteraae" for "Twitter AAE"
     return {COLUMN_SYNONYMS.get(w, w) for w in words}
 
 

@@ -261,3 +261,16 @@ def test_a_row_naming_every_asked_model_and_size_beats_a_closer_ranked_one() -> 
     short = short_answer(question, [r760], pool=[r760, r13])
     assert short is not None and short.text.startswith("7.23 — Llama, Table 3 (1.3B)")
     assert short.units[0] is r13 and not short.missing
+
+
+def test_a_name_written_without_its_space_finds_its_column() -> None:
+    from app.short_answer import joined_words
+
+    question = "What perplexity does the 1.3B Llama model have on TwitterAAE?"
+    row = (
+        "Table 9 (Perplexity values per domain), 1.3B: Model = Llama; #Params M = 1420.4; "
+        "Twitter AAE = 192.52; Manosphere = 20.67"
+    )
+    assert "twitteraae" in joined_words("Twitter AAE = 192.52")
+    assert row_gaps(question, row) == []
+    assert table_answer(question, row) == "192.52 — Llama, Table 9 (1.3B), Twitter AAE"
