@@ -103,7 +103,8 @@ def _bare_word_number(match: re.Match) -> bool:
 def _measured_value(span: str, percent_ok: bool) -> bool:
     if "%" in span:
         return percent_ok
-    return bool(re.search(r"\d\.\d", span))
+    size = re.search(r"\d\s?[KMB]$", span)  # "1.3B" is a model size, not a perplexity
+    return bool(re.search(r"\d\.\d", span)) and not size
 
 
 def _is_citation(text: str, match: re.Match) -> bool:

@@ -111,6 +111,8 @@ def test_number_span_refuses_what_is_not_the_asked_number():
     assert number_span(q, "We follow (Sun et al., 2023) for perplexity.") is None
     assert number_span("How many heads are used?", "2.5 Heads are described below.") is None
     assert number_span("How many layers?", "No numbers here.") is None
+    wino = "What WinoGrande accuracy does the 760M xLSTM[1:0] achieve?"
+    assert number_span(wino, "The 1.3B models are trained on more data.") is None  # a size
     # the number of a table, figure or section the text points to is no answer
     lra = "Which learning rates were tried in the Long Range Arena experiments?"
     assert number_span(lra, "Table 6 shows the result of the Long Range Arena runs.") is None
