@@ -141,7 +141,7 @@ def _table(
         page=page,
         header=header,
         columns=columns,
-        rows=run.rows,
+        rows=caption_size(caption_sentence(lines, caption_line), run.rows),
         lines=tuple(range(run.header_start, run.end)),
     )
 
@@ -158,13 +158,7 @@ def caption_summary(lines: list[str], index: int) -> str:
     """The first sentence of the caption starting at `lines[index]`, at most ~90 characters;
     only its title when it opens with one of words ("PPL Evaluations: For the 1.3B models …"): a
     long description repeated on each of a long table's rows makes every row look alike."""
-    text = ""
-    for line in lines[index : index + 4]:
-        text = text[:-1] + line if text.endswith("-") and line[:1].islower() else f"{text} {line}"
-        if re.search(r"\.(\s|$)", text.split(":", 1)[-1]):
-            break
-    body = text.split(":", 1)[1] if ":" in text else text.split(".", 1)[-1]
-    sentence = re.split(r"(?<=[a-z0-9)])\.(?:\s|$)", body.strip(), maxsplit=1)[0].strip()
+    sentence = caption_sentence(lines, index)
     title, colon, _ = sentence.partition(": ")
     words = title.split()
     if colon and 2 <= len(words) <= _MAX_TITLE_WORDS and all(w.isalpha() for w in words):
@@ -172,6 +166,34 @@ def caption_summary(lines: list[str], index: int) -> str:
     if len(sentence) > _MAX_CAPTION:
         sentence = sentence[:_MAX_CAPTION].rsplit(" ", 1)[0] + " …"
     return sentence
+
+
+def caption_sentence(lines: list[str], index: int) -> str:
+    """The whole first sentence of the caption starting at `lines[index]`."""
+    text = ""
+    for line in lines[index : index + 4]:
+        text = text[:-1] + line if text.endswith("-") and line[:1].islower() else f"{text} {line}"
+        if re.search(r"\.(\s|$)", text.split(":", 1)[-1]):
+            break
+    body = text.split(":", 1)[1] if ":" in text else text.split(".", 1)[-1]
+    return re.split(r"(?<=[a-z0-9)])\.(?:\s|$)", body.strip(), maxsplit=1)[0].strip()
+
+
+_ANY_SIZE = re.compile(r"\b(\d+(?:\.\d+)?[MB])\b(?!(?:\s+\S+)?\s+tokens)")  # not "300B (…) tokens"
+_CAPTION_SIZE = re.compile(r"\b(\d+(?:\.\d+)?[MB])[\s-]+(?:sized|size|parameter)?\s*models?\b")
+
+
+def caption_size(sentence: str, rows: tuple[Row, ...]) -> tuple[Row, ...]:
+    """Rows of a table whose caption names the one model size of all of them ("For the 1.3B
+    sized models …"), grouped under it as a size line would ("Table 10 (…), 1.3B: …"): the
+    caption's title alone, which the rows repeat, no longer says it."""
+    sizes = set(_ANY_SIZE.findall(sentence))  # "8B and 62B model": no one size
+    if len(sizes) != 1 or set(_CAPTION_SIZE.findall(sentence)) != sizes:
+        return rows
+    if any(r.group for r in rows):
+        return rows
+    size = sizes.pop()
+    return tuple(Row(label=r.label, cells=r.cells, group=size) for r in rows)
 
 
 def _runs(lines: list[str]) -> list[_Run]:

@@ -174,6 +174,16 @@ def test_a_page_that_does_not_continue_the_table_leaves_it_text(caplog) -> None:
     assert "Table 5 p1 (runs over the page end)" in caplog.records[0].getMessage()
 
 
+def test_a_caption_naming_one_model_size_groups_the_rows_under_it() -> None:
+    from ingest.tables import caption_size
+
+    rows = (Row("a", ("1.0",)), Row("b", ("2.0",)))
+    sized = "PPL Evaluations: For the 1.3B sized models trained on 300B SlimPajama tokens"
+    assert {r.group for r in caption_size(sized, rows)} == {"1.3B"}  # "300B … tokens": data
+    assert caption_size("Results of the PaLM 8B and 62B model", rows) == rows  # two sizes
+    assert caption_size("Method comparison on 15B tokens", rows) == rows  # no model size
+
+
 def test_a_parser_error_keeps_the_page_text(monkeypatch, caplog) -> None:
     def broken(lines, page):
         raise ValueError("bad region")
@@ -267,6 +277,7 @@ def test_xlstm_table_10_runs_over_twelve_pages(xlstm_content) -> None:
     assert len(rows) == 572 and all(len(r.cells) == 5 for r in rows)  # 571 domains + #Params
     table, row = _row(xlstm_content, "Table 10", "dolma_100_proglang_val_06_python")
     assert table.page == 46 and table.columns[0] == "Dataset"
+    assert table.row_text(row).startswith("Table 10 (PPL Evaluations), 1.3B: Dataset = dolma")
     assert table.row_text(row).endswith(
         "Dataset = dolma_100_proglang_val_06_python; Llama = 2.35; Mamba = 2.39; "
         "RWKV-4 = 2.62; xLSTM[7:1] = 2.36; xLSTM[1:0] = 2.34"
