@@ -47,7 +47,7 @@ ingest: venv
 # evidence of every answer (two readers side by side, averaged; ~3.7 min): `make train` stays
 # within 10 minutes on 2 cores.
 TRAIN_LM := $(BIN)/python -m xlstm_model.train --corpus default --out default --qa none \
-  --max-minutes 5.5
+  --max-minutes 5.0
 TRAIN_READER := $(BIN)/python -m xlstm_model.token_reader_train --corpus default \
   --model-dir default --members 2 --max-minutes 4.5
 
