@@ -61,9 +61,15 @@ def test_every_form_builds_quoted_questions_from_the_paper(xlstm_units) -> None:
 
 
 def test_a_long_table_gives_at_most_its_share_of_row_questions(xlstm_units) -> None:
-    rows = Counter(q.unit.table for q in build_questions(xlstm_units) if q.form == "table")
-    assert rows["Table 10"] == MAX_ROWS_PER_TABLE  # of 572 PALOMA domain rows
-    assert rows["Table 1"] == 14  # every row of an ordinary table
+    def row(table: int, i: int) -> Unit:
+        text = f"Table {table} (Toy results): Model = m{i}; Score = {i}.5"
+        return Unit("toy.pdf", "table_row", text, "", 1, "Toy results", f"Table {table}")
+
+    units = [row(5, i) for i in range(80)] + [row(6, i) for i in range(10)]
+    rows = Counter(q.unit.table for q in build_questions(units) if q.form == "table")
+    assert rows["Table 5"] == MAX_ROWS_PER_TABLE and rows["Table 6"] == 10
+    real = Counter(q.unit.table for q in build_questions(xlstm_units) if q.form == "table")
+    assert real["Table 1"] == 14  # every row of an ordinary table
 
 
 def test_table_row_question_asks_for_a_cell_of_its_row(xlstm_units) -> None:
