@@ -82,12 +82,12 @@ def gap_free_row(question: str, row: Unit, pool: Sequence[Unit]) -> Unit | None:
     """A row of `row`'s table in `pool` that names every model and size the question names and
     holds the asked cell, when `row` lacks one: the 1.3B Llama row for "the 1.3B Llama", not
     the 760M row that ranked higher. None when `row` has no gap or no such row is at hand."""
-    if not row_gaps(question, row.text):
-        return None
     table = (row.metadata.get("source"), row.metadata.get("table"))
+    if table[1] is None or not row_gaps(question, row.text):
+        return None
     for unit in pool:
         same = (unit.metadata.get("source"), unit.metadata.get("table")) == table
-        other = unit.kind == "table_row" and unit is not row and same and table[1] is not None
+        other = unit.kind == "table_row" and unit is not row and same
         if other and not row_gaps(question, unit.text) and _asked_cell(question, unit.text):
             return unit
     return None
@@ -149,16 +149,16 @@ def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | Non
     asked = column_words(question)
     whole = _hyphenated(question)  # "G-Image" is not "RGB-Image", though both say "image"
     measure = wh_measure(question)
-    overlap, _, (column, value) = max(
-        (
-            len((content_words(c) | joined_words(c)) & asked)
-            + 0.5 * len(_hyphenated(c) & whole)
-            + _MEASURE_WEIGHT * bool(measure & content_words(c)),
-            i,
-            (c, v),
+
+    def fit(column: str) -> float:
+        words = content_words(column)
+        return (
+            len((words | joined_words(column)) & asked)
+            + 0.5 * len(_hyphenated(column) & whole)
+            + _MEASURE_WEIGHT * bool(measure & words)
         )
-        for i, (c, v) in enumerate(numeric)
-    )
+
+    overlap, _, (column, value) = max((fit(c), i, (c, v)) for i, (c, v) in enumerate(numeric))
     if not overlap and len(numeric) > 1:  # which of several values is asked is unknown
         return None
     return value, cells[0][1], table, column
@@ -251,15 +251,16 @@ def _names_missing(question: str, row_text: str) -> list[str]:
     rest = question.split(None, 1)[-1]  # the first word is capitalised anyway
     names = [m.group(0) for m in _Q_NAME.finditer(rest) if m.group(0).lower() not in _Q_IGNORED]
     joined = joined_words(row_text)  # "TwitterAAE" is the column "Twitter AAE"
-    return [n for n in dict.fromkeys(names) if n.lower() not in row and _squash(n) not in joined]
+    return [n for n in dict.fromkeys(names) if n.lower() not in row and squash(n) not in joined]
 
 
 def joined_words(text: str) -> set[str]:
     """Each word of `text` and each two adjacent words run together, lower-cased letters and
     digits only: a name written with or without its space ("Twitter AAE", "TwitterAAE")."""
-    words = [w for w in (_squash(t) for t in text.split()) if w]
+    words = [w for w in (squash(t) for t in text.split()) if w]
     return {*words, *(a + b for a, b in zip(words, words[1:], strict=False))}
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """Lower-case letters and digits only: "Twitter AAE" → "twitteraae"."""
     return re.sub(r"[^a-z0-9]", "", text.lower())

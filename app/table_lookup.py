@@ -24,6 +24,7 @@ from app.short_answer import (
     joined_words,
     model_sizes,
     parse_row,
+    squash,
 )
 from ingest.words import name_key, name_keys
 
@@ -132,7 +133,7 @@ def table_text(
     if tables_of is None or rows_of is None:
         return ""
     return "|".join(
-        re.sub(r"[^a-z0-9]", "", row.page_content.lower())
+        squash(row.page_content)
         for _, _, rows in _tables(sources, tables_of, rows_of)
         for row in rows
     )

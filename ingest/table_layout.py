@@ -73,30 +73,27 @@ def align_tables(path: str | Path, tables: Sequence[Table]) -> list[Table]:
 def page_words(path: str | Path, pages: Sequence[int]) -> dict[int, list[Word]]:
     """The words of the given 1-based pages, with their boxes."""
     from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LAParams
+    from pdfminer.layout import LAParams, LTChar, LTContainer, LTTextLine
+
+    def words(item, height: float) -> Iterator[Word]:
+        if isinstance(item, LTTextLine):
+            chars: list = []
+            for ch in [*item, None]:
+                if isinstance(ch, LTChar) and not ch.get_text().isspace():
+                    chars.append(ch)
+                elif chars:
+                    text = "".join(c.get_text() for c in chars)
+                    yield Word(text, chars[0].x0, chars[-1].x1, height - max(c.y1 for c in chars))
+                    chars = []
+        elif isinstance(item, LTContainer):
+            for child in item:
+                yield from words(child, height)
 
     numbers = sorted(set(pages))
     layouts = extract_pages(str(path), page_numbers=[n - 1 for n in numbers], laparams=LAParams())
     return {
-        n: list(_words(layout, layout.height)) for n, layout in zip(numbers, layouts, strict=False)
+        n: list(words(layout, layout.height)) for n, layout in zip(numbers, layouts, strict=False)
     }
-
-
-def _words(item, height: float) -> Iterator[Word]:
-    from pdfminer.layout import LTChar, LTContainer, LTTextLine
-
-    if isinstance(item, LTTextLine):
-        chars: list = []
-        for ch in [*item, None]:
-            if isinstance(ch, LTChar) and not ch.get_text().isspace():
-                chars.append(ch)
-            elif chars:
-                text = "".join(c.get_text() for c in chars)
-                yield Word(text, chars[0].x0, chars[-1].x1, height - max(c.y1 for c in chars))
-                chars = []
-    elif isinstance(item, LTContainer):
-        for child in item:
-            yield from _words(child, height)
 
 
 def align_columns(table: Table, words: Sequence[Word]) -> Table | None:

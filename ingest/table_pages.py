@@ -39,7 +39,7 @@ def continuation(lines: list[str], table: Table, page: int) -> Table | None:
         if row is None:
             break
         row = unglue(shift_label(row, cells), cells)
-        rows.append(Row(label=row.label, cells=row.cells, group=group))
+        rows.append(replace(row, group=group))
         end += 1
     fitting = sum(len(r.cells) == cells for r in rows)
     if fitting < (1 if start else 2) or fitting * 2 <= len(rows):

@@ -134,14 +134,15 @@ def _table(
         columns = split_header(header, run.cells, one_line=len(header_lines) == 1)
     else:
         header = ""  # rows of the table itself, or garbled text: not worth quoting
+    sentence = caption_sentence(lines, caption_line)
     return Table(
         name=f"{kind} {number}",
         number=number,
-        caption=caption_summary(lines, caption_line),
+        caption=caption_summary(sentence),
         page=page,
         header=header,
         columns=columns,
-        rows=caption_size(caption_sentence(lines, caption_line), run.rows),
+        rows=caption_size(sentence, run.rows),
         lines=tuple(range(run.header_start, run.end)),
     )
 
@@ -154,11 +155,10 @@ def _plausible_header(header: str) -> bool:
     return bool(tokens) and printable and numbers <= 0.25 * len(tokens) and ". " not in header
 
 
-def caption_summary(lines: list[str], index: int) -> str:
-    """The first sentence of the caption starting at `lines[index]`, at most ~90 characters;
-    only its title when it opens with one of words ("PPL Evaluations: For the 1.3B models …"): a
-    long description repeated on each of a long table's rows makes every row look alike."""
-    sentence = caption_sentence(lines, index)
+def caption_summary(sentence: str) -> str:
+    """A caption's first sentence (`caption_sentence`), at most ~90 characters; only its title
+    when it opens with one of words ("PPL Evaluations: For the 1.3B models …"): a long
+    description repeated on each of a long table's rows makes every row look alike."""
     title, colon, _ = sentence.partition(": ")
     words = title.split()
     if colon and 2 <= len(words) <= _MAX_TITLE_WORDS and all(w.isalpha() for w in words):
@@ -193,7 +193,7 @@ def caption_size(sentence: str, rows: tuple[Row, ...]) -> tuple[Row, ...]:
     if any(r.group for r in rows):
         return rows
     size = sizes.pop()
-    return tuple(Row(label=r.label, cells=r.cells, group=size) for r in rows)
+    return tuple(replace(r, group=size) for r in rows)
 
 
 def _runs(lines: list[str]) -> list[_Run]:
