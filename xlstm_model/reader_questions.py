@@ -102,11 +102,22 @@ _CELL = re.compile(r"(?:^|; )([^;=]+?) = ([^;]+)")
 _NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
 
 
+def row_start(unit: Unit) -> tuple[str, int]:
+    """The row's size group ("1.3B", "" if none) and where its fields start: after
+    "Table 3 (…): " or "Table 3 (…), 1.3B: " (a caption may itself hold "): ")."""
+    title = f"{unit.table} ({unit.caption})" if unit.caption else unit.table
+    if not unit.table or not unit.text.startswith(title):
+        return "", unit.text.find(": ") + 2
+    colon = unit.text.find(": ", len(title))
+    group = unit.text[len(title) : colon].removeprefix(",").strip()
+    return (group, colon + 2) if colon >= 0 and len(group) <= 40 else ("", 1)
+
+
 def table_cells(unit: Unit) -> list[tuple[str, str, int]]:
     """(column, value, offset of the value) of a self-describing row, the label cell first
     ("Table 1 (…): Model = GPT-3; #Params M = 356" or "Table 6 (…): Mamba; Retrieval acc = …")."""
-    body_at = unit.text.find("): ") + 3 if unit.caption else unit.text.find(": ") + 2
-    if unit.kind != "table_row" or body_at < 3 or " = " not in unit.text:
+    body_at = row_start(unit)[1] if unit.kind == "table_row" else 1
+    if body_at < 3 or " = " not in unit.text:
         return []
     body = unit.text[body_at:]
     first = body.split("; ", 1)[0]
@@ -120,7 +131,8 @@ def table_question(unit: Unit, rng: random.Random, synonyms: dict[str, str]) -> 
     cells = table_cells(unit)
     if len(cells) < 2:
         return None
-    label = cells[0][1]
+    group = row_start(unit)[0]
+    label = f"{cells[0][1]} ({group})" if group else cells[0][1]  # "RWKV-4 (125M)"
     numeric = [c for c in cells[1:] if _NUMBER.fullmatch(c[1])]
     if not numeric:
         return None
@@ -281,7 +293,8 @@ def table_comparisons(units: list[Unit], rng: random.Random, per_table: int = 6)
     for unit in units:
         cells = table_cells(unit)
         if cells:
-            by_table.setdefault((unit.paper, unit.table), []).append((unit, cells))
+            key = (unit.paper, unit.table, row_start(unit)[0])  # rows of one size group
+            by_table.setdefault(key, []).append((unit, cells))
     questions = []
     for rows in by_table.values():
         for _ in range(per_table if len(rows) > 1 else 0):
@@ -309,7 +322,9 @@ def _compare_rows(a: Unit, cells_a: list, b: Unit, cells_b: list, rng) -> Questi
     pair = [cells_a[0][1], cells_b[0][1]]
     rng.shuffle(pair)
     how = "lower" if lower else "higher"
-    text = f"Which reaches the {how} {name} in {a.caption or a.table}, {pair[0]} or {pair[1]}?"
+    group = row_start(a)[0]
+    where = f"{a.caption or a.table}" + (f" at {group}" if group else "")
+    text = f"Which reaches the {how} {name} in {where}, {pair[0]} or {pair[1]}?"
     label, start = cells[0][1], cells[0][2]
     if label in rival.text:  # "LSTM" inside "LSTM (Block)": the span would point at both
         return None

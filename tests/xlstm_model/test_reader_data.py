@@ -79,6 +79,18 @@ def test_table_row_question_asks_for_a_cell_of_its_row(xlstm_units) -> None:
     assert "GPT-3" in q.text and q.unit is row
 
 
+def test_rows_grouped_under_a_model_size_are_asked_about_with_their_size(xlstm_units) -> None:
+    asked = Counter(q.unit.table for q in build_questions(xlstm_units) if q.form == "table")
+    assert all(asked[t] == 20 for t in ("Table 3", "Table 4", "Table 9"))  # 4 sizes x 5 models
+    row = next(u for u in xlstm_units if u.text.startswith("Table 3 (") and ", 125M: " in u.text)
+    q = table_question(row, random.Random(0), {})
+    assert q is not None and "(125M)" in q.text and q.answer in row.text.split("125M: ")[1]
+    same_size = [q for q in build_questions(xlstm_units) if q.form == "comparison"]
+    for q in (q for q in same_size if q.unit.table == "Table 3"):
+        size = q.unit.text.split(": ", 1)[0].rsplit(", ", 1)[1]
+        assert f"at {size}," in q.text and f", {size}: " in q.rivals[0]
+
+
 def test_table_comparisons_name_the_better_row_and_keep_the_other_as_rival(xlstm_units) -> None:
     comparisons = [q for q in build_questions(xlstm_units) if q.form == "comparison"]
     table1 = [q for q in comparisons if "Table 1" in q.unit.text and "lower" in q.text]
