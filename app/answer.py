@@ -93,7 +93,7 @@ class Answer:
     groundedness: float = 0.0
     latency_ms: dict[str, float] = field(default_factory=dict)
     short_answer: str | None = None  # "14.26 — GPT-3, Table 1, ...", cut from the first quote
-    short_answer_by: str | None = None  # who cut it: "rules" or "xlstm" (app.short_source)
+    short_answer_by: str | None = None  # who cut it: "rules", "phrase", "xlstm" (app.short_source)
     # stored units quoted from beyond the retrieved documents: the chunks beside them, the rows
     # of the tables they name, the items of a list they announce
     read: list[Source] = field(default_factory=list)
@@ -211,7 +211,8 @@ def _extractive(
         answer.text, answer.refused = REFUSAL + why, True
         yield answer.text
         return
-    if is_list_question(answer.question):  # a list needs its items, however they score
+    listed = is_list_question(answer.question)
+    if listed:  # a list needs its items, however they score
         items = [c if not c.text.endswith(":") else _demoted(c) for c in candidates]
         picked = select(items, vectors, settings.list_items, settings.list_margin)
         picked = with_enumeration_siblings(candidates, picked, settings.list_items + 2)
@@ -219,6 +220,8 @@ def _extractive(
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)
     ranked = [candidates[i] for i in sorted(picked, key=lambda i: -candidates[i].score)]
     short = cut_short_answer(query, ranked, candidates, settings)
+    if short is not None and listed and short.by == "phrase":
+        short = None  # a list opens with its items, not with one phrase
     if short is not None and reported_elsewhere(short, asked, generator.table_rows):
         short = None  # its closest row is of the wrong table: quote the evidence, cut nothing
     if short is not None and (why := _unreported(query, short, sources, generator, settings)):

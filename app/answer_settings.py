@@ -48,10 +48,11 @@ class AnswerSettings:
     role_weight: float = 0.3  # captions, equations, references, headings do not answer
     handoff: float = 0.05  # a pointer hands its score, less this, to what it points to
     short_answer: bool = True  # open factoid and numeric answers with the short answer
-    # cut by "rules" (`app.short_answer`: a table cell, a number with its unit, a name), by the
-    # "xlstm" token reader (its span in the best unit it read), or "rules+xlstm": the rules,
-    # and the xLSTM's span where they find none
+    # cut by "rules" (`app.short_answer`: a table cell, a number with its unit, a name, else
+    # the phrase the best quote adds), by the "xlstm" token reader (its span in the best unit
+    # it read), or "rules+xlstm": the rules, the xLSTM's span where they find only a phrase
     short_source: str = "rules"
+    short_phrase: bool = True  # the rules may fall back to the phrase the best quote adds
     read_tables: bool = True  # also read the rows of tables the evidence names
     lookup_tables: bool = True  # ... and of tables the question names by row and column
     expand_acronyms: bool = True  # "Gated Linear Attention" also reads as "GLA" (the paper's)

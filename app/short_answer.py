@@ -13,13 +13,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.reader import Unit, answer_type, content_words, numbers_in
+from app.phrase_span import phrase_span
+from app.reader import NON_ANSWER_ROLES, Unit, answer_type, content_words, numbers_in
 from app.spans import name_span, number_span
 
 _ROW = re.compile(
     r"^(?P<table>Table\s*\w+)\s*(?:\((?P<caption>.*?)\))?(?P<group>[^:=;()]*):\s*(?P<cells>.+)$",
     re.S,
 )
+_WH = re.compile(r"^\s*(?:[^,?]{0,80},\s*)?(?:\w+\s+)?(?:what|which|how|who|whose)\b", re.I)
 _TABLE_ASKED = re.compile(r"\bTable\s*(\d+)", re.IGNORECASE)
 COLUMN_SYNONYMS = {  # question word -> the word table headers use
     "perplexity": "ppl",
@@ -27,7 +29,10 @@ COLUMN_SYNONYMS = {  # question word -> the word table headers use
     "accuracy": "acc",
     "average": "avg",
     "parameters": "params",
+    "dimension": "dim",
+    "dimensions": "dim",
 }
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 _Q_NAME = re.compile(r"\b\w[\w.\-]*\[\d+:\d+\]|\b(?:[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+)\b")
 _Q_IGNORED = {"table", "figure", "what", "which", "how", "the", "in", "on", "for", "at", "to"}
 _SPELLED_OUT = re.compile(r"\b((?:[A-Z][\w\-]*\s+)+)\(([A-Z][A-Za-z0-9]+)\)")
@@ -41,7 +46,9 @@ class ShortAnswer:
     text: str
     units: tuple[Unit, ...]  # the units it was cut from, to be quoted first
     missing: tuple[str, ...] = ()  # names the question gives that the quoted rows lack
-    by: str = "rules"  # who cut it: "rules" (this module) or "xlstm" (`app.short_source`)
+    # who cut it: "rules" (a cell, a number, a name: this module), "phrase" (`phrase_answer`)
+    # or "xlstm" (`app.short_source`)
+    by: str = "rules"
 
 
 def short_answer(
@@ -51,6 +58,8 @@ def short_answer(
     questions that want a reason or a list, and when no unit holds a span. A table row brings
     the rows of its table from `pool` that the question also names."""
     wanted = answer_type(question)
+    if wanted == "other" and _WH.match(question):
+        return phrase_answer(question, units)  # "How is the stabilizer state computed?"
     if wanted not in ("number", "name"):
         return None
     # a unit naming every model and size the question names goes first ("the 1.3B RWKV-4": its
@@ -65,7 +74,7 @@ def short_answer(
                 text = (
                     None  # "which function ...": a cell answers only "which model reaches 2417.86"
                 )
-        elif unit.kind in ("caption", "equation", "reference", "heading"):
+        elif unit.kind in NON_ANSWER_ROLES:
             text = None
         elif wanted == "number":
             text = number_span(question, unit.text)
@@ -75,7 +84,17 @@ def short_answer(
             rows = [u.text for u in (unit, *extra)] if unit.kind == "table_row" else []
             missing = tuple(row_gaps(question, " ".join(rows))) if rows else ()
             return ShortAnswer(text, (unit, *extra), missing)
-    return None
+    return phrase_answer(question, units) if wanted == "name" else None
+
+
+def phrase_answer(question: str, units: Sequence[Unit]) -> ShortAnswer | None:
+    """The phrase the best unit adds to the question (`app.phrase_span`), when that unit is
+    prose: less sure than a cell or a number, so the quotes after it keep their ranking."""
+    unit = units[0] if units else None
+    if unit is None or unit.kind in (*NON_ANSWER_ROLES, "table_row"):
+        return None
+    text = phrase_span(question, unit.text)
+    return ShortAnswer(text, (unit,), by="phrase") if text else None
 
 
 def gap_free_row(question: str, row: Unit, pool: Sequence[Unit]) -> Unit | None:
@@ -94,8 +113,14 @@ def gap_free_row(question: str, row: Unit, pool: Sequence[Unit]) -> Unit | None:
 
 
 def column_words(question: str) -> set[str]:
-    """The question's content words as table headers write them ("accuracy" → "acc")."""
-    return {COLUMN_SYNONYMS.get(w, w) for w in content_words(question)}
+    """The question's content words, and as table headers write them ("accuracy" → "acc")."""
+    words = content_words(question)
+    return words | {COLUMN_SYNONYMS.get(w, w) for w in words}
+
+
+def header_words(column: str) -> set[str]:
+    """A header's words, run-together ones apart too ("EmbeddingDim" → "embedding", "dim")."""
+    return content_words(column) | content_words(_CAMEL.sub(" ", column))
 
 
 def parse_row(text: str) -> tuple[str, str, list[tuple[str, str]]] | None:
@@ -151,7 +176,7 @@ def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | Non
     measure = wh_measure(question)
 
     def fit(column: str) -> float:
-        words = content_words(column)
+        words = header_words(column)
         return (
             len((words | joined_words(column)) & asked)
             + 0.5 * len(_hyphenated(column) & whole)

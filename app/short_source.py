@@ -42,6 +42,8 @@ def cut_short_answer(
     if settings.short_source == "xlstm":
         return xlstm_short(question, ranked)
     short = short_answer(question, ranked, pool)
-    if short is None and settings.short_source == "rules+xlstm":
-        return xlstm_short(question, ranked)
+    if short is not None and short.by == "phrase" and not settings.short_phrase:
+        short = None
+    if settings.short_source == "rules+xlstm" and (short is None or short.by == "phrase"):
+        return xlstm_short(question, ranked) or short  # the model before the least sure rule
     return short

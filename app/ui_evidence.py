@@ -42,13 +42,17 @@ def answer_markdown(text: str) -> str:
 
 def answer_display(answer: Answer) -> str:
     """The answer as Markdown, its short answer (when it has one) in bold on the first line,
-    marked when the xLSTM token reader cut it (`short_source`)."""
+    marked when the xLSTM token reader cut it (`short_source`) or it is the phrase the best
+    quote adds to the question (`app.short_answer.phrase_answer`)."""
     short = answer.short_answer
     if not short or not answer.text.startswith(short):
         return answer_markdown(answer.text)
     rest = answer.text[len(short) :].lstrip("\n")
-    by = " *(the xLSTM's span)*" if answer.short_answer_by == "xlstm" else ""
+    by = _SHORT_BY.get(answer.short_answer_by or "", "")
     return f"**{escape_markdown(short)}**{by}\n\n{answer_markdown(rest)}"
+
+
+_SHORT_BY = {"xlstm": " *(the xLSTM's span)*", "phrase": " *(what the best quote adds)*"}
 
 
 def row_label(citation: Citation) -> str | None:

@@ -276,3 +276,15 @@ def test_a_name_written_without_its_space_finds_its_column() -> None:
     assert "twitteraae" in joined_words("Twitter AAE = 192.52")
     assert row_gaps(question, row) == []
     assert table_answer(question, row) == "192.52 — Llama, Table 9 (1.3B), Twitter AAE"
+
+
+def test_headers_run_together_or_abbreviated_still_name_their_column():
+    row = (
+        "Table 7 (Peak learning rates and model dimensions for scaling law plots), 2.7B: "
+        "Model = xLSTM; EmbeddingDim = 2560; #Blocks = 64; #Params M = 2788.3"
+    )
+    q = "What embedding dimension does the 2.7B-size xLSTM use in the scaling-law models?"
+    assert table_answer(q, row).startswith("2560 — xLSTM")
+    row = "Table 4 (PALOMA), 125M: Model = xLSTM[7:1]; C4 = 22.39; Dolma = 14.13; Average = 19.44"
+    q = "What is the average PALOMA perplexity of the 125M xLSTM[7:1]?"
+    assert table_answer(q, row).startswith("19.44 — xLSTM[7:1]")

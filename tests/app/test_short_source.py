@@ -41,3 +41,20 @@ def test_the_setting_picks_the_rules_the_xlstm_or_the_xlstm_where_the_rules_find
     assert cut_short_answer(question, [bare], [bare], both).text == "4 racks"
     off = dataclasses.replace(both, short_answer=False)
     assert cut_short_answer(question, [unit], [unit], off) is None
+
+
+def test_rules_and_xlstm_puts_the_xlstm_before_the_least_sure_rule_the_phrase() -> None:
+    question = "To which earlier approach is the covariance update rule equivalent?"
+    text = (
+        "The covariance update rule is equivalent to Fast Weight Programmers (Schmidhuber, 1992)."
+    )
+    read = _unit(text, span="Fast Weight Programmers (Schmidhuber")
+    ruled = dataclasses.replace(AnswerSettings(), short_source="rules")
+    phrase = cut_short_answer(question, [read], [read], ruled)
+    assert (phrase.text, phrase.by) == ("Fast Weight Programmers", "phrase")
+    both = dataclasses.replace(ruled, short_source="rules+xlstm")
+    assert cut_short_answer(question, [read], [read], both).by == "xlstm"
+    unread = _unit(text)  # the xLSTM did not read it: the phrase stays
+    assert cut_short_answer(question, [unread], [unread], both).by == "phrase"
+    off = dataclasses.replace(ruled, short_phrase=False)
+    assert cut_short_answer(question, [unread], [unread], off) is None

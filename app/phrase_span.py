@@ -1,0 +1,100 @@
+"""The phrase a sentence adds to the question: the short answer to "what", "which" and "how"
+questions that ask for no number ("To which earlier approach is the covariance update rule
+equivalent?" -> "Fast Weight Programmers", from "The covariance update rule is equivalent to
+Fast Weight Programmers (Schmidhuber, 1992; …)").
+
+A sentence's words that the question also says are its anchors. The answer lies in the clause
+with the most anchors: from its first word the question does not say to its last one, at most
+`MAX_WORDS` words. Questions after a person or a work ("whose ablation studies …") get the
+sentence's citation. Quoted from the unit, never generated; None where no clause is about what
+the question asks or every word of it is the question's own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.reader import content_words
+from ingest.words import STOP_WORDS
+
+MAX_WORDS = 12  # a phrase or a short clause, not a sentence
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(•])|\s+•\s+")
+_CLAUSE = re.compile(r"[,;:]\s+|\s+[—–]\s+")
+_CITED = re.compile(r"\(([^()]*\b(?:19|20)\d{2}[a-z]?)\s*\)")  # "(Schmidhuber, 1992; …)"
+_WHO = re.compile(r"\b(whose|who|which (?:\w+ )?(?:work|paper|authors?|study)|credit)\b", re.I)
+_NOT_WORDS = STOP_WORDS | {"also", "only", "then", "thus", "here", "therefore", "finally", "e.g."}
+
+
+def _stem(word: str) -> str:
+    """A crude stem: "computed", "computes", "computation" -> "comput"."""
+    return re.sub(r"(ations?|ings?|ed|es|s)$", "", word.lower().strip(".:’'\"()"))[:6]
+
+
+def phrase_span(question: str, text: str) -> str | None:
+    """The part of `text` that answers `question`: the novel words of its best anchored clause
+    (or the citation a "whose" or "which work" question asks for)."""
+    asked = {_stem(w) for w in content_words(question)}
+    if winner := _better_of(question, text):
+        return winner
+    clauses = [c for s in _SENTENCE.split(text) for c in _split(_CLAUSE, s) if c.strip()]
+    scored = [
+        (_anchors(c, asked), _anchors(c, asked) / len(c.split()), -i, c)
+        for i, c in enumerate(clauses)
+    ]
+    anchors, _, _, clause = max(scored, default=(0, 0, 0, ""))
+    if anchors < min(2, len(asked)):
+        return None  # no clause is about what the question asks
+    if _WHO.search(question):
+        sentence = next(s for s in _SENTENCE.split(text) if clause in s)
+        if cited := _CITED.search(clause) or _CITED.search(sentence):
+            return cited.group(1).strip()  # "Greff et al., 2015"
+    return _novel_part(clause, asked)
+
+
+_WHICH_OF = re.compile(r"\bwhich of (?:the )?(\S+) (?:and|or) (\S+?)[,?]?\s", re.I)
+_BEATS = re.compile(r"\s(?:\w+\s){0,2}?(?:outperforms?|beats?|(?:is|are|performs?|does) better)")
+
+
+def _better_of(question: str, text: str) -> str | None:
+    """ "Which of A and B …?" -> the one the text says beats the other ("A outperforms B")."""
+    if not (which := _WHICH_OF.search(question)):
+        return None
+    for name in which.groups():
+        if re.search(re.escape(name) + _BEATS.pattern, text):
+            return name
+    return None
+
+
+def _split(pattern: re.Pattern, text: str) -> list[str]:
+    """`text` split at `pattern`, but not inside parentheses ("(Schmidhuber, 1992; …)")."""
+    masked = re.sub(r"\([^()]*\)", lambda m: "(" + "_" * (len(m.group()) - 2) + ")", text)
+    cuts = [(m.start(), m.end()) for m in pattern.finditer(masked)]
+    starts, ends = [0] + [e for _, e in cuts], [s for s, _ in cuts] + [len(text)]
+    return [text[a:b] for a, b in zip(starts, ends, strict=True)]
+
+
+def _anchors(clause: str, asked: set[str]) -> int:
+    return len({_stem(w) for w in clause.split() if w.lower() not in STOP_WORDS} & asked)
+
+
+def _novel_part(clause: str, asked: set[str]) -> str | None:
+    """The clause from its first to its last word the question does not say (citations are
+    not words of it), quoted as the clause has it."""
+    cited = [m.span() for m in _CITED.finditer(clause)]
+    words = [
+        m for m in re.finditer(r"\S+", clause) if not any(a <= m.start() < b for a, b in cited)
+    ]
+    novel = [
+        i
+        for i, m in enumerate(words)
+        if m.group().lower().strip(".,()") not in _NOT_WORDS
+        and _stem(m.group()) not in asked
+        and _stem(m.group())
+    ]
+    if not novel:
+        return None
+    last = novel[-1]
+    while last + 1 < len(words) and words[last + 1].group().lower() not in _NOT_WORDS:
+        last += 1  # "a constant" + "memory complexity": the noun the question names
+    last = min(last, novel[0] + MAX_WORDS - 1)
+    return clause[words[novel[0]].start() : words[last].end()].rstrip(".,;:")
