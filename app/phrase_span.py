@@ -22,6 +22,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(•])|\s+•\s+")
 _CLAUSE = re.compile(r"[,;:]\s+|\s+[—–]\s+")
 _CITED = re.compile(r"\(([^()]*\b(?:19|20)\d{2}[a-z]?)\s*\)")  # "(Schmidhuber, 1992; …)"
 _WHO = re.compile(r"\b(whose|who|which (?:\w+ )?(?:work|paper|authors?|study)|credit)\b", re.I)
+_WORDY = re.compile(r"[A-Za-z]{3}")  # "(AR)" or "m" alone is no phrase
 _NOT_WORDS = STOP_WORDS | {"also", "only", "then", "thus", "here", "therefore", "finally", "e.g."}
 
 
@@ -48,7 +49,8 @@ def phrase_span(question: str, text: str) -> str | None:
         sentence = next(s for s in _SENTENCE.split(text) if clause in s)
         if cited := _CITED.search(clause) or _CITED.search(sentence):
             return cited.group(1).strip()  # "Greff et al., 2015"
-    return _novel_part(clause, asked)
+    phrase = _novel_part(clause, asked)
+    return phrase if phrase and _WORDY.search(re.sub(r"\([^()]*\)", "", phrase)) else None
 
 
 _WHICH_OF = re.compile(r"\bwhich of (?:the )?(\S+) (?:and|or) (\S+?)[,?]?\s", re.I)

@@ -50,6 +50,9 @@ def test_the_phrase_is_quoted_and_short_and_absent_where_the_text_is_off_topic()
     assert span and span in text and len(span.split()) <= MAX_WORDS
     assert phrase_span("Which optimizer do the authors use?", COVARIANCE) is None
     assert phrase_span("What is the covariance update rule?", "The covariance update rule.") is None
+    q = "How is the stabilizer state of the sLSTM computed?"
+    text = "The sLSTM stabilizer state m, see Equation (15), has no gradient."
+    assert phrase_span(q, text) is None
 
 
 def test_short_answer_falls_back_to_the_phrase_of_prose_but_not_of_captions() -> None:
