@@ -64,3 +64,10 @@ def test_short_answer_falls_back_to_the_phrase_of_prose_but_not_of_captions() ->
     q = "How is the covariance update rule related to earlier approaches?"
     assert short_answer(q, [Candidate(COVARIANCE, 0, {"page": 4}, kind="text")]).by == "phrase"
     assert short_answer("Is the covariance update rule equivalent to FWPs?", [caption]) is None
+
+
+def test_a_sentence_that_says_too_little_of_the_question_gives_no_phrase() -> None:
+    q = "Which normalization layer is applied to the output of the sLSTM and mLSTM cells in blocks?"
+    assert phrase_span(q, "The mLSTM blocks are stacked residually.") is None  # 2 of 9 words
+    said = "The output of the sLSTM and mLSTM cells inside the blocks is normalized by GroupNorm."
+    assert "GroupNorm" in phrase_span(q, said)
