@@ -54,9 +54,10 @@ class ShortAnswer:
 def short_answer(
     question: str, units: Sequence[Unit], pool: Sequence[Unit] = (), max_units: int = 2
 ) -> ShortAnswer | None:
-    """The short answer from the best of `units` (best first) that yields one; None for
-    questions that want a reason or a list, and when no unit holds a span. A table row brings
-    the rows of its table from `pool` that the question also names."""
+    """The short answer from the best of `units` (best first) that yields one, else the phrase
+    the best unit adds to a "what"/"which"/"how" question (`phrase_answer`); None for questions
+    that want a reason or a list, and when no unit holds a span. A table row brings the rows of
+    its table from `pool` that the question also names."""
     wanted = answer_type(question)
     if wanted == "other" and _WH.match(question):
         return phrase_answer(question, units)  # "How is the stabilizer state computed?"

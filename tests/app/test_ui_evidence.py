@@ -150,6 +150,8 @@ def test_answer_display_puts_the_short_answer_first_in_bold():
     cut = _answer_with("14.26", f"14.26\n\n{ROW} [xLSTM, p. 9]", [cite])
     cut.short_answer_by = "xlstm"  # the token reader's span (short_source)
     assert answer_display(cut).startswith("**14.26** *(the xLSTM's span)*\n\n")
+    cut.short_answer_by = "phrase"  # what the best quote adds to the question (the rules)
+    assert answer_display(cut).startswith("**14.26** *(what the best quote adds)*\n\n")
 
 
 def test_table_row_quotes_get_a_row_chip_and_cells_other_quotes_none():
