@@ -52,8 +52,22 @@ def phrase_span(question: str, text: str) -> str | None:
         return None  # no clause is about what the question asks
     if _WHO.search(question) and (cited := _CITED.search(clause) or _CITED.search(sentence)):
         return cited.group(1).strip()  # "Greff et al., 2015"
+    if _HOW.match(question) and (means := _BY_DOING.search(sentence)):
+        return _trimmed(means.group(0))  # "How is overflow avoided?" -> "by taking the log …"
     phrase = _novel_part(clause, asked)
     return phrase if phrase and _WORDY.search(re.sub(r"\([^()]*\)", "", phrase)) else None
+
+
+_HOW = re.compile(r"^\s*(?:[^,?]{0,80},\s*)?how\s+(?!many|much|long|far|large|big)\w+", re.I)
+_BY_DOING = re.compile(r"\bby\s+\w+ing\b[^.;:]*")
+
+
+def _trimmed(words: str) -> str:
+    """At most `MAX_WORDS` words, no trailing comma or function word."""
+    kept = words.split()[:MAX_WORDS]
+    while kept and kept[-1].lower().strip(",") in _NOT_WORDS:
+        kept.pop()
+    return " ".join(kept).rstrip(".,;:")
 
 
 _WHICH_OF = re.compile(r"\bwhich of (?:the )?(\S+) (?:and|or) (\S+?)[,?]?\s", re.I)

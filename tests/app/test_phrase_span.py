@@ -71,3 +71,15 @@ def test_a_sentence_that_says_too_little_of_the_question_gives_no_phrase() -> No
     assert phrase_span(q, "The mLSTM blocks are stacked residually.") is None  # 2 of 9 words
     said = "The output of the sLSTM and mLSTM cells inside the blocks is normalized by GroupNorm."
     assert "GroupNorm" in phrase_span(q, said)
+
+
+def test_a_how_question_gets_the_means_the_sentence_names() -> None:
+    q = "How is overflow from the exponential input gate avoided in the parallel formulation?"
+    text = (
+        "In the parallel formulation of the mLSTM we get a numerically stable gate activation "
+        "matrix D′ by taking the logarithm of D element-wise and subtracting the row-wise "
+        "maximum value of D from each element."
+    )
+    span = phrase_span(q, text)
+    assert span.startswith("by taking the logarithm") and len(span.split()) <= MAX_WORDS
+    assert phrase_span("How many heads does the sLSTM use?", text) is None  # not a "how"-means
