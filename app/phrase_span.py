@@ -5,9 +5,11 @@ Fast Weight Programmers (Schmidhuber, 1992; …)").
 
 A sentence's words that the question also says are its anchors. The answer lies in the clause
 with the most anchors: from its first word the question does not say to its last one, at most
-`MAX_WORDS` words. Questions after a person or a work ("whose ablation studies …") get the
-sentence's citation. Quoted from the unit, never generated; None where no clause is about what
-the question asks or every word of it is the question's own.
+`MAX_WORDS` words, and only when the clause's sentence says at least `MIN_SAID` of the
+question's words. Three question forms get a part of their own: "whose …" or "which work …"
+the sentence's citation, "how is X done" its "by …ing" clause, "which of A and B" the one the
+text says beats the other. Quoted from the unit, never generated; None where no clause is about
+what the question asks or every word of it is the question's own.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(•])|\s+•\s+")
 _CLAUSE = re.compile(r"[,;:]\s+|\s+[—–]\s+")
 _CITED = re.compile(r"\(([^()]*\b(?:19|20)\d{2}[a-z]?)\s*\)")  # "(Schmidhuber, 1992; …)"
 _WHO = re.compile(r"\b(whose|who|which (?:\w+ )?(?:work|paper|authors?|study)|credit)\b", re.I)
+_HOW = re.compile(r"^\s*(?:[^,?]{0,80},\s*)?how\s+(?!many|much|long|far|large|big)\w+", re.I)
+_BY_DOING = re.compile(r"\bby\s+\w+ing\b[^.;:]*")
+_WHICH_OF = re.compile(r"\bwhich of (?:the )?(\S+) (?:and|or) (\S+?)[,?]?\s", re.I)
+_BEATS = re.compile(r"\s(?:\w+\s){0,2}?(?:outperforms?|beats?|(?:is|are|performs?|does) better)")
 _WORDY = re.compile(r"[A-Za-z]{3}")  # "(AR)" or "m" alone is no phrase
 _NOT_WORDS = STOP_WORDS | {"also", "only", "then", "thus", "here", "therefore", "finally", "e.g."}
 
@@ -58,20 +64,12 @@ def phrase_span(question: str, text: str) -> str | None:
     return phrase if phrase and _WORDY.search(re.sub(r"\([^()]*\)", "", phrase)) else None
 
 
-_HOW = re.compile(r"^\s*(?:[^,?]{0,80},\s*)?how\s+(?!many|much|long|far|large|big)\w+", re.I)
-_BY_DOING = re.compile(r"\bby\s+\w+ing\b[^.;:]*")
-
-
 def _trimmed(words: str) -> str:
     """At most `MAX_WORDS` words, no trailing comma or function word."""
     kept = words.split()[:MAX_WORDS]
     while kept and kept[-1].lower().strip(",") in _NOT_WORDS:
         kept.pop()
     return " ".join(kept).rstrip(".,;:")
-
-
-_WHICH_OF = re.compile(r"\bwhich of (?:the )?(\S+) (?:and|or) (\S+?)[,?]?\s", re.I)
-_BEATS = re.compile(r"\s(?:\w+\s){0,2}?(?:outperforms?|beats?|(?:is|are|performs?|does) better)")
 
 
 def _better_of(question: str, text: str) -> str | None:
