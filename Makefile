@@ -44,12 +44,12 @@ ingest: venv
 	$(BIN)/python -m ingest
 
 # The language model (pre-training, 4.6 min), then the xLSTM token reader that scores the
-# evidence of every answer (two readers side by side, averaged; ~5 min with its encoding):
+# evidence of every answer (two readers side by side, averaged; 4 min with its encoding):
 # `make train` stays within 10 minutes on 2 cores.
 TRAIN_LM := $(BIN)/python -m xlstm_model.train --corpus default --out default --qa none \
   --max-minutes 4.6
 TRAIN_READER := $(BIN)/python -m xlstm_model.token_reader_train --corpus default \
-  --model-dir default --members 2 --max-minutes 4.5
+  --model-dir default --members 2 --max-minutes 4.0
 
 train: venv
 	$(TRAIN_LM)
