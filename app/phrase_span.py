@@ -47,13 +47,11 @@ def phrase_span(question: str, text: str) -> str | None:
     asked = {_stem(w) for w in content_words(question)}
     if winner := _better_of(question, text):
         return winner
-    clauses = [c for s in _SENTENCE.split(text) for c in _split(_CLAUSE, s) if c.strip()]
-    scored = [
-        (_anchors(c, asked), _anchors(c, asked) / len(c.split()), -i, c)
-        for i, c in enumerate(clauses)
-    ]
-    anchors, _, _, clause = max(scored, default=(0, 0, 0, ""))
-    sentence = next(s for s in _SENTENCE.split(text) if clause in s)
+    clauses = [(c, s) for s in _SENTENCE.split(text) for c in _split(_CLAUSE, s) if c.strip()]
+    scored = [(_anchors(c, asked), len(c.split()), -i, c, s) for i, (c, s) in enumerate(clauses)]
+    anchors, _, _, clause, sentence = max(
+        scored, key=lambda x: (x[0], x[0] / x[1], x[2]), default=(0, 1, 0, "", "")
+    )
     if anchors < min(2, len(asked)) or _anchors(sentence, asked) < MIN_SAID * len(asked):
         return None  # no clause is about what the question asks
     if _WHO.search(question) and (cited := _CITED.search(clause) or _CITED.search(sentence)):
