@@ -33,7 +33,6 @@ from xlstm_model.data import corpus_units, data_dir, read_corpus, resolve_run_di
 from xlstm_model.errors import ModelError
 from xlstm_model.reader_data import ReaderGroup, build_groups
 from xlstm_model.reader_members import can_fork, map_members
-from xlstm_model.reader_prior import Prior, pair_prior
 from xlstm_model.token_reader import (
     TokenReader,
     TokenReaderConfig,
@@ -62,15 +61,10 @@ def group_scores(model: TokenReader, groups: list[ReaderGroup], states: dict) ->
 
 
 def group_loss(
-    model: TokenReader,
-    groups: list[ReaderGroup],
-    states: dict,
-    span_weight: float,
-    prior: Prior | None = None,
+    model: TokenReader, groups: list[ReaderGroup], states: dict, span_weight: float
 ) -> torch.Tensor:
-    """Listwise cross-entropy of each group's scores (plus the dense + lexical `prior`, when
-    residual) against its first unit, plus `span_weight` x the span's start + end cross-entropy
-    in that unit (groups whose span was cut off add none)."""
+    """Listwise cross-entropy of each group's scores against its first unit, plus `span_weight`
+    x the span's start + end cross-entropy in that unit (groups whose span was cut off add none)."""
     feats, spans = [], []  # spans: (the unit's first pair position, its length, target) per group
     for g in groups:
         q, u = states[g.question.text], states[g.texts[0]]
@@ -78,9 +72,6 @@ def group_loss(
         spans.append((len(q.ids), len(u.ids), span_target(u, g.question.start, g.question.end)))
     scores, starts, ends = model.read(*batch_pairs(feats))  # (N*G,), (N*G, S), (N*G, S)
     scores = scores.view(len(groups), -1)
-    if prior is not None:
-        base = [[pair_prior(states[g.question.text], states[t]) for t in g.texts] for g in groups]
-        scores = scores + prior(torch.tensor(base))  # (N, G, 2) -> (N, G)
     loss = F.cross_entropy(scores, torch.zeros(len(groups), dtype=torch.long))
     if span_weight <= 0:
         return loss
@@ -114,15 +105,12 @@ def fit(
     seed: int = 0,
     per_step: int = 1,
     span_weight: float = 0.3,
-    residual: bool = False,
 ) -> dict:
     """Joint training, `per_step` groups per step, until `epochs` or `deadline` (time.time());
-    the loss is `group_loss`'s, on top of a learned dense + lexical prior when `residual`."""
+    the loss is `group_loss`'s."""
     if not groups:
         raise ModelError("no training groups: the corpus yields no reader questions")
-    prior = Prior() if residual else None
-    params = [*model.parameters(), *(prior.parameters() if prior else ())]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.05)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
     rng, steps, losses = random.Random(seed), 0, []  # losses: one per step
     model.train()
     for _ in range(epochs):
@@ -130,23 +118,14 @@ def fit(
         rng.shuffle(order)
         for first in range(0, len(order), per_step):
             if deadline is not None and time.time() > deadline:
-                return _fitted(steps, losses, "deadline", prior)
-            loss = group_loss(model, order[first : first + per_step], states, span_weight, prior)
+                return {"steps": steps, "loss": mean_or_none(losses[-200:]), "stopped": "deadline"}
+            loss = group_loss(model, order[first : first + per_step], states, span_weight)
             opt.zero_grad()
             loss.backward()
             opt.step()
             steps += 1
             losses.append(loss.item())
-    return _fitted(steps, losses, "epochs", prior)
-
-
-def _fitted(steps: int, losses: list[float], stopped: str, prior: Prior | None) -> dict:
-    """`fit`'s figures: steps, the last 200 steps' mean loss, why it stopped, the prior's
-    learned (dense, lexical) weights when residual."""
-    figures = {"steps": steps, "loss": mean_or_none(losses[-200:]), "stopped": stopped}
-    if prior is not None:
-        figures["prior_weights"] = [round(float(w), 3) for w in prior.weights.detach()]
-    return figures
+    return {"steps": steps, "loss": mean_or_none(losses[-200:]), "stopped": "epochs"}
 
 
 def train_token_reader(
@@ -159,7 +138,6 @@ def train_token_reader(
     per_step: int = 1,
     span_weight: float = 0.3,
     members: int = 1,
-    residual: bool = False,
 ) -> tuple[TokenReader | TokenReaderEnsemble, dict]:
     """The trained reader and its card (held-out accuracy, groups, steps, seconds). With
     members > 1, an ensemble: member m starts from seed + m and trains on its own draw of the
@@ -172,8 +150,7 @@ def train_token_reader(
     states = encode_texts([g for d in draws for g in d], encoder, config.max_text_tokens)
     encoded = time.time()
     deadline = started + minutes * 60 if minutes else None
-    jobs = _member_jobs(draws, config, epochs, seed, (per_step, span_weight, residual),
-                        (encoded, deadline))  # fmt: skip
+    jobs = _member_jobs(draws, config, epochs, seed, per_step, span_weight, (encoded, deadline))
     trained, figures = [], []
     for weights, fitted in map_members(train_member, jobs, states):
         trained.append(TokenReader(config))
@@ -192,7 +169,6 @@ def train_token_reader(
         "params": sum(p.numel() for p in model.parameters()),
         "groups_per_step": per_step,
         "span_weight": span_weight,
-        "residual": residual,
         **_member_figures(figures),
     }
     if members > 1:
@@ -200,39 +176,30 @@ def train_token_reader(
     return model, card
 
 
-def _member_jobs(draws, config, epochs, seed, how, times) -> list[dict]:
-    """`train_member`'s arguments per member (`how`: groups per step, span weight, residual);
-    side by side each member has the whole time left (`times`: when encoding ended, the deadline
-    or None), one after the other an equal share of it."""
-    (per_step, span_weight, residual), (encoded, deadline) = how, times
+def _member_jobs(draws, config, epochs, seed, per_step, span_weight, times) -> list[dict]:
+    """`train_member`'s arguments per member; side by side each member has the whole time
+    left (`times`: when encoding ended, the deadline or None), one after the other an equal
+    share of it."""
+    encoded, deadline = times
     shared = deadline is None or (len(draws) > 1 and can_fork())
     return [
         {"config": config, "train": [g for g in draw if g.split == "train"], "epochs": epochs,
          "seed": seed + m, "per_step": per_step, "span_weight": span_weight,
-         "residual": residual, "deadline": deadline if shared
+         "deadline": deadline if shared
          else encoded + (deadline - encoded) * (m + 1) / len(draws)}
         for m, draw in enumerate(draws)
     ]  # fmt: skip
 
 
 def train_member(
-    states: dict,
-    threads: int,
-    config,
-    train,
-    epochs,
-    deadline,
-    seed,
-    per_step,
-    span_weight,
-    residual=False,
+    states: dict, threads: int, config, train, epochs, deadline, seed, per_step, span_weight
 ) -> tuple[dict, dict]:
     """One reader trained from `seed` on `train` (`fit`, then `fit_spans`): its weights and
     figures."""
     torch.manual_seed(seed)
     model = TokenReader(config)
     figures = fit(model, train, states, epochs, deadline, seed=seed, per_step=per_step,
-                  span_weight=span_weight, residual=residual)  # fmt: skip
+                  span_weight=span_weight)  # fmt: skip
     figures |= fit_spans(model, train, states, seed=seed)
     return model.state_dict(), figures | {"threads": threads}
 
@@ -247,11 +214,6 @@ def _member_figures(figures: list[dict]) -> dict:
         "stopped": "deadline" if any(f["stopped"] == "deadline" for f in figures) else "epochs",
         "span_examples": figures[0]["span_examples"],
         "span_loss": mean_or_none([f["span_loss"] for f in figures if f["span_loss"] is not None]),
-        **(
-            {"prior_weights": [f["prior_weights"] for f in figures]}
-            if "prior_weights" in figures[0]
-            else {}
-        ),
         "threads": figures[0]["threads"],
     }
 
@@ -267,11 +229,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--groups-per-step", type=int, default=1, help="groups per optimizer step")
     p.add_argument(
         "--span-weight", type=float, default=0.3, help="span loss weight in training (0: none)"
-    )
-    p.add_argument(
-        "--residual",
-        action="store_true",
-        help="train on top of a learned dense + lexical prior (xlstm_model.reader_prior)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -317,7 +274,7 @@ def _train(args: argparse.Namespace) -> tuple[TokenReader | TokenReaderEnsemble,
     config, per_step = TokenReaderConfig(), args.groups_per_step
     return train_token_reader(
         units, encoder, config, args.epochs, args.max_minutes, args.seed, per_step,
-        args.span_weight, args.members, args.residual,
+        args.span_weight, args.members,
     )  # fmt: skip
 
 

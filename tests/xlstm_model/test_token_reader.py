@@ -12,7 +12,6 @@ from ingest.minilm import TokenStates
 from xlstm_model.data import Unit
 from xlstm_model.errors import ModelError
 from xlstm_model.reader_data import build_groups
-from xlstm_model.reader_prior import Prior, pair_prior
 from xlstm_model.token_reader import (
     CARD,
     TokenReader,
@@ -274,32 +273,3 @@ def test_a_span_skips_the_question_words_and_starts_on_a_number_when_one_is_want
     every = torch.ones(4, dtype=torch.bool)  # a unit that only repeats the question: logits decide
     repeated = constrain_span_logits(text, u, starts, ends, every, True)
     assert span_reading(text, u, 0.0, *repeated).span == free.span
-
-
-def test_the_prior_reads_the_cosine_of_mean_states_and_the_shared_word_pieces() -> None:
-    q = TokenStates(torch.tensor([[1.0, 0.0], [1.0, 2.0], [1.0, 0.0]]), (1, 7, 2))
-    same = TokenStates(q.states.clone(), (1, 7, 2))
-    other = TokenStates(torch.tensor([[0.0, 1.0], [0.0, -1.0]]), (1, 2))
-    assert pair_prior(q, same) == pytest.approx((1.0, 1.0))
-    dense, lexical = pair_prior(q, other)  # mean states (1, 2/3) and (0, 0): cosine 0
-    assert dense == pytest.approx(0.0) and lexical == 0.0
-    assert Prior()(torch.tensor([[[1.0, 1.0], [0.0, 0.0]]])).tolist() == [[15.0, 0.0]]
-
-
-def test_a_residual_loss_adds_the_learned_prior_and_trains_its_weights() -> None:
-    torch.manual_seed(0)
-    groups = [g for g in build_groups(_units(), 0) if g.split == "train"][:3]
-    states = encode_texts(groups, WordEncoder(), 24)
-    model, prior = TokenReader(small_config()), Prior()
-    base = torch.tensor([[pair_prior(states[g.question.text], states[t]) for t in g.texts]
-                         for g in groups])  # fmt: skip
-    expected = torch.nn.functional.cross_entropy(
-        group_scores(model, groups, states) + base @ prior.weights, torch.zeros(3, dtype=torch.long)
-    )
-    loss = group_loss(model, groups, states, 0.0, prior)
-    assert torch.allclose(loss, expected)
-    loss.backward()
-    assert prior.weights.grad is not None and prior.weights.grad.abs().sum() > 0
-    figures = fit(model, groups, states, epochs=1, residual=True)
-    assert figures["steps"] == 3 and len(figures["prior_weights"]) == 2
-    assert "prior_weights" not in fit(model, groups, states, epochs=1)
