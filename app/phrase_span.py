@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from app.reader import content_words
+from app.reader import LEAD, content_words
 from ingest.words import STOP_WORDS
 
 MAX_WORDS = 12  # a phrase or a short clause, not a sentence
@@ -28,7 +28,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(•])|\s+•\s+")
 _CLAUSE = re.compile(r"[,;:]\s+|\s+[—–]\s+")
 _CITED = re.compile(r"\(([^()]*\b(?:19|20)\d{2}[a-z]?)\s*\)")  # "(Schmidhuber, 1992; …)"
 _WHO = re.compile(r"\b(whose|who|which (?:\w+ )?(?:work|paper|authors?|study)|credit)\b", re.I)
-_HOW = re.compile(r"^\s*(?:[^,?]{0,80},\s*)?how\s+(?!many|much|long|far|large|big)\w+", re.I)
+_HOW = re.compile(rf"{LEAD}how\s+(?!many|much|long|far|large|big)\w+", re.I)
 _BY_DOING = re.compile(r"\bby\s+\w+ing\b[^.;:]*")
 _WHICH_OF = re.compile(r"\bwhich of (?:the )?(\S+) (?:and|or) (\S+?)[,?]?\s", re.I)
 _BEATS = re.compile(r"\s(?:\w+\s){0,2}?(?:outperforms?|beats?|(?:is|are|performs?|does) better)")
@@ -112,4 +112,6 @@ def _novel_part(clause: str, asked: set[str]) -> str | None:
     while last + 1 < len(words) and words[last + 1].group().lower() not in _NOT_WORDS:
         last += 1  # "a constant" + "memory complexity": the noun the question names
     last = min(last, novel[0] + MAX_WORDS - 1)
+    while last > novel[0] and words[last].group().lower().strip(",") in _NOT_WORDS:
+        last -= 1  # a phrase cut at `MAX_WORDS` ends on a word, not on "a" or "of"
     return clause[words[novel[0]].start() : words[last].end()].rstrip(".,;:")

@@ -53,10 +53,10 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _MEASURE_Q = re.compile(r"\b(perplexit(y|ies)|accurac(y|ies)|ppl|score|throughput)\b", re.I)
-_LEAD = r"^\s*(?:[^,?]{0,80},\s*)?"  # an opening clause: "In the 15B comparison, what ..."
-_REASON_Q = re.compile(rf"{_LEAD}(why|for what reason|what is the reason|how come)\b", re.I)
+LEAD = r"^\s*(?:[^,?]{0,80},\s*)?"  # an opening clause: "In the 15B comparison, what ..."
+_REASON_Q = re.compile(rf"{LEAD}(why|for what reason|what is the reason|how come)\b", re.I)
 _PREP = r"(?:(?:on|in|to|with|at|by|for|from|over|of|after|within)\s+)?"  # "To what", "For how"
-_NAME_Q = re.compile(rf"{_LEAD}{_PREP}(which|what|who)\b", re.I)
+_NAME_Q = re.compile(rf"{LEAD}{_PREP}(which|what|who)\b", re.I)
 _LIST_Q = re.compile(
     r"\b(what are|which are|which \w+s\b|list|name (the|all)|enumerate|limitations|components|"
     r"advantages|improvements|differences|steps)\b",
@@ -72,11 +72,11 @@ def answer_type(question: str) -> str:
         _QUANTITY.search(question)
         and _NAME_Q.search(question)
         or re.match(
-            rf"{_LEAD}{_PREP}(how (many|much|long|far|large|fast|slow)|at which|up to)",
+            rf"{LEAD}{_PREP}(how (many|much|long|far|large|fast|slow)|at which|up to)",
             question,
             re.I,
         )
-        or re.match(rf"{_LEAD}how (bad|good|high|low|close)\b", question, re.I)
+        or re.match(rf"{LEAD}how (bad|good|high|low|close)\b", question, re.I)
         and _MEASURE_Q.search(question)  # "how bad is the perplexity of ..."
     ):
         return "number"

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.phrase_span import phrase_span
-from app.reader import NON_ANSWER_ROLES, Unit, answer_type, content_words, numbers_in
+from app.reader import LEAD, NON_ANSWER_ROLES, Unit, answer_type, content_words, numbers_in
 from app.spans import name_span, number_span
 
 _ROW = re.compile(
     r"^(?P<table>Table\s*\w+)\s*(?:\((?P<caption>.*?)\))?(?P<group>[^:=;()]*):\s*(?P<cells>.+)$",
     re.S,
 )
-_WH = re.compile(r"^\s*(?:[^,?]{0,80},\s*)?(?:\w+\s+)?(?:what|which|how|who|whose)\b", re.I)
+_WH = re.compile(rf"{LEAD}(?:\w+\s+)?(?:what|which|how|who|whose)\b", re.I)
 _TABLE_ASKED = re.compile(r"\bTable\s*(\d+)", re.IGNORECASE)
 COLUMN_SYNONYMS = {  # question word -> the word table headers use
     "perplexity": "ppl",
@@ -63,9 +63,14 @@ def short_answer(
         return phrase_answer(question, units)  # "How is the stabilizer state computed?"
     if wanted not in ("number", "name"):
         return None
-    # a unit naming every model and size the question names goes first ("the 1.3B RWKV-4": its
-    # Table 7 row, not a sentence about RWKV-6 that scored higher)
-    for unit in sorted(units[:max_units], key=lambda u: len(row_gaps(question, u.text))):
+
+    # the unit lacking least of what the question names goes first ("the 1.3B RWKV-4": its
+    # Table 7 row, not a sentence about RWKV-6 that scored higher): models, sizes, the table
+    # and the measure asked for
+    def gaps(u: Unit) -> int:
+        return len(row_gaps(question, u.text)) + off_table(question, u) + lacks_measure(question, u)
+
+    for unit in sorted(units[:max_units], key=gaps):
         extra: list[Unit] = []
         if unit.kind == "table_row":
             unit = gap_free_row(question, unit, pool) or unit
@@ -96,6 +101,21 @@ def phrase_answer(question: str, units: Sequence[Unit]) -> ShortAnswer | None:
         return None
     text = phrase_span(question, unit.text)
     return ShortAnswer(text, (unit,), by="phrase") if text else None
+
+
+def lacks_measure(question: str, unit: Unit) -> bool:
+    """Whether `unit` is a table row with no column of the measure the question asks for
+    ("what HellaSwag accuracy ...": a row of a perplexity table cannot answer it)."""
+    measure = wh_measure(question)
+    parsed = parse_row(unit.text) if measure and unit.kind == "table_row" else None
+    return parsed is not None and not any(measure & header_words(c) for c, _ in parsed[2][1:])
+
+
+def off_table(question: str, unit: Unit) -> bool:
+    """Whether `unit` is a row of another table than the one the question names."""
+    asked = _TABLE_ASKED.search(question)
+    table = unit.metadata.get("table") if unit.kind == "table_row" else None
+    return bool(asked and table is not None and str(table) != asked.group(1))
 
 
 def gap_free_row(question: str, row: Unit, pool: Sequence[Unit]) -> Unit | None:

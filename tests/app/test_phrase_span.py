@@ -83,3 +83,14 @@ def test_a_how_question_gets_the_means_the_sentence_names() -> None:
     span = phrase_span(q, text)
     assert span.startswith("by taking the logarithm") and len(span.split()) <= MAX_WORDS
     assert phrase_span("How many heads does the sLSTM use?", text) is None  # not a "how"-means
+
+
+def test_a_phrase_cut_at_its_length_ends_on_a_word_not_on_an_article() -> None:
+    q = "What is the LSTM (Block) baseline?"
+    text = (
+        "LSTM (Block) refers to an architecture where a vanilla LSTM is used inside a post "
+        "up-projection block (like Transformer with attention replaced by LSTM)."
+    )
+    span = phrase_span(q, text)
+    assert span == "refers to an architecture where a vanilla LSTM is used inside"
+    assert span in text and len(span.split()) <= MAX_WORDS

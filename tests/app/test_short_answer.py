@@ -288,3 +288,38 @@ def test_headers_run_together_or_abbreviated_still_name_their_column():
     row = "Table 4 (PALOMA), 125M: Model = xLSTM[7:1]; C4 = 22.39; Dolma = 14.13; Average = 19.44"
     q = "What is the average PALOMA perplexity of the 125M xLSTM[7:1]?"
     assert table_answer(q, row).startswith("19.44 — xLSTM[7:1]")
+
+
+def _row(text: str, table: int) -> Candidate:
+    return Candidate(text, 0, {"source": "paper.pdf", "table": table}, kind="table_row")
+
+
+PPL_ROW = (  # a row of the per-dataset perplexity table: both models, no accuracy column
+    "Table 10 (PPL Evaluations), 1.3B: Dataset = m2d2_wikipedia; Mamba = 13.23; xLSTM[1:0] = 12.97"
+)
+ACC_ROW = (
+    "Table 3 (Validation set perplexity and downstream tasks), 1.3B: Model = xLSTM[1:0]; "
+    "HellaSwag acc ↑ = 60.91; Average acc ↑ = 58.48"
+)
+MAMBA_ROW = (
+    "Table 3 (Validation set perplexity and downstream tasks), 1.3B: Model = Mamba; "
+    "HellaSwag acc ↑ = 60.45; Average acc ↑ = 58.41"
+)
+
+
+def test_a_row_with_the_asked_measure_beats_a_higher_ranked_row_without_it() -> None:
+    ppl, acc, mamba = _row(PPL_ROW, 10), _row(ACC_ROW, 3), _row(MAMBA_ROW, 3)
+    q = "After 300B tokens, what HellaSwag accuracy do the 1.3B xLSTM[1:0] and Mamba reach?"
+    short = short_answer(q, [ppl, acc], pool=[ppl, acc, mamba])
+    assert short.text == "60.91 — xLSTM[1:0], Table 3 (1.3B), HellaSwag acc ↑; 60.45 — Mamba"
+    assert short.units == (acc, mamba) and not short.missing
+
+
+def test_a_row_of_the_table_the_question_names_beats_one_of_another_table() -> None:
+    ppl, acc, mamba = _row(PPL_ROW, 10), _row(ACC_ROW, 3), _row(MAMBA_ROW, 3)
+    q = "What average downstream accuracy do the 1.3B xLSTM[1:0] and Mamba reach in Table 3?"
+    short = short_answer(q, [ppl, acc], pool=[ppl, acc, mamba])
+    assert short.text == "58.48 — xLSTM[1:0], Table 3 (1.3B), Average acc ↑; 58.41 — Mamba"
+    # without the measure or the table named, the row naming both models still goes first
+    q = "What do the 1.3B xLSTM[1:0] and Mamba reach on m2d2_wikipedia?"
+    assert short_answer(q, [ppl, acc], pool=[ppl, acc, mamba]).units[0] is ppl
