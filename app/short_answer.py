@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from app.phrase_span import phrase_span
 from app.reader import LEAD, NON_ANSWER_ROLES, Unit, answer_type, content_words, numbers_in
-from app.spans import name_span, number_span
+from app.spans import compound_number_span, name_span, number_span
 
 _ROW = re.compile(
     r"^(?P<table>Table\s*\w+)\s*(?:\((?P<caption>.*?)\))?(?P<group>[^:=;()]*):\s*(?P<cells>.+)$",
@@ -83,7 +83,7 @@ def short_answer(
         elif unit.kind in NON_ANSWER_ROLES:
             text = None
         elif wanted == "number":
-            text = number_span(question, unit.text)
+            text = compound_number_span(question, unit.text) or number_span(question, unit.text)
         else:
             text = name_span(question, unit.text)
         if text:

@@ -73,6 +73,45 @@ def number_span(question: str, text: str, reach: int = 80) -> str | None:
     return listed.group(0) if listed else best.group(0).strip()
 
 
+_ASK = r"(?:what|which|how many|how much)"
+# "What embedding dimension and how many residual blocks do the models have?": two measures of
+# at most four words each, joined by "and", before the verb they share
+_COMPOUND = re.compile(
+    rf"^(?P<lead>.*?\b{_ASK})\s+(?P<a>[\w/-]+(?:\s+[\w/-]+){{0,3}}?)\s+and\s+"
+    rf"(?:(?P<ask>{_ASK})\s+)?(?P<b>[\w/-]+(?:\s+[\w/-]+){{0,3}}?)\s+(?P<rest>{_VERB}\b.*)$",
+    re.IGNORECASE,
+)
+
+
+def question_parts(question: str) -> list[tuple[str, str]]:
+    """(question, measure) for each measure a compound question asks, with the verb and the
+    rest they share: "What context length and batch size were used ...?" -> ("What context
+    length were used ...?", "context length"), ("What batch size were used ...?", "batch
+    size"); [] when it asks for one measure."""
+    m = _COMPOUND.match(" ".join(question.split()))
+    verbs = re.compile(rf"\b{_VERB}\b", re.IGNORECASE)  # "What ppl do Llama and Mamba reach"
+    if m is None or verbs.search(m["a"]) or verbs.search(m["b"]):
+        return []
+    ask = m["ask"] or re.findall(_ASK, m["lead"], re.IGNORECASE)[-1]
+    return [(f"{m['lead']} {m['a']} {m['rest']}", m["a"]), (f"{ask} {m['b']} {m['rest']}", m["b"])]
+
+
+def compound_number_span(question: str, text: str) -> str | None:
+    """ "768 (embedding dimension); 12 (residual blocks)": the number `text` states for each
+    part of a compound question (`question_parts`), in the question's order, named by its
+    measure unless the span names it (where it states one of them: that one alone); None for a
+    question that asks one thing or a text that states none of them."""
+    found: dict[str, str] = {}
+    for part, measure in question_parts(question):
+        span = number_span(part, text)
+        if span and span not in found:
+            named = measure.split()[-1].lower() in span.lower()
+            found[span] = span if named else f"{span} ({measure})"
+    if len(found) == 1:
+        return next(iter(found))
+    return "; ".join(found.values()) or None
+
+
 _CLAUSE_BREAK = re.compile(r"[,;]\s|\s(?:whereas|while|but)\s")
 _SPECIFIC = re.compile(r"\b\d+(?:\.\d+)?[MBK]\b|\b\w[\w.\-]*\[\d+:\d+\]")  # "1.3B", "xLSTM[7:1]"
 

@@ -11,7 +11,7 @@ from app.short_answer import (
     short_answer,
     table_answer,
 )
-from app.spans import head_noun, name_span, number_span
+from app.spans import compound_number_span, head_noun, name_span, number_span, question_parts
 
 ROW = (
     "Table 1 (Method comparison on SlimPajama 15B): Model = GPT-3; #Params M = 356; "
@@ -323,3 +323,43 @@ def test_a_row_of_the_table_the_question_names_beats_one_of_another_table() -> N
     # without the measure or the table named, the row naming both models still goes first
     q = "What do the 1.3B xLSTM[1:0] and Mamba reach on m2d2_wikipedia?"
     assert short_answer(q, [ppl, acc], pool=[ppl, acc, mamba]).units[0] is ppl
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "What embedding dimension and how many residual blocks do the models have?",
+            [
+                ("What embedding dimension do the models have?", "embedding dimension"),
+                ("how many residual blocks do the models have?", "residual blocks"),
+            ],
+        ),
+        (
+            "Up to how many key-value pairs and what context length are used in the test?",
+            [
+                ("Up to how many key-value pairs are used in the test?", "key-value pairs"),
+                ("what context length are used in the test?", "context length"),
+            ],
+        ),
+        ("What perplexity do Llama and Mamba reach on SlimPajama?", []),  # two models, one measure
+        ("Which of RWKV-5 and RWKV-6 copes better?", []),
+    ],
+)
+def test_a_compound_question_splits_into_one_question_per_measure(question, parts):
+    assert question_parts(question) == parts
+
+
+def test_a_compound_number_question_gets_a_number_for_each_part():
+    text = "All models have an embedding dimension of 768 and a structure of 12 residual blocks."
+    q = "What embedding dimension and how many residual blocks do the models have?"
+    expected = "768 (embedding dimension); 12 (residual blocks)"
+    assert compound_number_span(q, text) == expected
+    assert short_answer(q, [_unit(text)]).text == expected
+    q = "How many layers and hidden units did the default LSTM have?"
+    text = "We start with a default LSTM with 24 layers and 1536 hidden size."
+    assert compound_number_span(q, text) == "24 layers; 1536 (hidden units)"
+    assert compound_number_span("What embedding dimension do the models have?", text) is None
+    one = "All models have an embedding dimension of 768."  # states one of the two: that one
+    q = "What embedding dimension and how many residual blocks do the models have?"
+    assert compound_number_span(q, one) == "768" == short_answer(q, [_unit(one)]).text
