@@ -114,4 +114,7 @@ def _novel_part(clause: str, asked: set[str]) -> str | None:
     last = min(last, novel[0] + MAX_WORDS - 1)
     while last > novel[0] and words[last].group().lower().strip(",") in _NOT_WORDS:
         last -= 1  # a phrase cut at `MAX_WORDS` ends on a word, not on "a" or "of"
-    return clause[words[novel[0]].start() : words[last].end()].rstrip(".,;:")
+    phrase = clause[words[novel[0]].start() : words[last].end()]
+    if phrase.count("(") > phrase.count(")"):  # cut inside "(see Figure 3 and 10)": before it
+        phrase = phrase[: phrase.rfind("(")]
+    return phrase.rstrip(".,;: ") or None

@@ -94,3 +94,13 @@ def test_a_phrase_cut_at_its_length_ends_on_a_word_not_on_an_article() -> None:
     span = phrase_span(q, text)
     assert span == "refers to an architecture where a vanilla LSTM is used inside"
     assert span in text and len(span.split()) <= MAX_WORDS
+
+
+def test_a_phrase_cut_inside_parentheses_ends_before_them() -> None:
+    q = "Which activation function follows the causal convolution in the xLSTM blocks?"
+    text = (
+        "We compare the mLSTM in a post up-projection block (see Figure 3 and 10) with ReLU2 "
+        "activation function and non-gated feed-forward network."
+    )
+    span = phrase_span(q, text)
+    assert span == "compare the mLSTM in a post up-projection block"  # not "... (see Figure 3"
