@@ -81,6 +81,7 @@ _COMPOUND = re.compile(
     rf"(?:(?P<ask>{_ASK})\s+)?(?P<b>[\w/-]+(?:\s+[\w/-]+){{0,3}}?)\s+(?P<rest>{_VERB}\b.*)$",
     re.IGNORECASE,
 )
+_VERB_WORD = re.compile(rf"\b{_VERB}\b", re.IGNORECASE)
 
 
 def question_parts(question: str) -> list[tuple[str, str]]:
@@ -89,8 +90,8 @@ def question_parts(question: str) -> list[tuple[str, str]]:
     length were used ...?", "context length"), ("What batch size were used ...?", "batch
     size"); [] when it asks for one measure."""
     m = _COMPOUND.match(" ".join(question.split()))
-    verbs = re.compile(rf"\b{_VERB}\b", re.IGNORECASE)  # "What ppl do Llama and Mamba reach"
-    if m is None or verbs.search(m["a"]) or verbs.search(m["b"]):
+    # "What ppl do Llama and Mamba reach": two models of one measure, not two measures
+    if m is None or _VERB_WORD.search(m["a"]) or _VERB_WORD.search(m["b"]):
         return []
     ask = m["ask"] or re.findall(_ASK, m["lead"], re.IGNORECASE)[-1]
     return [(f"{m['lead']} {m['a']} {m['rest']}", m["a"]), (f"{ask} {m['b']} {m['rest']}", m["b"])]
