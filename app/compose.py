@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from app.evidence import Candidate
-from app.short_answer import asked_columns, parse_row
+from app.table_cells import asked_columns, parse_row
 
 _LIST_CUES = re.compile(
     r"\b(bullet|list|enumerate|which (are|were)|what are|name (the|all)|improvements|"

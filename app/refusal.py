@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from langchain_core.documents import Document
 
-from app.short_answer import model_sizes
+from app.table_cells import model_sizes
 from ingest.words import STOP_WORDS, name_key, name_keys, specific_names
 
 

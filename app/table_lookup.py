@@ -17,9 +17,9 @@ from langchain_core.documents import Document
 
 from app.reader import content_words
 from app.refusal import specific_names
-from app.short_answer import (
+from app.short_answer import ShortAnswer
+from app.table_cells import (
     COLUMN_SYNONYMS,
-    ShortAnswer,
     column_words,
     joined_words,
     model_sizes,

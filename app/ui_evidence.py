@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from app.answer import Answer, Source
 from app.compose import Citation, paper_label
-from app.short_answer import parse_row
+from app.table_cells import parse_row
 
 PageKey = tuple[str, int]  # (paper file name, page)
 

@@ -1,17 +1,14 @@
-"""The direct short answer: cut from one quoted unit, every word traceable to it."""
+"""The direct short answer (`app.short_answer`) and the table cells it reads (`app.table_cells`):
+cut from one quoted unit, every word traceable to it."""
 
 import re
 
 import pytest
 
 from app.evidence import Candidate
-from app.short_answer import (
-    parse_row,
-    row_gaps,
-    short_answer,
-    table_answer,
-)
+from app.short_answer import short_answer
 from app.spans import compound_number_span, head_noun, name_span, number_span, question_parts
+from app.table_cells import parse_row, row_gaps, table_answer
 
 ROW = (
     "Table 1 (Method comparison on SlimPajama 15B): Model = GPT-3; #Params M = 356; "
@@ -233,7 +230,7 @@ def test_an_abbreviation_glossed_after_a_common_phrase_is_no_missing_model():
 
 
 def test_the_measure_asked_for_outweighs_the_words_of_the_condition() -> None:
-    from app.short_answer import wh_measure
+    from app.table_cells import wh_measure
 
     question = (
         "In the gating ablation, what perplexity does xLSTM[1:0] reach when only the input gate "
@@ -266,7 +263,7 @@ def test_a_row_naming_every_asked_model_and_size_beats_a_closer_ranked_one() -> 
 
 
 def test_a_name_written_without_its_space_finds_its_column() -> None:
-    from app.short_answer import joined_words
+    from app.table_cells import joined_words
 
     question = "What perplexity does the 1.3B Llama model have on TwitterAAE?"
     row = (
@@ -363,3 +360,16 @@ def test_a_compound_number_question_gets_a_number_for_each_part():
     one = "All models have an embedding dimension of 768."  # states one of the two: that one
     q = "What embedding dimension and how many residual blocks do the models have?"
     assert compound_number_span(q, one) == "768" == short_answer(q, [_unit(one)]).text
+
+
+def test_a_compound_table_question_gets_a_cell_per_measure_and_per_named_row():
+    acc, mamba = _row(ACC_ROW, 3), _row(MAMBA_ROW, 3)
+    q = "What HellaSwag accuracy and average accuracy do the 1.3B xLSTM[1:0] and Mamba reach?"
+    short = short_answer(q, [acc], pool=[acc, mamba])
+    assert short.text == (
+        "60.91 (HellaSwag acc ↑); 58.48 (Average acc ↑) — xLSTM[1:0], Table 3 (1.3B); "
+        "60.45 / 58.41 — Mamba"
+    )
+    assert _traceable(short.text.replace("/", ""), ACC_ROW + MAMBA_ROW)
+    one = "What HellaSwag accuracy does the 1.3B xLSTM[1:0] reach?"  # one measure: as before
+    assert table_answer(one, ACC_ROW) == "60.91 — xLSTM[1:0], Table 3 (1.3B), HellaSwag acc ↑"

@@ -5,7 +5,8 @@ from langchain_core.documents import Document
 
 from app.evidence import Candidate
 from app.refusal import sources_of, unreported_rows, unreported_sizes
-from app.short_answer import ShortAnswer, model_sizes, row_gaps, table_answer
+from app.short_answer import ShortAnswer
+from app.table_cells import model_sizes, row_gaps, table_answer
 from app.table_lookup import (
     expand_acronyms,
     paper_acronyms,
