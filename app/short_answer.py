@@ -17,10 +17,10 @@ from app.phrase_span import phrase_span
 from app.reader import LEAD, NON_ANSWER_ROLES, Unit, answer_type, numbers_in
 from app.spans import compound_number_span, name_span, number_span
 from app.table_cells import (
-    TABLE_ASKED,
     companion_rows,
     gap_free_row,
     header_words,
+    other_table,
     parse_row,
     row_gaps,
     table_answer,
@@ -104,6 +104,5 @@ def lacks_measure(question: str, unit: Unit) -> bool:
 
 def off_table(question: str, unit: Unit) -> bool:
     """Whether `unit` is a row of another table than the one the question names."""
-    asked = TABLE_ASKED.search(question)
-    table = unit.metadata.get("table") if unit.kind == "table_row" else None
-    return bool(asked and table is not None and str(table) != asked.group(1))
+    parsed = parse_row(unit.text) if unit.kind == "table_row" else None
+    return parsed is not None and other_table(question, parsed[0]) is not None

@@ -17,7 +17,7 @@ _ROW = re.compile(
     r"^(?P<table>Table\s*\w+)\s*(?:\((?P<caption>.*?)\))?(?P<group>[^:=;()]*):\s*(?P<cells>.+)$",
     re.S,
 )
-TABLE_ASKED = re.compile(r"\bTable\s*(\d+)", re.IGNORECASE)
+_TABLE_ASKED = re.compile(r"\bTable\s*(\d+)", re.IGNORECASE)
 COLUMN_SYNONYMS = {  # question word -> the word table headers use
     "perplexity": "ppl",
     "perplexities": "ppl",
@@ -98,10 +98,18 @@ def table_answer(question: str, row_text: str, others: Sequence[str] = ()) -> st
         if more := _cells(parts, other):
             text += f"; {' / '.join(c[0] for c in more)} — {more[0][1]}"
     missing = row_gaps(question, " ".join([row_text, *others]))
-    asked = TABLE_ASKED.search(question)
-    if asked and not re.match(rf"Table\s*{asked.group(1)}\b", table):
-        missing.append(f"Table {asked.group(1)}")
+    if other := other_table(question, table):
+        missing.append(other)
     return f"closest row (no row for {', '.join(missing)}): {text}" if missing else text
+
+
+def other_table(question: str, table: str) -> str | None:
+    """ "Table 7" when the question names Table 7 and `table` (a row's label: "Table 8",
+    "Table 3 (1.3B)") is another one; None otherwise."""
+    asked = _TABLE_ASKED.search(question)
+    if asked and not re.match(rf"Table\s*{asked.group(1)}\b", table):
+        return f"Table {asked.group(1)}"
+    return None
 
 
 def _cells(parts: Sequence[str], row_text: str) -> list[tuple[str, str, str, str]]:

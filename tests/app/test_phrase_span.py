@@ -1,5 +1,7 @@
 """The phrase a quoted sentence adds to a "what" / "which" / "how" question."""
 
+import pytest
+
 from app.evidence import Candidate
 from app.phrase_span import MAX_WORDS, phrase_span
 from app.short_answer import short_answer
@@ -85,22 +87,24 @@ def test_a_how_question_gets_the_means_the_sentence_names() -> None:
     assert phrase_span("How many heads does the sLSTM use?", text) is None  # not a "how"-means
 
 
-def test_a_phrase_cut_at_its_length_ends_on_a_word_not_on_an_article() -> None:
-    q = "What is the LSTM (Block) baseline?"
-    text = (
-        "LSTM (Block) refers to an architecture where a vanilla LSTM is used inside a post "
-        "up-projection block (like Transformer with attention replaced by LSTM)."
-    )
-    span = phrase_span(q, text)
-    assert span == "refers to an architecture where a vanilla LSTM is used inside"
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        (  # cut at MAX_WORDS: it ends on "inside", not on "a"
+            "What is the LSTM (Block) baseline?",
+            "LSTM (Block) refers to an architecture where a vanilla LSTM is used inside a post "
+            "up-projection block (like Transformer with attention replaced by LSTM).",
+            "refers to an architecture where a vanilla LSTM is used inside",
+        ),
+        (  # cut inside "(see Figure 3 and 10)": it ends before the parenthesis
+            "Which activation function follows the causal convolution in the xLSTM blocks?",
+            "We compare the mLSTM in a post up-projection block (see Figure 3 and 10) with ReLU2 "
+            "activation function and non-gated feed-forward network.",
+            "compare the mLSTM in a post up-projection block",
+        ),
+    ],
+)
+def test_a_phrase_cut_short_ends_on_a_word(question, text, expected) -> None:
+    span = phrase_span(question, text)
+    assert span == expected
     assert span in text and len(span.split()) <= MAX_WORDS
-
-
-def test_a_phrase_cut_inside_parentheses_ends_before_them() -> None:
-    q = "Which activation function follows the causal convolution in the xLSTM blocks?"
-    text = (
-        "We compare the mLSTM in a post up-projection block (see Figure 3 and 10) with ReLU2 "
-        "activation function and non-gated feed-forward network."
-    )
-    span = phrase_span(q, text)
-    assert span == "compare the mLSTM in a post up-projection block"  # not "... (see Figure 3"
