@@ -273,3 +273,17 @@ def test_a_span_skips_the_question_words_and_starts_on_a_number_when_one_is_want
     every = torch.ones(4, dtype=torch.bool)  # a unit that only repeats the question: logits decide
     repeated = constrain_span_logits(text, u, starts, ends, every, True)
     assert span_reading(text, u, 0.0, *repeated).span == free.span
+
+
+def test_the_budget_runs_from_the_given_start_so_corpus_reading_counts() -> None:
+    import time
+
+    units = _units()
+    _, full = train_token_reader(units, WordEncoder(), small_config(), epochs=2, minutes=1)
+    assert full["stopped"] == "epochs"
+    # the command started a minute ago (reading a cold corpus): its one minute is spent
+    _, late = train_token_reader(
+        units, WordEncoder(), small_config(), epochs=2, minutes=1, started=time.time() - 60
+    )
+    assert late["stopped"] == "deadline" and late["steps"] < full["steps"]
+    assert late["encode_s"] >= 60  # the card counts the time before training from the start
