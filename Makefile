@@ -44,7 +44,8 @@ ingest: venv
 	$(BIN)/python -m ingest
 
 # The language model (pre-training, 4.6 min), then the xLSTM token reader that scores the
-# evidence of every answer (two readers side by side, averaged; 4 min with its encoding):
+# evidence of every answer (two readers side by side, averaged; 4 min with reading the corpus
+# and encoding it):
 # `make train` stays within 10 minutes on 2 cores.
 TRAIN_LM := $(BIN)/python -m xlstm_model.train --corpus default --out default --qa none \
   --max-minutes 4.6

@@ -33,7 +33,8 @@ from app.evidence import (
 )
 from app.generator import AnswerGenerator
 from app.lists import with_announced_items, with_enumeration_siblings
-from app.neighbours import neighbour_candidates
+from app.neighbours import neighbour_candidates, reason_windows
+from app.reader import answer_type
 from app.reader_signals import reader_signals
 from app.refusal import refusal_reason, sources_of, unreported_rows, unreported_sizes
 from app.short_answer import ShortAnswer
@@ -174,7 +175,8 @@ def _extractive(
 ) -> Iterator[str]:
     """Evidence sentences scored against `query` (the question without format instructions);
     the full question still decides whether the answer is a list."""
-    candidates = candidates_from(docs)
+    reasons = settings.reason_windows and answer_type(query) == "reason"
+    candidates = candidates_from(docs, reasons=reasons)
     if not candidates:
         answer.text, answer.refused = REFUSAL, True
         yield REFUSAL
@@ -189,6 +191,8 @@ def _extractive(
             asked = tables_asked(query, sources, generator.tables, generator.table_rows)
         candidates += table_candidates(candidates, generator.table_rows, len(docs), asked=asked)
     candidates += neighbour_candidates(candidates, docs, generator.chunk, settings.neighbours)
+    if reasons:  # a retrieved sentence's reason may follow it in its chunk
+        candidates += reason_windows(candidates, docs, generator.chunk)
     vectors = score_candidates(
         query,
         candidates,

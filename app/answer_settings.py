@@ -66,4 +66,5 @@ class AnswerSettings:
     # at 63 / 59 / 57 / 51 words (compression 0.708 / 0.708 / 0.708 / 0.700 at 57 / 55 / 54 / 51)
     max_words: int = 100
     short_support: int = 1  # quotes after the short answer's own units (dev: 2 adds words only)
+    reason_windows: bool = True  # a "why" question also reads a sentence with the reason after it
     neighbours: int = 3  # also read the chunks beside the best this many retrieved (0 = off)

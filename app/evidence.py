@@ -20,7 +20,7 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from app.reader import Reader, is_announcement, pointed_table, unit_role
+from app.reader import Reader, gives_reason, is_announcement, pointed_table, unit_role
 from ingest.sentences import split_sentences
 from retrievers.hybrid import bm25_tokens
 
@@ -45,10 +45,14 @@ _UNIT_KINDS = ("table_row", "table", "caption", "equation", "reference", "headin
 _WINDOW_WORDS = 12  # a sentence this short is also read together with the next one
 
 
-def candidates_from(docs: Sequence[Document], max_candidates: int = 60) -> list[Candidate]:
+def candidates_from(
+    docs: Sequence[Document], max_candidates: int = 60, reasons: bool = False
+) -> list[Candidate]:
     """Unique units of the retrieved documents, in retrieval order: sentences, whole units that
     ingest marked (a table row stays one unit), and windows of a short sentence (a heading, an
-    announcement) with the sentence after it."""
+    announcement) with the sentence after it; with `reasons` (a "why" question) also of a
+    sentence with the reason that follows it ("... power-law distribution. This is motivated
+    by ...": the sentence says what the question asks about, the next one why)."""
     seen: set[str] = set()
     out: list[Candidate] = []
     for i, doc in enumerate(docs):
@@ -58,7 +62,7 @@ def candidates_from(docs: Sequence[Document], max_candidates: int = 60) -> list[
             if text and key not in seen:
                 seen.add(key)
                 out.append(Candidate(text, i, doc.metadata, kind=kind, position=position))
-        out += _windows(units, i, doc.metadata, seen)
+        out += _windows(units, i, doc.metadata, seen, reasons)
     return out[:max_candidates]
 
 
@@ -126,11 +130,12 @@ def units_of(doc: Document) -> list[tuple[str, str]]:
 
 
 def _windows(
-    units: list[tuple[str, str]], doc_index: int, metadata: dict, seen: set[str]
+    units: list[tuple[str, str]], doc_index: int, metadata: dict, seen: set[str], reasons: bool
 ) -> list[Candidate]:
     out = []
     for position, ((text, kind), (after, _)) in enumerate(zip(units, units[1:], strict=False)):
-        if kind == "text" and (len(text.split()) <= _WINDOW_WORDS or text.endswith(":")):
+        short = len(text.split()) <= _WINDOW_WORDS or text.endswith(":")
+        if kind == "text" and (short or reasons and gives_reason(after)):
             window = f"{text} {after}"
             if window.lower() not in seen:
                 seen.add(window.lower())

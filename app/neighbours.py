@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from langchain_core.documents import Document
 
 from app.evidence import Candidate, units_of
+from app.reader import gives_reason
 
 ChunkAt = Callable[[str, int], Document | None]
 _SKIPPED = ("reference", "table", "table_row")  # bibliography; tables come by number instead
@@ -54,3 +55,31 @@ def neighbour_candidates(
 
 def _position(doc: Document) -> tuple[str, int]:
     return str(doc.metadata.get("source", "")), int(doc.metadata.get("chunk_index", -1))
+
+
+def reason_windows(
+    candidates: Sequence[Candidate], docs: Sequence[Document], chunk_at: ChunkAt | None
+) -> list[Candidate]:
+    """For a "why" question: each retrieved sentence (a compression retriever's unit) read with
+    the sentence after it in its stored chunk, when that one gives the reason ("... power-law
+    distribution. This is motivated by ..."); a whole retrieved chunk has these windows already
+    (`candidates_from(..., reasons=True)`)."""
+    if chunk_at is None:
+        return []
+    seen = {c.text.lower() for c in candidates}
+    out: list[Candidate] = []
+    for i, doc in enumerate(docs):
+        units = units_of(doc)
+        source, index = _position(doc)
+        if len(units) != 1 or units[0][1] != "text" or index < 0:
+            continue
+        chunk = chunk_at(source, index)
+        texts = [" ".join(t.split()) for t, _ in units_of(chunk)] if chunk is not None else []
+        sentence = " ".join(units[0][0].split())
+        at = texts.index(sentence) if sentence in texts else len(texts)
+        if at + 1 < len(texts) and gives_reason(texts[at + 1]):
+            window = f"{sentence} {texts[at + 1]}"
+            if window.lower() not in seen:
+                seen.add(window.lower())
+                out.append(Candidate(window, i, doc.metadata, kind="window", position=at))
+    return out

@@ -136,7 +136,8 @@ _WORD_NUMBER = re.compile(
 )
 _REASON = re.compile(
     r"\b(because|since|due to|so that|therefore|thus|hence|as a result|in order to|allows?|"
-    r"enables?|leads? to|owing to|the reason|which (makes|means|enforces?))\b",
+    r"enables?|leads? to|owing to|the reason|which (makes|means|enforces?)|motivated by|"
+    r"to (?:mitigate|avoid|prevent)|for this reason|this is why)\b",
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b([A-Z][\w\-]*[A-Z0-9][\w\-]*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
@@ -149,6 +150,11 @@ def numbers_in(text: str) -> list[str]:
     return [m.group(0) for m in _NUMBER.finditer(clean)] + _WORD_NUMBER.findall(clean)
 
 
+def gives_reason(text: str) -> bool:
+    """Whether the text states a reason ("because", "due to", "motivated by", ...)."""
+    return bool(_REASON.search(text))
+
+
 def type_fit(kind_wanted: str, text: str, role: str, question: str = "") -> float:
     """How well the unit's form fits the wanted answer type, in [0, 1] (0.5: no opinion)."""
     if kind_wanted == "number":
@@ -158,7 +164,7 @@ def type_fit(kind_wanted: str, text: str, role: str, question: str = "") -> floa
         new = [n for n in numbers_in(text) if n not in asked]
         return 1.0 if new else 0.0
     if kind_wanted == "reason":
-        return 1.0 if _REASON.search(text) else 0.0
+        return 1.0 if gives_reason(text) else 0.0
     if kind_wanted == "name":
         asked = {m.lower() for m in _NAME.findall(question)}
         new = [m for m in _NAME.findall(text) if m.lower() not in asked]

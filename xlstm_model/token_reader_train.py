@@ -228,7 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", nargs="+", default=["default"], help='folders/files, or "default"')
     p.add_argument("--model-dir", default="default", help='where the model lives, or "default"')
     p.add_argument("--epochs", type=int, default=2, help="passes over the training groups")
-    p.add_argument("--max-minutes", type=float, default=4.5, help="wall-clock budget")
+    p.add_argument(
+        "--max-minutes", type=float, default=4.5, help="wall-clock budget, corpus reading included"
+    )
     p.add_argument("--groups-per-step", type=int, default=1, help="groups per optimizer step")
     p.add_argument(
         "--span-weight", type=float, default=0.3, help="span loss weight in training (0: none)"

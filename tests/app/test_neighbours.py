@@ -4,7 +4,7 @@ from langchain_core.documents import Document
 
 from app.answer import Source, read_beyond
 from app.evidence import candidates_from
-from app.neighbours import neighbour_candidates
+from app.neighbours import neighbour_candidates, reason_windows
 
 
 def chunk(index: int, text: str, kind: str = "text", source: str = "p.pdf") -> Document:
@@ -55,3 +55,28 @@ def test_read_beyond_lists_the_quoted_units_no_retrieved_source_holds():
         ("p.pdf", 2, "The sLSTM block uses a gated MLP."),
         ("p.pdf", 2, "Its activation is GeLU."),
     ]
+
+
+def test_a_retrieved_sentence_is_read_with_the_reason_after_it_in_its_chunk():
+    stored = chunk(
+        7,
+        "The keys follow a power-law distribution. This is motivated by natural language "
+        "text. Grey tokens are zero tokens.",
+    )
+    sentence = Document("The keys follow a power-law distribution.", metadata=stored.metadata)
+    no_reason = Document("This is motivated by natural language text.", metadata=stored.metadata)
+    docs = [sentence, no_reason]  # a compression retriever's units: one sentence each
+
+    def at(source: str, index: int) -> Document | None:
+        return stored if (source, index) == ("p.pdf", 7) else None
+
+    windows = reason_windows(candidates_from(docs), docs, at)
+    assert [(w.text, w.kind, w.doc_index) for w in windows] == [
+        (
+            "The keys follow a power-law distribution. This is motivated by natural language text.",
+            "window",
+            0,
+        )
+    ]  # the second sentence's successor gives no reason: no window
+    assert reason_windows([], docs, None) == []
+    assert reason_windows(windows, docs, at) == []  # known already

@@ -8,6 +8,7 @@ from app.evidence import Candidate, ReaderSignal, candidates_from, hand_off, sco
 from app.reader import (
     ReaderWeights,
     answer_type,
+    gives_reason,
     heuristic_reader,
     is_announcement,
     novelty,
@@ -272,6 +273,24 @@ def test_candidates_keep_marked_units_whole_and_add_short_windows():
         "through recurrent connections."
     )
     assert cands[1].kind == "heading"  # a heading opens no window
+
+
+def test_a_why_question_reads_a_sentence_with_the_reason_after_it():
+    first = (
+        "The keys are distributed on the evaluation part of the sequence given a power-law "
+        "distribution."
+    )
+    reason = "This is motivated by similar structures in natural language text."
+    doc = Document(f"{first} {reason} Grey tokens in the input represent a zero token.")
+
+    def windows(**kw):
+        return [c.text for c in candidates_from([doc], **kw) if c.kind == "window"]
+
+    assert f"{first} {reason}" in windows(reasons=True)
+    assert f"{first} {reason}" not in windows()  # other questions: short sentences only
+    assert gives_reason("Full float32 training did not work because of the custom kernels.")
+    assert gives_reason("a pre-fill context of 16 tokens (to mitigate cache initialization)")
+    assert not gives_reason("Grey tokens in the input sequence represent a zero token.")
 
 
 def test_no_units_no_scores():
