@@ -167,7 +167,7 @@ def train_token_reader(
         "train_groups": len(jobs[0]["train"]),
         "heldout_groups": len(val),
         "heldout_papers": sorted({g.question.unit.paper for g in val}),
-        "encode_s": round(encoded - started, 1),
+        "encode_s": round(encoded - started, 1),  # since `started`: corpus, questions, encoding
         "train_s": round(time.time() - encoded, 1),
         "params": sum(p.numel() for p in model.parameters()),
         "groups_per_step": per_step,
