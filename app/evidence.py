@@ -135,12 +135,22 @@ def _windows(
     out = []
     for position, ((text, kind), (after, _)) in enumerate(zip(units, units[1:], strict=False)):
         short = len(text.split()) <= _WINDOW_WORDS or text.endswith(":")
-        if kind == "text" and (short or reasons and gives_reason(after)):
-            window = f"{text} {after}"
-            if window.lower() not in seen:
-                seen.add(window.lower())
-                out.append(Candidate(window, doc_index, metadata, kind="window", position=position))
+        wanted = kind == "text" and (short or (reasons and gives_reason(after)))
+        if wanted and (window := window_of(text, after, doc_index, metadata, position, seen)):
+            out.append(window)
     return out
+
+
+def window_of(
+    text: str, after: str, doc_index: int, metadata: dict, position: int, seen: set[str]
+) -> Candidate | None:
+    """`text` read with the sentence `after` it, as one unit; None when `seen` (the lower-cased
+    texts of the units so far) holds it already, else it joins `seen`."""
+    window = f"{text} {after}"
+    if window.lower() in seen:
+        return None
+    seen.add(window.lower())
+    return Candidate(window, doc_index, metadata, kind="window", position=position)
 
 
 def lexical_scores(question: str, texts: Sequence[str], idf_from: int | None = None) -> np.ndarray:

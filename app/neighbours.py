@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from langchain_core.documents import Document
 
-from app.evidence import Candidate, units_of
+from app.evidence import Candidate, units_of, window_of
 from app.reader import gives_reason
 
 ChunkAt = Callable[[str, int], Document | None]
@@ -77,9 +77,8 @@ def reason_windows(
         texts = [" ".join(t.split()) for t, _ in units_of(chunk)] if chunk is not None else []
         sentence = " ".join(units[0][0].split())
         at = texts.index(sentence) if sentence in texts else len(texts)
-        if at + 1 < len(texts) and gives_reason(texts[at + 1]):
-            window = f"{sentence} {texts[at + 1]}"
-            if window.lower() not in seen:
-                seen.add(window.lower())
-                out.append(Candidate(window, i, doc.metadata, kind="window", position=at))
+        after = texts[at + 1] if at + 1 < len(texts) else ""
+        window = gives_reason(after) and window_of(sentence, after, i, doc.metadata, at, seen)
+        if window:
+            out.append(window)
     return out
