@@ -39,6 +39,7 @@ from app.reader_signals import reader_signals
 from app.refusal import refusal_reason, sources_of, unreported_rows, unreported_sizes
 from app.short_answer import ShortAnswer
 from app.short_source import cut_short_answer
+from app.table_extremes import extreme_short
 from app.table_lookup import (
     expand_acronyms,
     paper_acronyms,
@@ -224,6 +225,9 @@ def _extractive(
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)
     ranked = [candidates[i] for i in sorted(picked, key=lambda i: -candidates[i].score)]
     short = cut_short_answer(query, ranked, candidates, settings)
+    if settings.short_answer and settings.read_tables and not listed:  # "which is highest"
+        tables, rows = generator.tables, generator.table_rows
+        short = extreme_short(query, sources, tables, rows, len(docs)) or short
     if short is not None and listed and short.by == "phrase":
         short = None  # a list opens with its items, not with one phrase
     if short is not None and reported_elsewhere(short, asked, generator.table_rows):

@@ -95,6 +95,7 @@ _REFERENCE = re.compile(
 _EQUATION_NUMBER = re.compile(r"\(\d{1,3}\)")
 _MATH = re.compile(r"[=⊙∑σ∈→−+^_·×/\\⊤ϕφ∗]|^[a-zA-Z]\d?$|^[\d.]+$|^[()\[\],]+$")
 _HEADING = re.compile(r"^(\d+(\.\d+)*|[A-Z](\.\d+)+)\s+[A-Za-z]")
+_NUMBERED = re.compile(r"^(\d{1,2}(\.\d+)*|[A-Z](\.\d+)+)\s+[A-Z]")  # "B.1.3 Test", "4 Experiments"
 
 
 def unit_role(text: str, metadata: dict | None = None) -> str:
@@ -117,12 +118,17 @@ def unit_role(text: str, metadata: dict | None = None) -> str:
         return "equation"
     if len(words) <= 8 and (_HEADING.match(text) or _title_case(words)):
         return "heading"
+    # a heading on a line of its own, unpunctuated: "C Detailed Results on PALOMA Language Model
+    # Evaluation", "B.1.3 Test of xLSTM's Long Range Capabilities on the Long Range Arena"
+    titled = len(words) <= 10 and _title_case(words, most=8)
+    if text.rstrip()[-1:].isalnum() and (titled or len(words) <= 14 and _NUMBERED.match(text)):
+        return "heading"
     return "text"
 
 
-def _title_case(words: list[str]) -> bool:
+def _title_case(words: list[str], most: int = 5) -> bool:
     content = [w for w in words if w.lower() not in STOP_WORDS]
-    return 0 < len(content) <= 5 and all(w[:1].isupper() for w in content)
+    return 0 < len(content) <= most and all(w[:1].isupper() for w in content)
 
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\s?[%×xKMB]\b|\s?%)?")

@@ -322,3 +322,12 @@ def test_a_pointer_lifts_the_rows_it_names_in_their_own_order():
 )
 def test_numbers_in_drops_citation_years_only(text, numbers):
     assert numbers_in(text) == numbers
+
+
+def test_a_heading_on_its_own_line_is_a_heading_not_an_answer():
+    # the sentence splitter now ends a unit at a blank line, so headings stand alone
+    assert unit_role("C Detailed Results on PALOMA Language Model Evaluation") == "heading"
+    assert unit_role("B.1.3 Test of xLSTM’s Long Range Capabilities on the Long Range Arena") == (
+        "heading"
+    )
+    assert unit_role("2048 tokens are used as context for all models and") == "text"  # cut off

@@ -1,0 +1,170 @@
+"""Superlative questions over a table: "Which model reaches the highest ListOps accuracy?"
+
+No single unit states which row of a table is best; the table does, read whole. For a question
+that asks for the highest, lowest, best or worst value in a column a table of the answering
+papers writes ("ListOps acc ↑" for "ListOps accuracy"), `table_extreme` compares that column over
+the table's rows and returns the row holding the extreme. "Best" and "worst" follow the column's
+arrow (↑: higher is better; ↓: lower) or, without one, its measure (perplexity and loss: lower
+is better). A table that groups rows by model size (Table 3's 125M … 1.3B) is compared within
+the size the question names, and not at all when it names none: the largest model would win
+every comparison. The short answer says what was compared ("LSTM (Block) — 0.495, the highest
+ListOps acc ↑ of Table 6's 12 rows"), and the row is quoted first, so the value stays traceable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+
+from app.evidence import Candidate
+from app.reader import content_words, numbers_in
+from app.short_answer import ShortAnswer
+from app.table_cells import column_words, header_words, joined_words, model_sizes, parse_row
+
+_SUPERLATIVE = re.compile(
+    r"\b(highest|largest|greatest|maximum|best|lowest|smallest|minimum|fewest|worst)\b",
+    re.IGNORECASE,
+)
+_HIGH = {"highest", "largest", "greatest", "maximum"}
+_LOW = {"lowest", "smallest", "minimum", "fewest"}
+_GENERIC = {"acc", "accuracy", "ppl", "perplexity", "avg", "average", "score", "loss"}
+_LOWER_IS_BETTER = {"ppl", "perplexity", "loss", "error", "latency"}
+_ASKS_ROW = re.compile(r"\b(which|what|who)\b", re.IGNORECASE)  # "which model ...", "what is ..."
+# "Random Baseline", Table 10's "#Params (M)": rows that are not results to compare
+_NOT_A_MODEL = re.compile(r"\b(random|chance)\b|#?\bparams\b", re.IGNORECASE)
+_MIN_ROWS = 3  # fewer rows are not a comparison worth a superlative
+
+
+@dataclass(frozen=True)
+class Extreme:
+    """The row holding the extreme value of a column, and what was compared."""
+
+    row: Document
+    label: str  # the row's label ("LSTM (Block)")
+    value: str  # its cell ("0.495")
+    column: str  # "ListOps acc ↑"
+    table: str  # "Table 6", "Table 3 (1.3B)"
+    compared: int  # rows with a value in the column
+    word: str  # "highest" or "lowest"
+
+    def short_answer(self) -> str:
+        return (
+            f"{self.label} — {self.value}, the {self.word} {self.column} of {self.table}'s "
+            f"{self.compared} rows"
+        )
+
+
+def superlative(question: str) -> str | None:
+    """ "highest" or "lowest" for a question asking which row is highest, best, worst ...,
+    "best" or "worst" when the column decides; None otherwise."""
+    match = _SUPERLATIVE.search(question)
+    if match is None or not _ASKS_ROW.search(question):
+        return None
+    word = match.group(1).lower()
+    return "highest" if word in _HIGH else "lowest" if word in _LOW else word
+
+
+def table_extreme(
+    question: str,
+    sources: Sequence[str],
+    tables_of: Callable[[str], Sequence[int]] | None,
+    rows_of: Callable[[str, int], Sequence[Document]] | None,
+) -> Extreme | None:
+    """The extreme row of the column the question names, over the tables of `sources` (the
+    table whose column and caption share most of the question's words); None when the question
+    is no superlative, names no column, or no table compares enough rows."""
+    word = superlative(question)
+    if word is None or tables_of is None or rows_of is None:
+        return None
+    asked = column_words(question)
+    sizes = set(model_sizes(question))
+    found: list[tuple[tuple[int, int], Extreme]] = []
+    for source in dict.fromkeys(sources):
+        for table in tables_of(source):
+            if best := _table_extreme(rows_of(source, table), asked, sizes, word):
+                found.append(best)
+    return max(found, key=lambda f: f[0])[1] if found else None
+
+
+def extreme_short(
+    question: str,
+    sources: Sequence[str],
+    tables_of: Callable[[str], Sequence[int]] | None,
+    rows_of: Callable[[str, int], Sequence[Document]] | None,
+    doc_index: int,
+) -> ShortAnswer | None:
+    """The short answer to a superlative question (`table_extreme`), cut from the extreme row,
+    which is quoted first (marked as read beyond the `doc_index` retrieved documents)."""
+    extreme = table_extreme(question, sources, tables_of, rows_of)
+    if extreme is None:
+        return None
+    row = extreme.row
+    unit = Candidate(" ".join(row.page_content.split()), doc_index, row.metadata, kind="table_row")
+    return ShortAnswer(extreme.short_answer(), (unit,))
+
+
+def _table_extreme(
+    rows: Sequence[Document], asked: set[str], sizes: set[str], word: str
+) -> tuple[tuple[int, int], Extreme] | None:
+    """((column fit, caption fit), the extreme row) of one table, or None."""
+    parsed = [(doc, p) for doc in rows if (p := parse_row(doc.page_content)) is not None]
+    groups = {table for _, (table, _, _) in parsed if "(" in table}
+    if groups:  # rows grouped by model size: compare within the size the question names
+        parsed = [(d, p) for d, p in parsed if set(model_sizes(p[0])) & sizes]
+    if not parsed:
+        return None
+    column, fit = _asked_column(max((p[2] for _, p in parsed), key=len), asked)  # widest row
+    if not fit:
+        return None
+    values = [
+        (float(number), doc, cells[0][1], value, table)
+        for doc, (table, _, cells) in parsed
+        for name, value in cells[1:]
+        if name == column and not _NOT_A_MODEL.search(cells[0][1])
+        if (number := _number(value)) is not None
+    ]
+    if len(values) < _MIN_ROWS:
+        return None
+    high = _wants_high(word, column)
+    number, doc, label, value, table = (max if high else min)(values, key=lambda v: v[0])
+    caption_fit = len(content_words(str(doc.metadata.get("caption") or "")) & asked)
+    extreme = Extreme(doc, label, value, column, table, len(values), _word(word, high))
+    return (fit, caption_fit), extreme
+
+
+def _asked_column(cells: Sequence[tuple[str, str]], asked: set[str]) -> tuple[str, int]:
+    """The value column (not the row label) sharing most words with the question, and how
+    many; ("", 0) unless it shares a word beyond a bare measure ("ListOps" of "ListOps acc ↑")
+    or is the one column the question's words fit ("accuracy" of a one-measure table)."""
+    shared = [((header_words(c) | joined_words(c)) & asked, c) for c, _ in cells[1:]]
+    shared = [(words, column) for words, column in shared if words]
+    if not shared:
+        return "", 0
+    words, column = max(shared, key=lambda s: len(s[0]))
+    specific = words - _GENERIC
+    return (column, len(words)) if specific or len(shared) == 1 else ("", 0)
+
+
+def _number(value: str) -> float | None:
+    numbers = numbers_in(value)
+    try:
+        return float(numbers[0].replace(",", "")) if numbers else None
+    except ValueError:
+        return None
+
+
+def _wants_high(word: str, column: str) -> bool:
+    """Whether the extreme asked for is the largest value of `column`."""
+    if word in ("highest", "lowest"):
+        return word == "highest"
+    lower_better = "↓" in column or (
+        "↑" not in column and bool(header_words(column) & _LOWER_IS_BETTER)
+    )
+    return (word == "best") != lower_better
+
+
+def _word(word: str, high: bool) -> str:
+    return word if word in ("best", "worst") else "highest" if high else "lowest"
