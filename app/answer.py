@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -33,8 +34,8 @@ from app.evidence import (
 )
 from app.generator import AnswerGenerator
 from app.lists import with_announced_items, with_enumeration_siblings
-from app.neighbours import neighbour_candidates, reason_windows
-from app.reader import answer_type
+from app.neighbours import neighbour_candidates, next_sentence_windows
+from app.reader import answer_type, completes_with_number, gives_reason
 from app.reader_signals import reader_signals
 from app.refusal import refusal_reason, sources_of, unreported_rows, unreported_sizes
 from app.short_answer import ShortAnswer
@@ -176,8 +177,8 @@ def _extractive(
 ) -> Iterator[str]:
     """Evidence sentences scored against `query` (the question without format instructions);
     the full question still decides whether the answer is a list."""
-    reasons = settings.reason_windows and answer_type(query) == "reason"
-    candidates = candidates_from(docs, reasons=reasons)
+    follows = _windows_wanted(query, settings)
+    candidates = candidates_from(docs, follows=follows)
     if not candidates:
         answer.text, answer.refused = REFUSAL, True
         yield REFUSAL
@@ -192,8 +193,8 @@ def _extractive(
             asked = tables_asked(query, sources, generator.tables, generator.table_rows)
         candidates += table_candidates(candidates, generator.table_rows, len(docs), asked=asked)
     candidates += neighbour_candidates(candidates, docs, generator.chunk, settings.neighbours)
-    if reasons:  # a retrieved sentence's reason may follow it in its chunk
-        candidates += reason_windows(candidates, docs, generator.chunk)
+    if follows is not None:  # a retrieved sentence's reason or value may follow it
+        candidates += next_sentence_windows(candidates, docs, generator.chunk, follows)
     vectors = score_candidates(
         query,
         candidates,
@@ -249,6 +250,17 @@ def _extractive(
     answer.groundedness = 1.0  # every sentence is quoted from the papers (retrieved evidence, or
     # the stored chunks completing an announced list)
     yield from answer.text.splitlines(keepends=True)
+
+
+def _windows_wanted(question: str, settings: AnswerSettings) -> Callable[[str], bool] | None:
+    """Which next sentences a sentence is also read with: the reason after it for a "why"
+    question, a value completing it for a number question; None for other questions."""
+    wanted = answer_type(question)
+    if settings.reason_windows and wanted == "reason":
+        return gives_reason
+    if settings.number_windows and wanted == "number":
+        return functools.partial(completes_with_number, question)
+    return None
 
 
 def _unreported(

@@ -67,4 +67,7 @@ class AnswerSettings:
     max_words: int = 100
     short_support: int = 1  # quotes after the short answer's own units (dev: 2 adds words only)
     reason_windows: bool = True  # a "why" question also reads a sentence with the reason after it
+    # a number question also reads a sentence with the next one when that one completes it
+    # with a value ("... peak learning rate 4e-4 ... This model reaches a perplexity of 16.38")
+    number_windows: bool = True
     neighbours: int = 3  # also read the chunks beside the best this many retrieved (0 = off)

@@ -46,13 +46,19 @@ _WINDOW_WORDS = 12  # a sentence this short is also read together with the next 
 
 
 def candidates_from(
-    docs: Sequence[Document], max_candidates: int = 60, reasons: bool = False
+    docs: Sequence[Document],
+    max_candidates: int = 60,
+    reasons: bool = False,
+    follows: Callable[[str], bool] | None = None,
 ) -> list[Candidate]:
     """Unique units of the retrieved documents, in retrieval order: sentences, whole units that
     ingest marked (a table row stays one unit), and windows of a short sentence (a heading, an
     announcement) with the sentence after it; with `reasons` (a "why" question) also of a
     sentence with the reason that follows it ("... power-law distribution. This is motivated
-    by ...": the sentence says what the question asks about, the next one why)."""
+    by ...": the sentence says what the question asks about, the next one why), and of each
+    sentence with a next one that `follows` accepts (`app.reader.completes_with_number`)."""
+    if reasons:
+        follows = gives_reason
     seen: set[str] = set()
     out: list[Candidate] = []
     for i, doc in enumerate(docs):
@@ -62,7 +68,7 @@ def candidates_from(
             if text and key not in seen:
                 seen.add(key)
                 out.append(Candidate(text, i, doc.metadata, kind=kind, position=position))
-        out += _windows(units, i, doc.metadata, seen, reasons)
+        out += _windows(units, i, doc.metadata, seen, follows)
     return out[:max_candidates]
 
 
@@ -130,12 +136,16 @@ def units_of(doc: Document) -> list[tuple[str, str]]:
 
 
 def _windows(
-    units: list[tuple[str, str]], doc_index: int, metadata: dict, seen: set[str], reasons: bool
+    units: list[tuple[str, str]],
+    doc_index: int,
+    metadata: dict,
+    seen: set[str],
+    follows: Callable[[str], bool] | None,
 ) -> list[Candidate]:
     out = []
     for position, ((text, kind), (after, _)) in enumerate(zip(units, units[1:], strict=False)):
         short = len(text.split()) <= _WINDOW_WORDS or text.endswith(":")
-        wanted = kind == "text" and (short or (reasons and gives_reason(after)))
+        wanted = kind == "text" and (short or (follows is not None and follows(after)))
         if wanted and (window := window_of(text, after, doc_index, metadata, position, seen)):
             out.append(window)
     return out

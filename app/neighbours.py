@@ -57,13 +57,17 @@ def _position(doc: Document) -> tuple[str, int]:
     return str(doc.metadata.get("source", "")), int(doc.metadata.get("chunk_index", -1))
 
 
-def reason_windows(
-    candidates: Sequence[Candidate], docs: Sequence[Document], chunk_at: ChunkAt | None
+def next_sentence_windows(
+    candidates: Sequence[Candidate],
+    docs: Sequence[Document],
+    chunk_at: ChunkAt | None,
+    follows: Callable[[str], bool] = gives_reason,
 ) -> list[Candidate]:
-    """For a "why" question: each retrieved sentence (a compression retriever's unit) read with
-    the sentence after it in its stored chunk, when that one gives the reason ("... power-law
-    distribution. This is motivated by ..."); a whole retrieved chunk has these windows already
-    (`candidates_from(..., reasons=True)`)."""
+    """Each retrieved sentence (a compression retriever's unit) read with the sentence after it
+    in its stored chunk, when `follows` accepts that one: for a "why" question, when it gives
+    the reason ("... power-law distribution. This is motivated by ..."); for a number question,
+    when it completes the sentence with a value (`app.reader.completes_with_number`). A whole
+    retrieved chunk has these windows already (`candidates_from(..., follows=...)`)."""
     if chunk_at is None:
         return []
     seen = {c.text.lower() for c in candidates}
@@ -78,7 +82,7 @@ def reason_windows(
         sentence = " ".join(units[0][0].split())
         at = texts.index(sentence) if sentence in texts else len(texts)
         after = texts[at + 1] if at + 1 < len(texts) else ""
-        window = gives_reason(after) and window_of(sentence, after, i, doc.metadata, at, seen)
+        window = follows(after) and window_of(sentence, after, i, doc.metadata, at, seen)
         if window:
             out.append(window)
     return out

@@ -53,7 +53,7 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _MEASURE_Q = re.compile(r"\b(perplexit(y|ies)|accurac(y|ies)|ppl|score|throughput)\b", re.I)
-LEAD = r"^\s*(?:[^,?]{0,80},\s*)?"  # an opening clause: "In the 15B comparison, what ..."
+LEAD = r"^\s*(?:[^,?]{0,160},\s*)?"  # an opening clause: "In the 15B comparison, what ..."
 _REASON_Q = re.compile(rf"{LEAD}(why|for what reason|what is the reason|how come)\b", re.I)
 _PREP = r"(?:(?:on|in|to|with|at|by|for|from|over|of|after|within)\s+)?"  # "To what", "For how"
 _NAME_Q = re.compile(rf"{LEAD}{_PREP}(which|what|who)\b", re.I)
@@ -159,6 +159,17 @@ def numbers_in(text: str) -> list[str]:
 def gives_reason(text: str) -> bool:
     """Whether the text states a reason ("because", "due to", "motivated by", ...)."""
     return bool(_REASON.search(text))
+
+
+_ANAPHOR = re.compile(r"^(?:This|These|That|Those|It|Its|They|Their|Such|Both|Here)\b")
+
+
+def completes_with_number(question: str, text: str) -> bool:
+    """Whether `text` completes the sentence before it with a number the question does not
+    state: it opens with a pronoun ("This model reaches a perplexity of 16.38"), so its subject
+    is the sentence before, which says what the question asks about."""
+    asked = set(numbers_in(question))
+    return bool(_ANAPHOR.match(text)) and any(n not in asked for n in numbers_in(text))
 
 
 def type_fit(kind_wanted: str, text: str, role: str, question: str = "") -> float:

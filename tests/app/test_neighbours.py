@@ -4,7 +4,7 @@ from langchain_core.documents import Document
 
 from app.answer import Source, read_beyond
 from app.evidence import candidates_from
-from app.neighbours import neighbour_candidates, reason_windows
+from app.neighbours import neighbour_candidates, next_sentence_windows
 
 
 def chunk(index: int, text: str, kind: str = "text", source: str = "p.pdf") -> Document:
@@ -70,7 +70,7 @@ def test_a_retrieved_sentence_is_read_with_the_reason_after_it_in_its_chunk():
     def at(source: str, index: int) -> Document | None:
         return stored if (source, index) == ("p.pdf", 7) else None
 
-    windows = reason_windows(candidates_from(docs), docs, at)
+    windows = next_sentence_windows(candidates_from(docs), docs, at)
     assert [(w.text, w.kind, w.doc_index) for w in windows] == [
         (
             "The keys follow a power-law distribution. This is motivated by natural language text.",
@@ -78,5 +78,5 @@ def test_a_retrieved_sentence_is_read_with_the_reason_after_it_in_its_chunk():
             0,
         )
     ]  # the second sentence's successor gives no reason: no window
-    assert reason_windows([], docs, None) == []
-    assert reason_windows(windows, docs, at) == []  # known already
+    assert next_sentence_windows([], docs, None) == []
+    assert next_sentence_windows(windows, docs, at) == []  # known already

@@ -1,5 +1,7 @@
 """The reader's signals, each alone, the seam, and the pointer hand-off."""
 
+import functools
+
 import numpy as np
 import pytest
 from langchain_core.documents import Document
@@ -8,6 +10,7 @@ from app.evidence import Candidate, ReaderSignal, candidates_from, hand_off, sco
 from app.reader import (
     ReaderWeights,
     answer_type,
+    completes_with_number,
     gives_reason,
     heuristic_reader,
     is_announcement,
@@ -331,3 +334,23 @@ def test_a_heading_on_its_own_line_is_a_heading_not_an_answer():
         "heading"
     )
     assert unit_role("2048 tokens are used as context for all models and") == "text"  # cut off
+
+
+def test_a_number_question_reads_a_sentence_with_the_value_that_completes_it():
+    # the xLSTM paper, p. 40: the value is in the sentence after the one the question matches
+    question = (
+        "When RWKV-6 was retrained for the 350M comparison with the peak learning rate of 4e-4 "
+        "recommended in its original repository, what perplexity did it reach?"
+    )
+    first = (
+        "As RWKV-6 performs worse than RWKV-5, we also train a model with peak learning rate "
+        "4e-4, as reported in the original repository for 350M parameter models."
+    )
+    value = "This model reaches a perplexity of 16.38, worse than the 15.03 for 1e-3."
+    doc = Document(f"{first} {value} Similarly, we tested other learning rates.")
+    assert answer_type(question) == "number"  # a long opening clause before "what"
+    follows = functools.partial(completes_with_number, question)
+    windows = [c.text for c in candidates_from([doc], follows=follows) if c.kind == "window"]
+    assert windows == [f"{first} {value}"]
+    assert not completes_with_number(question, "Similarly, we tested 3 other learning rates.")
+    assert not completes_with_number(question, "This model uses the rate 4e-4.")  # asked already
