@@ -49,6 +49,10 @@ class AnswerSettings:
     type_weight: float = 0.15  # answer-type fit (a number for "how many", a reason for "why")
     novelty_weight: float = 0.15  # what a unit says beyond the question's words
     role_weight: float = 0.3  # captions, equations, references, headings do not answer
+    # the unit says what the question asks for ("which *training step* ..."; not table rows).
+    # Dev (236, session 17), similarity / compression / hybrid key terms: 0 0.681 / 0.671 /
+    # 0.725, 0.1 0.693 / 0.687 / 0.731, 0.15 0.688 / 0.691 / 0.738, 0.2 0.688 / 0.691 / 0.743
+    focus_weight: float = 0.15
     handoff: float = 0.05  # a pointer hands its score, less this, to what it points to
     short_answer: bool = True  # open factoid and numeric answers with the short answer
     # cut by "rules" (`app.short_answer`: a table cell, a number with its unit, a name, else

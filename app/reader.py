@@ -191,6 +191,40 @@ def type_fit(kind_wanted: str, text: str, role: str, question: str = "") -> floa
     return 0.5
 
 
+# the question's focus: what it asks for, right after its wh-word ("which *training step* are
+# the models compared at", "what *vocabulary size* is used"), or after "what is the"
+_FOCUS_AFTER_WH = re.compile(
+    r"\b(?:what|which|how many|how much)\s+((?:[\w\-]+\s+){1,3}?)(?:is|are|was|were|does|do|"
+    r"did|has|have|had|can|could|would|will|must)\b",
+    re.IGNORECASE,
+)
+_FOCUS_AFTER_IS = re.compile(
+    r"\b(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+|a\s+|an\s+)?((?:[\w\-]+\s+){0,2}?"
+    r"[\w\-]+)\s+(?:of|for|in|on|at|by|used|that|when|with|between)\b",
+    re.IGNORECASE,
+)
+_VAGUE_FOCUS = {"model", "models", "method", "methods", "paper", "value", "values", "number"}
+
+
+def focus_words(question: str) -> set[str]:
+    """The content words of what the question asks for ("training step", "vocabulary size",
+    "perplexity"), without vague ones ("model", "value"); empty when it has no such phrase."""
+    match = _FOCUS_AFTER_WH.search(question) or _FOCUS_AFTER_IS.search(question)
+    return content_words(match.group(1)) - _VAGUE_FOCUS if match else set()
+
+
+def focus(question: str, text: str) -> float:
+    """Share of the question's focus words the unit says (a word matches on its first five
+    letters: "compared" and "comparison"), in [0, 1]; 0.5 when the question has none. Table
+    rows are left to the table reading (`app.table_cells`): their headers abbreviate ("ppl")
+    or leave the measure to the caption."""
+    wanted = focus_words(question)
+    if not wanted:
+        return 0.5
+    said = {w[:5] for w in content_words(text)}
+    return sum(w[:5] in said for w in wanted) / len(wanted)
+
+
 _ANNOUNCEMENT = re.compile(
     r"\b(in this (section|paper|work|appendix)|in the following|we (now |first |next |then )?"
     r"(raise|ask|address|investigate|describe|present|introduce|show|test|study|discuss|"
@@ -251,6 +285,7 @@ class ReaderWeights:
     type_fit: float = 0.15
     novelty: float = 0.15
     role: float = 0.3
+    focus: float = 0.15
 
 
 def heuristic_reader(weights: ReaderWeights | None = None) -> Reader:
@@ -262,6 +297,7 @@ def heuristic_reader(weights: ReaderWeights | None = None) -> Reader:
         return [
             w.type_fit * (type_fit(wanted, u.text, u.kind, question) - 0.5)
             + w.novelty * (novelty(question, u.text) - 0.5)
+            + w.focus * (focus(question, u.text) - 0.5) * (u.kind not in ("table_row", "table"))
             - w.role * role_penalty(u.kind, question)
             for u in units
         ]

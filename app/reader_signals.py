@@ -28,7 +28,9 @@ def reader_signals(settings: AnswerSettings, generator: AnswerGenerator) -> list
     """The readers of the evidence: the heuristic reader, and in the "extractive-xlstm" mode
     the xLSTM: its token reader on the best 24 units, or the language model's reader head or
     UPR re-ranking on the best 12; z-scored onto the spread of the base scores."""
-    weights = ReaderWeights(settings.type_weight, settings.novelty_weight, settings.role_weight)
+    weights = ReaderWeights(
+        settings.type_weight, settings.novelty_weight, settings.role_weight, settings.focus_weight
+    )
     readers = [ReaderSignal(heuristic_reader(weights), 1.0, name="heuristic")]
     if settings.mode == "extractive-xlstm":
         signal = xlstm_signal(settings.upr_signal, generator)

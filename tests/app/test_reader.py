@@ -11,6 +11,8 @@ from app.reader import (
     ReaderWeights,
     answer_type,
     completes_with_number,
+    focus,
+    focus_words,
     gives_reason,
     heuristic_reader,
     is_announcement,
@@ -354,3 +356,32 @@ def test_a_number_question_reads_a_sentence_with_the_value_that_completes_it():
     assert windows == [f"{first} {value}"]
     assert not completes_with_number(question, "Similarly, we tested 3 other learning rates.")
     assert not completes_with_number(question, "This model uses the rate 4e-4.")  # asked already
+
+
+def test_focus_is_what_the_question_asks_for():
+    question = "At which training step are the models of the 15B comparison compared?"
+    assert focus_words(question) == {"training", "step"}
+    assert focus_words("What vocabulary size is used for the MQAR experiments?") == {
+        "vocabulary",
+        "size",
+    }
+    assert focus_words("What is the dimensionality of each input vector?") == {"dimensionality"}
+    assert focus_words("Which model is best?") == set()  # too vague to say anything
+    answer = "The models are compared after one epoch at training step 28170."
+    setting = "For the 15B comparison all models use context length 2048."
+    assert focus(question, answer) == 1.0 and focus(question, setting) == 0.0
+    assert focus("Why is the mLSTM parallelizable?", setting) == 0.5  # no focus: no opinion
+
+
+def test_the_reader_prefers_the_unit_saying_what_is_asked_but_leaves_table_rows_alone():
+    question = "At which training step are the models of the 15B comparison compared?"
+    units = [
+        Candidate("The models are compared after one epoch at training step 28170.", 0, {}),
+        Candidate("For the 15B comparison all models use context length 2048.", 0, {}),
+        Candidate(ROW, 0, {}, kind="table_row"),
+    ]
+    plain = heuristic_reader(ReaderWeights(focus=0.0))(question, units)
+    focused = heuristic_reader(ReaderWeights(focus=0.2))(question, units)
+    assert focused[0] - plain[0] == pytest.approx(0.1)
+    assert focused[1] - plain[1] == pytest.approx(-0.1)
+    assert focused[2] == plain[2]
