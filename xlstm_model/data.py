@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["STOP_WORDS", "split_sentences"]  # for qa_data; the rest is public by name
 
-UNITS_VERSION = "1"  # bump when `corpus_units` changes, so cached units are rebuilt
+UNITS_VERSION = "2"  # bump when `corpus_units` changes, so cached units are rebuilt
 
 TEXT_SUFFIXES = (".txt", ".md")
 CORPUS_SUFFIXES = (".pdf", *TEXT_SUFFIXES)
