@@ -20,7 +20,7 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from app.reader import Reader, gives_reason, is_announcement, pointed_table, unit_role
+from app.reader import Reader, is_announcement, pointed_table, unit_role
 from ingest.sentences import split_sentences
 from retrievers.hybrid import bm25_tokens
 
@@ -48,17 +48,14 @@ _WINDOW_WORDS = 12  # a sentence this short is also read together with the next 
 def candidates_from(
     docs: Sequence[Document],
     max_candidates: int = 60,
-    reasons: bool = False,
     follows: Callable[[str], bool] | None = None,
 ) -> list[Candidate]:
     """Unique units of the retrieved documents, in retrieval order: sentences, whole units that
     ingest marked (a table row stays one unit), and windows of a short sentence (a heading, an
-    announcement) with the sentence after it; with `reasons` (a "why" question) also of a
-    sentence with the reason that follows it ("... power-law distribution. This is motivated
-    by ...": the sentence says what the question asks about, the next one why), and of each
-    sentence with a next one that `follows` accepts (`app.reader.completes_with_number`)."""
-    if reasons:
-        follows = gives_reason
+    announcement) with the sentence after it, and of each sentence with a next one `follows`
+    accepts: for a "why" question the reason (`app.reader.gives_reason`: "... power-law
+    distribution. This is motivated by ...": the sentence says what the question asks about,
+    the next one why), for a number question the value (`app.reader.completes_with_number`)."""
     seen: set[str] = set()
     out: list[Candidate] = []
     for i, doc in enumerate(docs):

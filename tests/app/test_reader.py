@@ -291,7 +291,7 @@ def test_a_why_question_reads_a_sentence_with_the_reason_after_it():
     def windows(**kw):
         return [c.text for c in candidates_from([doc], **kw) if c.kind == "window"]
 
-    assert f"{first} {reason}" in windows(reasons=True)
+    assert f"{first} {reason}" in windows(follows=gives_reason)
     assert f"{first} {reason}" not in windows()  # other questions: short sentences only
     assert gives_reason("Full float32 training did not work because of the custom kernels.")
     assert gives_reason("a pre-fill context of 16 tokens (to mitigate cache initialization)")
