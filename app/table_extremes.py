@@ -8,7 +8,7 @@ arrow (↑: higher is better; ↓: lower) or, without one, its measure (perplexi
 is better). A table that groups rows by model size (Table 3's 125M … 1.3B) is compared within
 the size the question names, and not at all when it names none: the largest model would win
 every comparison. The short answer says what was compared ("LSTM (Block) — 0.495, the highest
-ListOps acc ↑ of Table 6's 12 rows"), and the row is quoted first, so the value stays traceable.
+ListOps acc ↑ of Table 6's 6 rows"), and the row is quoted first, so the value stays traceable.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Extreme:
     column: str  # "ListOps acc ↑"
     table: str  # "Table 6", "Table 3 (1.3B)"
     compared: int  # rows with a value in the column
-    word: str  # "highest" or "lowest"
+    word: str  # "highest", "lowest", or the question's "best" / "worst"
 
     def short_answer(self) -> str:
         return (
@@ -129,7 +129,10 @@ def _table_extreme(
     if len(values) < _MIN_ROWS:
         return None
     high = _wants_high(word, column)
-    number, doc, label, value, table = (max if high else min)(values, key=lambda v: v[0])
+    best = (max if high else min)(v[0] for v in values)
+    tied = [v for v in values if v[0] == best]
+    _, doc, _, value, table = tied[0]
+    label = " and ".join(v[2] for v in tied)  # a tie names every row holding the value
     caption_fit = len(content_words(str(doc.metadata.get("caption") or "")) & asked)
     extreme = Extreme(doc, label, value, column, table, len(values), _word(word, high))
     return (fit, caption_fit), extreme

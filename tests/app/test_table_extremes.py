@@ -77,6 +77,12 @@ def test_best_and_worst_follow_the_columns_arrow():
     assert best_acc.label == "xLSTM"  # acc ↑
 
 
+def test_a_tie_names_every_row_holding_the_value():
+    tied = [*TABLE_1, SLIM + "Mamba; #Params M = 423; SlimPajama (15B) ppl ↓ = 13.43"]
+    extreme = _extreme("Which model reaches the lowest SlimPajama perplexity?", tied)
+    assert (extreme.label, extreme.value) == ("xLSTM[1:0] and Mamba", "13.43")
+
+
 def test_size_groups_are_compared_within_the_size_asked_and_never_across():
     q = "Which 1.3B model has the best HellaSwag accuracy after 300B tokens?"
     extreme = _extreme(q, TABLE_3)
