@@ -225,10 +225,11 @@ def _extractive(
     else:
         picked = select(candidates, vectors, settings.max_sentences, settings.margin)
     ranked = [candidates[i] for i in sorted(picked, key=lambda i: -candidates[i].score)]
-    short = cut_short_answer(query, ranked, candidates, settings)
+    short = None
     if settings.short_answer and settings.read_tables and not listed:  # "which is highest"
         tables, rows = generator.tables, generator.table_rows
-        short = extreme_short(query, sources, tables, rows, len(docs)) or short
+        short = extreme_short(query, sources, tables, rows, len(docs))
+    short = short or cut_short_answer(query, ranked, candidates, settings)
     if short is not None and listed and short.by == "phrase":
         short = None  # a list opens with its items, not with one phrase
     if short is not None and reported_elsewhere(short, asked, generator.table_rows):

@@ -168,8 +168,10 @@ def completes_with_number(question: str, text: str) -> bool:
     """Whether `text` completes the sentence before it with a number the question does not
     state: it opens with a pronoun ("This model reaches a perplexity of 16.38"), so its subject
     is the sentence before, which says what the question asks about."""
+    if not _ANAPHOR.match(text):  # most sentences: no need to read the question's numbers
+        return False
     asked = set(numbers_in(question))
-    return bool(_ANAPHOR.match(text)) and any(n not in asked for n in numbers_in(text))
+    return any(n not in asked for n in numbers_in(text))
 
 
 def type_fit(kind_wanted: str, text: str, role: str, question: str = "") -> float:
@@ -218,7 +220,11 @@ def focus(question: str, text: str) -> float:
     letters: "compared" and "comparison"), in [0, 1]; 0.5 when the question has none. Table
     rows are left to the table reading (`app.table_cells`): their headers abbreviate ("ppl")
     or leave the measure to the caption."""
-    wanted = focus_words(question)
+    return _share_said(focus_words(question), text)
+
+
+def _share_said(wanted: set[str], text: str) -> float:
+    """Share of `wanted` words `text` says, on their first five letters; 0.5 for none wanted."""
     if not wanted:
         return 0.5
     said = {w[:5] for w in content_words(text)}
@@ -294,10 +300,15 @@ def heuristic_reader(weights: ReaderWeights | None = None) -> Reader:
 
     def score(question: str, units: Sequence[Unit]) -> list[float]:
         wanted = answer_type(question)
+        asked = focus_words(question)  # once per question, not per unit
+
+        def focus_of(u: Unit) -> float:  # table rows are left to the table reading
+            return 0.5 if u.kind in ("table_row", "table") else _share_said(asked, u.text)
+
         return [
             w.type_fit * (type_fit(wanted, u.text, u.kind, question) - 0.5)
             + w.novelty * (novelty(question, u.text) - 0.5)
-            + w.focus * (focus(question, u.text) - 0.5) * (u.kind not in ("table_row", "table"))
+            + w.focus * (focus_of(u) - 0.5)
             - w.role * role_penalty(u.kind, question)
             for u in units
         ]

@@ -60,6 +60,12 @@ def header_words(column: str) -> set[str]:
     return content_words(column) | content_words(_CAMEL.sub(" ", column))
 
 
+def column_terms(column: str) -> set[str]:
+    """Every way a question may name a column: its header words (`header_words`) and its
+    words run together (`joined_words`: "twitteraae" for "Twitter AAE")."""
+    return header_words(column) | joined_words(column)
+
+
 def parse_row(text: str) -> tuple[str, str, list[tuple[str, str]]] | None:
     """("Table 1", caption, [(column, value), ...]) of a self-describing table row; a row
     group ("Table 3 (caption), 1.3B: ...") joins the table label: "Table 3 (1.3B)"."""
@@ -133,11 +139,10 @@ def _asked_cell(question: str, row_text: str) -> tuple[str, str, str, str] | Non
     measure = wh_measure(question)
 
     def fit(column: str) -> float:
-        words = header_words(column)
         return (
-            len((words | joined_words(column)) & asked)
+            len(column_terms(column) & asked)
             + 0.5 * len(_hyphenated(column) & whole)
-            + _MEASURE_WEIGHT * bool(measure & words)
+            + _MEASURE_WEIGHT * bool(measure & header_words(column))
         )
 
     overlap, _, (column, value) = max((fit(c), i, (c, v)) for i, (c, v) in enumerate(numeric))

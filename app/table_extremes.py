@@ -22,7 +22,7 @@ from langchain_core.documents import Document
 from app.evidence import Candidate
 from app.reader import content_words, numbers_in
 from app.short_answer import ShortAnswer
-from app.table_cells import column_words, header_words, joined_words, model_sizes, parse_row
+from app.table_cells import column_terms, column_words, header_words, model_sizes, parse_row
 
 _SUPERLATIVE = re.compile(
     r"\b(highest|largest|greatest|maximum|best|lowest|smallest|minimum|fewest|worst)\b",
@@ -142,7 +142,7 @@ def _asked_column(cells: Sequence[tuple[str, str]], asked: set[str]) -> tuple[st
     """The value column (not the row label) sharing most words with the question, and how
     many; ("", 0) unless it shares a word beyond a bare measure ("ListOps" of "ListOps acc ↑")
     or is the one column the question's words fit ("accuracy" of a one-measure table)."""
-    shared = [((header_words(c) | joined_words(c)) & asked, c) for c, _ in cells[1:]]
+    shared = [(column_terms(c) & asked, c) for c, _ in cells[1:]]
     shared = [(words, column) for words, column in shared if words]
     if not shared:
         return "", 0
