@@ -192,7 +192,9 @@ def _extractive(
         if settings.lookup_tables and generator.tables is not None:
             asked = tables_asked(query, sources, generator.tables, generator.table_rows)
         candidates += table_candidates(candidates, generator.table_rows, len(docs), asked=asked)
-    candidates += neighbour_candidates(candidates, docs, generator.chunk, settings.neighbours)
+    candidates += neighbour_candidates(
+        candidates, docs, generator.chunk, settings.neighbours, own=settings.sentence_chunks
+    )
     if follows is not None:  # a retrieved sentence's reason or value may follow it
         candidates += next_sentence_windows(candidates, docs, generator.chunk, follows)
     vectors = score_candidates(

@@ -24,33 +24,43 @@ def neighbour_candidates(
     chunk_at: ChunkAt | None,
     depth: int,
     steps: Sequence[int] = (1, -1),
+    own: int = 0,
 ) -> list[Candidate]:
-    """Units of the chunks `steps` away from each of the first `depth` retrieved `docs`, that
-    are neither retrieved nor candidates yet, marked as coming after the retrieved documents."""
-    if chunk_at is None or depth <= 0:
+    """Units of the chunks `steps` away from each of the first `depth` retrieved `docs` and of
+    the own chunk of each of the first `own` that is only a part of it (a compression
+    retriever's sentence is read in its paragraph, as a retrieved chunk is), that are neither
+    retrieved nor candidates yet, marked as coming after the retrieved documents."""
+    if chunk_at is None or max(depth, own) <= 0:
         return []
     seen = {c.text.lower() for c in candidates}
-    taken = {_position(d) for d in docs}
+    retrieved = {_position(d) for d in docs}
+    read: set[tuple[str, int]] = set()
     out: list[Candidate] = []
-    for doc in docs[:depth]:
+    for i, doc in enumerate(docs[: max(depth, own)]):
         source, index = _position(doc)
         if index < 0 or doc.metadata.get("kind") in _SKIPPED:
             continue
-        for step in steps:
-            if (source, index + step) in taken:
+        beside = [(source, index + step) for step in steps if i < depth]
+        wanted = [(source, index)] * (i < own) + [p for p in beside if p not in retrieved]
+        for position in wanted:
+            if position in read:
                 continue
-            taken.add((source, index + step))
-            near = chunk_at(source, index + step)
+            read.add(position)
+            near = chunk_at(*position)
             if near is None or near.metadata.get("kind") in _SKIPPED:
                 continue
-            doc_index = len(docs) + 1 + len(taken)  # after the retrieved ones, one per chunk
-            for position, (text, kind) in enumerate(units_of(near)):
+            if position == (source, index) and _flat(near.page_content) == _flat(doc.page_content):
+                continue  # the whole chunk was retrieved: its units are candidates already
+            doc_index = len(docs) + len(retrieved) + len(read)  # after the retrieved ones
+            for at, (text, kind) in enumerate(units_of(near)):
                 if text and text.lower() not in seen:
                     seen.add(text.lower())
-                    out.append(
-                        Candidate(text, doc_index, near.metadata, kind=kind, position=position)
-                    )
+                    out.append(Candidate(text, doc_index, near.metadata, kind=kind, position=at))
     return out
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _position(doc: Document) -> tuple[str, int]:

@@ -46,6 +46,28 @@ def test_neighbours_skip_retrieved_chunks_known_units_and_need_a_depth():
     assert neighbour_candidates([], table, chunk_at, depth=1) == []  # rows come by table number
 
 
+def test_a_retrieved_sentence_is_read_in_its_whole_chunk_and_a_whole_chunk_is_not_read_twice():
+    sentence = chunk(3, "Its activation is GeLU.")  # a compression retriever's unit of chunk 3
+    docs = [sentence, STORED[("p.pdf", 9)]]
+    added = neighbour_candidates(candidates_from(docs), docs, chunk_at, depth=0, own=2)
+    assert [c.text for c in added] == ["The sLSTM block uses a gated MLP."]
+    assert added[0].doc_index >= len(docs) and added[0].position == 0
+    assert neighbour_candidates(candidates_from(docs), docs, chunk_at, depth=0, own=0) == []
+    # chunk 9 was retrieved whole, and chunk 3 is read once however many of its sentences come
+    twice = [sentence, chunk(3, "The sLSTM block uses a gated MLP."), STORED[("p.pdf", 9)]]
+    read = neighbour_candidates([], twice, chunk_at, depth=0, own=3)
+    assert [c.text for c in read] == [
+        "The sLSTM block uses a gated MLP.",
+        "Its activation is GeLU.",
+    ]
+    both = neighbour_candidates([], [sentence], chunk_at, depth=1, own=1)
+    assert [c.text for c in both] == [
+        "The sLSTM block uses a gated MLP.",
+        "Its activation is GeLU.",
+        "We describe the sLSTM block here.",
+    ]
+
+
 def test_read_beyond_lists_the_quoted_units_no_retrieved_source_holds():
     docs = [STORED[("p.pdf", 4)]]
     sources = [Source("p.pdf", 2, 0.5, "We describe the  sLSTM block here.")]
