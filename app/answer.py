@@ -230,7 +230,7 @@ def _extractive(
     short = None
     if settings.short_answer and settings.read_tables and not listed:  # "which is highest"
         tables, rows = generator.tables, generator.table_rows
-        short = extreme_short(query, sources, tables, rows, len(docs))
+        short = extreme_short(query, sources, tables, rows, len(docs), scored=candidates)
     short = short or cut_short_answer(query, ranked, candidates, settings)
     if short is not None and listed and short.by == "phrase":
         short = None  # a list opens with its items, not with one phrase

@@ -95,14 +95,19 @@ def extreme_short(
     tables_of: Callable[[str], Sequence[int]] | None,
     rows_of: Callable[[str, int], Sequence[Document]] | None,
     doc_index: int,
+    scored: Sequence[Candidate] = (),
 ) -> ShortAnswer | None:
     """The short answer to a superlative question (`table_extreme`), cut from the extreme row,
-    which is quoted first (marked as read beyond the `doc_index` retrieved documents)."""
+    which is quoted first: as the `scored` candidate of the same text when the evidence holds
+    it (its reader scores show with the quote), else as a new unit marked as read beyond the
+    `doc_index` retrieved documents."""
     extreme = table_extreme(question, sources, tables_of, rows_of)
     if extreme is None:
         return None
     row = extreme.row
-    unit = Candidate(" ".join(row.page_content.split()), doc_index, row.metadata, kind="table_row")
+    text = " ".join(row.page_content.split())
+    known = next((c for c in scored if c.kind == "table_row" and c.text == text), None)
+    unit = known or Candidate(text, doc_index, row.metadata, kind="table_row")
     return ShortAnswer(extreme.short_answer(), (unit,))
 
 

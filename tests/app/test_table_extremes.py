@@ -2,6 +2,7 @@
 
 from langchain_core.documents import Document
 
+from app.evidence import Candidate
 from app.table_extremes import extreme_short, superlative, table_extreme
 from tests.helpers.table_rows import traceable
 
@@ -106,5 +107,8 @@ def test_the_short_answer_is_cut_from_the_extreme_row_quoted_first():
     assert unit.kind == "table_row" and unit.doc_index == 5  # read beyond the retrieved five
     assert "LSTM (Block); " in unit.text
     assert traceable(short.text.split(", the highest")[0], unit.text)
+    row = Candidate(unit.text, 2, {}, kind="table_row", score=0.81, reader=0.05)
+    known = extreme_short(q, [PAPER], tables_of, rows_of, doc_index=5, scored=[row])
+    assert known.units[0] is row  # the scored row itself: its reader scores show in the UI
     plain = "What is the ListOps accuracy of Mamba?"
     assert extreme_short(plain, [PAPER], tables_of, rows_of, doc_index=5) is None
