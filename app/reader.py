@@ -123,12 +123,23 @@ def unit_role(text: str, metadata: dict | None = None) -> str:
     titled = len(words) <= 10 and _title_case(words, most=8)
     if text.rstrip()[-1:].isalnum() and (titled or len(words) <= 14 and _NUMBERED.match(text)):
         return "heading"
+    # ... or run in, with a full stop: "B.1.3 Test of xLSTM's Long Range Capabilities on the
+    # Long Range Arena.", "Why Multi-Query Associative Recall for Memory Tests of LLM
+    # Architectures.", "Proof of Equivalence for sLSTM Stabilized Version."
+    numbered = len(words) <= 14 and _NUMBERED.match(text) and _title_case(words, most=10)
+    if text.rstrip().endswith(".") and "," not in text and (titled or numbered):
+        return "heading"
     return "text"
 
 
 def _title_case(words: list[str], most: int = 5) -> bool:
     content = [w for w in words if w.lower() not in STOP_WORDS]
-    return 0 < len(content) <= most and all(w[:1].isupper() for w in content)
+    return 0 < len(content) <= most and all(_capitalised(w) for w in content)
+
+
+def _capitalised(word: str) -> bool:
+    """ "Version", "sLSTM", "xLSTM's", "(15B)": a word a title writes as it is."""
+    return word[:1].isupper() or not word[:1].isalpha() or any(ch.isupper() for ch in word)
 
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\s?[%×xKMB]\b|\s?%)?")

@@ -23,6 +23,7 @@ COLUMN_SYNONYMS = {  # question word -> the word table headers use
     "perplexities": "ppl",
     "accuracy": "acc",
     "average": "avg",
+    "parameter": "params",
     "parameters": "params",
     "dimension": "dim",
     "dimensions": "dim",

@@ -24,15 +24,23 @@ from app.reader import content_words, numbers_in
 from app.short_answer import ShortAnswer
 from app.table_cells import column_terms, column_words, header_words, model_sizes, parse_row
 
+# "maximum" and "minimum" only after "the": "the minimum learning rate" of a schedule is a
+# setting, not a comparison of rows
 _SUPERLATIVE = re.compile(
-    r"\b(highest|largest|greatest|maximum|best|lowest|smallest|minimum|fewest|worst)\b",
+    r"\b(highest|largest|greatest|best|lowest|smallest|fewest|worst|(?<=the )(?:maximum|minimum))"
+    r"\b(?P<measure>(?:\s+(?!(?:in|on|of|for|at|among|across|and|or|with|by|to)\b)[\w\-()]+){0,3})",
     re.IGNORECASE,
 )
 _HIGH = {"highest", "largest", "greatest", "maximum"}
 _LOW = {"lowest", "smallest", "minimum", "fewest"}
 _GENERIC = {"acc", "accuracy", "ppl", "perplexity", "avg", "average", "score", "loss"}
 _LOWER_IS_BETTER = {"ppl", "perplexity", "loss", "error", "latency"}
-_ASKS_ROW = re.compile(r"\b(which|what|who)\b", re.IGNORECASE)  # "which model ...", "what is ..."
+# the question asks which row: "which model ...", "what method ...", not "what batch size ..."
+_ASKS_ROW = re.compile(
+    r"\b(which|who)\b|\bwhat\s+(?:\w+\s+)?(model|method|architecture|variant|baseline|task|"
+    r"configuration|setting|dataset)s?\b",
+    re.IGNORECASE,
+)
 # "Random Baseline", Table 10's "#Params (M)": rows that are not results to compare
 _NOT_A_MODEL = re.compile(r"\b(random|chance)\b|#?\bparams\b", re.IGNORECASE)
 _MIN_ROWS = 3  # fewer rows are not a comparison worth a superlative
@@ -80,11 +88,14 @@ def table_extreme(
     if word is None or tables_of is None or rows_of is None:
         return None
     asked = column_words(question)
+    match = _SUPERLATIVE.search(question)  # what is highest: "largest *parameter count*"
+    measured = column_words(match["measure"]) if match else set()
     sizes = set(model_sizes(question))
-    found: list[tuple[tuple[int, int], Extreme]] = []
+    found: list[tuple[tuple[int, int, int], Extreme]] = []
     for source in dict.fromkeys(sources):
         for table in tables_of(source):
-            if best := _table_extreme(rows_of(source, table), asked, sizes, word):
+            rows = rows_of(source, table)
+            if best := _table_extreme(rows, (measured, asked), sizes, word):
                 found.append(best)
     return max(found, key=lambda f: f[0])[1] if found else None
 
@@ -112,17 +123,19 @@ def extreme_short(
 
 
 def _table_extreme(
-    rows: Sequence[Document], asked: set[str], sizes: set[str], word: str
-) -> tuple[tuple[int, int], Extreme] | None:
-    """((column fit, caption fit), the extreme row) of one table, or None."""
+    rows: Sequence[Document], asked: tuple[set[str], set[str]], sizes: set[str], word: str
+) -> tuple[tuple[int, int, int], Extreme] | None:
+    """((column fit, caption fit), the extreme row) of one table, or None; `asked`: the words
+    of what the superlative measures, and all the question's words."""
     parsed = [(doc, p) for doc in rows if (p := parse_row(doc.page_content)) is not None]
     groups = {table for _, (table, _, _) in parsed if "(" in table}
     if groups:  # rows grouped by model size: compare within the size the question names
         parsed = [(d, p) for d, p in parsed if set(model_sizes(p[0])) & sizes]
     if not parsed:
         return None
-    column, fit = _asked_column(max((p[2] for _, p in parsed), key=len), asked)  # widest row
-    if not fit:
+    widest = max((p[2] for _, p in parsed), key=len)
+    column, fit = _asked_column(widest, *asked)
+    if not fit[1]:
         return None
     values = [
         (float(number), doc, cells[0][1], value, table)
@@ -138,22 +151,26 @@ def _table_extreme(
     tied = [v for v in values if v[0] == best]
     _, doc, _, value, table = tied[0]
     label = " and ".join(v[2] for v in tied)  # a tie names every row holding the value
-    caption_fit = len(content_words(str(doc.metadata.get("caption") or "")) & asked)
+    caption_fit = len(content_words(str(doc.metadata.get("caption") or "")) & asked[1])
     extreme = Extreme(doc, label, value, column, table, len(values), _word(word, high))
-    return (fit, caption_fit), extreme
+    return (*fit, caption_fit), extreme
 
 
-def _asked_column(cells: Sequence[tuple[str, str]], asked: set[str]) -> tuple[str, int]:
-    """The value column (not the row label) sharing most words with the question, and how
-    many; ("", 0) unless it shares a word beyond a bare measure ("ListOps" of "ListOps acc ↑")
-    or is the one column the question's words fit ("accuracy" of a one-measure table)."""
-    shared = [(column_terms(c) & asked, c) for c, _ in cells[1:]]
-    shared = [(words, column) for words, column in shared if words]
+def _asked_column(
+    cells: Sequence[tuple[str, str]], measured: set[str], asked: set[str]
+) -> tuple[str, tuple[int, int]]:
+    """The value column (not the row label) sharing most words with what the superlative
+    measures, then with the whole question, and how many of each; ("", (0, 0)) unless it
+    shares a word beyond a bare measure ("ListOps" of "ListOps acc ↑") or is the one column
+    the question's words fit ("accuracy" of a one-measure table)."""
+    shared = [(column_terms(c), c) for c, _ in cells[1:]]
+    shared = [(terms & measured, terms & asked, c) for terms, c in shared if terms & asked]
     if not shared:
-        return "", 0
-    words, column = max(shared, key=lambda s: len(s[0]))
+        return "", (0, 0)
+    first, words, column = max(shared, key=lambda s: (len(s[0]), len(s[1])))
     specific = words - _GENERIC
-    return (column, len(words)) if specific or len(shared) == 1 else ("", 0)
+    fit = (len(first), len(words))
+    return (column, fit) if specific or len(shared) == 1 else ("", (0, 0))
 
 
 def _number(value: str) -> float | None:

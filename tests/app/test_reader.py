@@ -338,6 +338,18 @@ def test_a_heading_on_its_own_line_is_a_heading_not_an_answer():
     assert unit_role("2048 tokens are used as context for all models and") == "text"  # cut off
 
 
+def test_a_run_in_heading_with_a_full_stop_is_a_heading():
+    # the xLSTM paper's appendix runs headings into their paragraph (pp. 26, 34, 36)
+    for heading in (
+        "Proof of Equivalence for sLSTM Stabilized Version.",  # "sLSTM" is written as it is
+        "Why Multi-Query Associative Recall for Memory Tests of LLM Architectures.",
+        "B.1.3 Test of xLSTM’s Long Range Capabilities on the Long Range Arena.",
+    ):
+        assert unit_role(heading) == "heading", heading
+    assert unit_role("The models are compared after one epoch at training step 28170.") == "text"
+    assert unit_role("Mamba, Llama and RWKV-4 Fail on Pathfinder Tasks Here.") == "text"  # a list
+
+
 def test_a_number_question_reads_a_sentence_with_the_value_that_completes_it():
     # the xLSTM paper, p. 40: the value is in the sentence after the one the question matches
     question = (

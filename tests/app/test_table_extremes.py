@@ -54,6 +54,20 @@ def test_superlative_words():
     assert superlative("Which model is best on Pathfinder?") == "best"
     assert superlative("What perplexity does xLSTM[1:0] reach?") is None
     assert superlative("What top-1 accuracy does xLSTM reach on ImageNet?") is None
+    # a setting named "minimum", and a question that asks for values, not for a row
+    assert superlative("What batch size and minimum learning rate are used?") is None
+    assert superlative("Which model has the maximum accuracy?") == "highest"
+    assert superlative("What is the smallest batch size used?") is None
+    assert superlative("What model reaches the smallest perplexity?") == "lowest"
+
+
+def test_the_column_is_the_one_the_superlative_measures():
+    # "largest parameter count": the #Params column, though "SlimPajama 15B" names the other one
+    q = "Which model has the largest parameter count in the SlimPajama 15B comparison?"
+    extreme = _extreme(q, TABLE_1)
+    assert (extreme.label, extreme.value, extreme.column) == ("xLSTM[1:0]", "409", "#Params M")
+    lowest = _extreme("Which model has the lowest SlimPajama 15B perplexity?", TABLE_1)
+    assert (lowest.label, lowest.column) == ("xLSTM[1:0]", "SlimPajama (15B) ppl ↓")
 
 
 def test_highest_value_of_the_asked_column_skips_the_random_baseline_and_missing_cells():
