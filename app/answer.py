@@ -35,7 +35,7 @@ from app.evidence import (
 from app.generator import AnswerGenerator
 from app.lists import with_announced_items, with_enumeration_siblings
 from app.neighbours import neighbour_candidates, next_sentence_windows
-from app.reader import answer_type, completes_with_number, gives_reason
+from app.reader import answer_type, completes_with_number, enumerates, gives_reason
 from app.reader_signals import reader_signals
 from app.refusal import refusal_reason, sources_of, unreported_rows, unreported_sizes
 from app.short_answer import ShortAnswer
@@ -263,6 +263,8 @@ def _windows_wanted(question: str, settings: AnswerSettings) -> Callable[[str], 
         return gives_reason
     if settings.number_windows and wanted == "number":
         return functools.partial(completes_with_number, question)
+    if settings.list_windows and wanted == "list":
+        return enumerates
     return None
 
 

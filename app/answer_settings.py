@@ -74,6 +74,9 @@ class AnswerSettings:
     # a number question also reads a sentence with the next one when that one completes it
     # with a value ("... peak learning rate 4e-4 ... This model reaches a perplexity of 16.38")
     number_windows: bool = True
+    # a list question also reads a sentence with the enumeration after it ("... rediscovered in
+    # many recent approaches. Gating was used in HGRN (...), HGRN2 (...), ... and Mamba")
+    list_windows: bool = True
     neighbours: int = 3  # also read the chunks beside the best this many retrieved (0 = off)
     # a retrieved sentence (compression) is read in its whole chunk, for the best this many
     # (0 = off). Dev (236, session 18), compression key terms: 0 0.691, 3 0.696, 10 0.708

@@ -161,6 +161,11 @@ _NAME = re.compile(r"\b([A-Z][\w\-]*[A-Z0-9][\w\-]*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+
 _ENUMERATION = re.compile(r"(\(i+\)|\(\d\)|,.+,.+\band\b|;|^\s*[-•])")
 
 
+def enumerates(text: str) -> bool:
+    """Whether the text lists items ("HGRN (...), HGRN2 (...), ... and Mamba", "(i) ... (ii)")."""
+    return bool(_ENUMERATION.search(text))
+
+
 def numbers_in(text: str) -> list[str]:
     """The numbers a text states, without citation years and equation numbers."""
     clean = _EQUATION_NUMBER.sub(" ", _YEAR_CITE.sub(" ", text))
@@ -200,7 +205,7 @@ def type_fit(kind_wanted: str, text: str, role: str, question: str = "") -> floa
         new = [m for m in _NAME.findall(text) if m.lower() not in asked]
         return 1.0 if new or role == "table_row" else 0.3
     if kind_wanted == "list":
-        return 1.0 if _ENUMERATION.search(text) else 0.3
+        return 1.0 if enumerates(text) else 0.3
     return 0.5
 
 

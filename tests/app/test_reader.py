@@ -11,6 +11,7 @@ from app.reader import (
     ReaderWeights,
     answer_type,
     completes_with_number,
+    enumerates,
     focus,
     focus_words,
     gives_reason,
@@ -368,6 +369,21 @@ def test_a_number_question_reads_a_sentence_with_the_value_that_completes_it():
     assert windows == [f"{first} {value}"]
     assert not completes_with_number(question, "Similarly, we tested 3 other learning rates.")
     assert not completes_with_number(question, "This model uses the rate 4e-4.")  # asked already
+
+
+def test_a_list_question_reads_a_sentence_with_the_enumeration_after_it():
+    # the xLSTM paper, p. 6: the approaches are listed in the sentence after the one that
+    # matches "Which recent approaches rediscovered gating?"
+    first = (
+        "One of the key ideas of LSTM is gating, which was rediscovered and reinterpreted in "
+        "many recent approaches."
+    )
+    items = "Gating was used in HGRN (Qin et al., 2023), GLA (Yang et al., 2023), and Mamba."
+    doc = Document(f"{first} {items}")
+    windows = [c.text for c in candidates_from([doc], follows=enumerates) if c.kind == "window"]
+    assert windows == [f"{first} {items}"]
+    assert not enumerates(first)  # one comma lists nothing
+    assert enumerates("(i) Inability to revise storage decisions. (ii) Limited storage.")
 
 
 def test_focus_is_what_the_question_asks_for():
