@@ -282,7 +282,9 @@ def role_penalty(role: str, question: str) -> float:
     """1 for a role that does not answer (caption, equation, reference, heading) unless the
     question asks for it; 0.3 for a whole table (too long to quote); 0 otherwise."""
     asks = {
-        "caption": r"\b(table|figure|caption|show)\b.*\b(show|depict|about)",
+        # "what does Figure 3 show", "in the illustration of the MQAR task, what do ... stand for"
+        "caption": r"\b(table|figure|caption|show)\b.*\b(show|depict|about)|\b(illustrat\w*|"
+        r"schematic|diagram|caption|legend|figure|fig\.)",
         "equation": r"\b(equation|formula|defined|computed|compute|update rule)\b",
         "reference": r"\b(cite|cites|reference|who wrote|published (in|by|at)|authors of)\b",
         "heading": r"\b(section|chapter|heading)\b",

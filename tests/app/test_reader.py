@@ -130,6 +130,10 @@ def test_novelty_scores_echoes_questions_and_announcements_low():
 def test_role_penalty_unless_asked_for():
     assert role_penalty("caption", "What is the perplexity of Mamba?") == 1.0
     assert role_penalty("caption", "What does Table 2 show about gates?") == 0.0
+    # a question about a figure is answered by its caption
+    illustration = "In the illustration of the MQAR task, what do the grey tokens stand for?"
+    assert role_penalty("caption", illustration) == 0.0
+    assert role_penalty("caption", "Which activation follows the convolution in Figure 3?") == 0.0
     assert role_penalty("equation", "How is the stabilizer state computed?") == 0.0
     assert role_penalty("reference", "Which perplexity does GPT-3 reach?") == 1.0
     assert role_penalty("reference", "Which other published models were trained so?") == 1.0
