@@ -7,7 +7,9 @@ Two tests, both on the retrieved evidence:
   ("GSM8K", "ImageNet", "BLEU", "kWh") — that no retrieved unit mentions. A topical passage
   about xLSTM's accuracy does not answer "What accuracy does xLSTM get on GSM8K?";
 - an unmentioned measure: what the question asks for ("What is the carbon footprint of ...",
-  "How much energy ...") is a word or two that the papers it was retrieved from never write.
+  "How much energy ...") is a word or two that the papers it was retrieved from never write;
+- an unmentioned value: the question names a value ("at a context length of 32k", "quantized
+  to 8-bit") that those papers never write, in any form ("32k", "32768", "32,000").
 """
 
 from __future__ import annotations
@@ -76,6 +78,35 @@ def unmentioned_measure(
     return [] if said or not sources else words
 
 
+# a value the question names: "32k" (context), "8-bit", "1.3B", "0.3"; not a part of a name
+# ("GPT-3", "xLSTM[7:1]") or of a number like "4e-4"
+_VALUE = re.compile(r"(?<![\w.\[:\-])(\d+(?:\.\d+)?)\s?(k|K|M|B|-bit)?(?![\w\]:])")
+
+
+def value_keys(number: str, unit: str = "") -> set[str]:
+    """Every `name_key` a paper may write a value as: "32k" → {"32k", "32000", "32768"}."""
+    keys = {name_key(number + unit)}
+    if unit.lower() == "k":
+        keys.add(name_key(f"{float(number) * 1000:.0f}"))
+        if float(number).is_integer() and int(float(number)) & (int(float(number)) - 1) == 0:
+            keys.add(str(int(float(number)) * 1024))  # 16k = 16384, a power of two
+    return keys
+
+
+def unmentioned_values(
+    question: str, sources: Sequence[str], mentions: Callable[[str, str], bool]
+) -> list[str]:
+    """The values the question names ("at a context length of 32k", "quantized to 8-bit")
+    that no paper of `sources` writes in any form: the papers cannot report a result under a
+    condition they never state."""
+    missing = []
+    for match in _VALUE.finditer(question):
+        keys = value_keys(match.group(1), match.group(2) or "")
+        if not any(mentions(s, k) for s in sources for k in keys):
+            missing.append(match.group(0))
+    return missing if sources else []
+
+
 def sources_of(docs: Sequence[Document]) -> list[str]:
     """The paper files of `docs`, in retrieval order."""
     return list(dict.fromkeys(str(d.metadata.get("source", "")) for d in docs))
@@ -103,6 +134,9 @@ def refusal_reason(
     )
     if measure:
         return f" The papers never mention {' '.join(measure)}."
+    values = unmentioned_values(question, sources_of(docs), mentions) if names and mentions else []
+    if values:
+        return f" The papers never mention {', '.join(values)}."
     return ""
 
 

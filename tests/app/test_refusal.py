@@ -7,7 +7,9 @@ from app.refusal import (
     refusal_reason,
     specific_names,
     unmentioned_measure,
+    unmentioned_values,
     unsupported_names,
+    value_keys,
 )
 from ingest.words import name_key, name_tokens
 from retrievers.hybrid import BM25Index
@@ -89,3 +91,23 @@ def test_a_measure_no_paper_writes_is_a_reason_to_refuse():
         " The papers never mention carbon footprint."
     )
     assert refusal_reason(question, docs, 0.9, 0.5, mentions, names=False) == ""
+
+
+def test_a_value_no_paper_writes_is_a_reason_to_refuse():
+    # the xLSTM paper extrapolates to 16k (written "16384") and never quantizes
+    keys = {"x.pdf": {"16384", "13b", "xlstm71", "2048"}}
+
+    def mentions(source, key):
+        return key in keys.get(source, set())
+
+    assert value_keys("32", "k") == {"32k", "32000", "32768"}
+    assert value_keys("8", "-bit") == {"8bit"}
+    at_32k = "What perplexity does the 1.3B xLSTM[7:1] reach at a context length of 32k tokens?"
+    assert unmentioned_values(at_32k, ["x.pdf"], mentions) == ["32k"]
+    assert unmentioned_values(at_32k.replace("32k", "16k"), ["x.pdf"], mentions) == []
+    assert unmentioned_values(at_32k, [], mentions) == []  # no paper, no verdict
+    # parts of names and exponents are no values: GPT-3, RWKV-4, xLSTM[7:1], 4e-4
+    named = "Does GPT-3 or RWKV-4 use 4e-4 with a context of 2048?"
+    assert unmentioned_values(named, ["x.pdf"], mentions) == []
+    docs = [Document(page_content="xLSTM extrapolates.", metadata={"source": "x.pdf"})]
+    assert refusal_reason(at_32k, docs, 0.9, 0.5, mentions) == " The papers never mention 32k."
