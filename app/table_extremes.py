@@ -94,8 +94,7 @@ def table_extreme(
     found: list[tuple[tuple[int, int, int], Extreme]] = []
     for source in dict.fromkeys(sources):
         for table in tables_of(source):
-            rows = rows_of(source, table)
-            if best := _table_extreme(rows, (measured, asked), sizes, word):
+            if best := _table_extreme(rows_of(source, table), (measured, asked), sizes, word):
                 found.append(best)
     return max(found, key=lambda f: f[0])[1] if found else None
 
@@ -125,8 +124,8 @@ def extreme_short(
 def _table_extreme(
     rows: Sequence[Document], asked: tuple[set[str], set[str]], sizes: set[str], word: str
 ) -> tuple[tuple[int, int, int], Extreme] | None:
-    """((column fit, caption fit), the extreme row) of one table, or None; `asked`: the words
-    of what the superlative measures, and all the question's words."""
+    """((measure fit, column fit, caption fit), the extreme row) of one table, or None;
+    `asked`: the words of what the superlative measures, and all the question's words."""
     parsed = [(doc, p) for doc in rows if (p := parse_row(doc.page_content)) is not None]
     groups = {table for _, (table, _, _) in parsed if "(" in table}
     if groups:  # rows grouped by model size: compare within the size the question names
