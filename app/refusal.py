@@ -1,6 +1,6 @@
 """When to refuse: a question about something the evidence never names is not answered.
 
-Two tests, both on the retrieved evidence:
+The tests, all on the retrieved evidence:
 - support: the best unit's dense + lexical score is below `refusal_threshold` (nothing is
   about the question at all);
 - unsupported names: the question names something specific — an acronym, a benchmark, a model
@@ -84,12 +84,17 @@ _VALUE = re.compile(r"(?<![\w.\[:\-])(\d+(?:\.\d+)?)\s?(k|K|M|B|-bit)?(?![\w\]:]
 
 
 def value_keys(number: str, unit: str = "") -> set[str]:
-    """Every `name_key` a paper may write a value as: "32k" → {"32k", "32000", "32768"}."""
-    keys = {name_key(number + unit)}
+    """Every `name_key` a paper may write a value as: "32k" → {"32k", "32000", "32768"};
+    "0.3" → {"03", "030", "0300"} (trailing zeros: "0.30")."""
+    digits = number.rstrip("0").rstrip(".") if "." in number else number
+    keys = {
+        name_key(digits + zeros + unit) for zeros in ("", "0", "00") if "." in digits or not zeros
+    }
     if unit.lower() == "k":
-        keys.add(name_key(f"{float(number) * 1000:.0f}"))
-        if float(number).is_integer() and int(float(number)) & (int(float(number)) - 1) == 0:
-            keys.add(str(int(float(number)) * 1024))  # 16k = 16384, a power of two
+        value = float(number)
+        keys.add(name_key(f"{value * 1000:.0f}"))
+        if value.is_integer() and (int(value) & (int(value) - 1)) == 0:
+            keys.add(str(int(value) * 1024))  # 16k = 16384, a power of two
     return keys
 
 

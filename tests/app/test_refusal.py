@@ -102,6 +102,7 @@ def test_a_value_no_paper_writes_is_a_reason_to_refuse():
 
     assert value_keys("32", "k") == {"32k", "32000", "32768"}
     assert value_keys("8", "-bit") == {"8bit"}
+    assert value_keys("0.30") == value_keys("0.3") == {"03", "030", "0300"}  # "0.3" = "0.30"
     at_32k = "What perplexity does the 1.3B xLSTM[7:1] reach at a context length of 32k tokens?"
     assert unmentioned_values(at_32k, ["x.pdf"], mentions) == ["32k"]
     assert unmentioned_values(at_32k.replace("32k", "16k"), ["x.pdf"], mentions) == []
