@@ -9,7 +9,9 @@ The tests, all on the retrieved evidence:
 - an unmentioned measure: what the question asks for ("What is the carbon footprint of ...",
   "How much energy ...") is a word or two that the papers it was retrieved from never write;
 - an unmentioned value: the question names a value ("at a context length of 32k", "quantized
-  to 8-bit") that those papers never write, in any form ("32k", "32768", "32,000").
+  to 8-bit") that those papers never write, in any form ("32k", "32768", "32,000");
+- names apart: no one of those papers names everything the question names ("What BLEU score
+  does xLSTM reach on WMT?": the xLSTM paper names xLSTM, the Transformer paper BLEU and WMT).
 """
 
 from __future__ import annotations
@@ -112,6 +114,20 @@ def unmentioned_values(
     return missing if sources else []
 
 
+def names_apart(
+    question: str, sources: Sequence[str], mentions: Callable[[str, str], bool]
+) -> list[str]:
+    """The question's specific names that the paper naming most of them lacks, when no paper
+    of `sources` names them all ("What BLEU score does xLSTM reach on WMT?" with the xLSTM
+    paper and the Transformer paper retrieved: one names xLSTM, the other BLEU and WMT); []
+    when one paper names them all, or for fewer than two papers (`unsupported_names` then)."""
+    names = list(dict.fromkeys(specific_names(question)))
+    if len(sources) < 2 or len(names) < 2:
+        return []
+    lacking = [[n for n in names if not mentions(s, name_key(n))] for s in sources]
+    return min(lacking, key=len)
+
+
 def sources_of(docs: Sequence[Document]) -> list[str]:
     """The paper files of `docs`, in retrieval order."""
     return list(dict.fromkeys(str(d.metadata.get("source", "")) for d in docs))
@@ -142,6 +158,9 @@ def refusal_reason(
     values = unmentioned_values(question, sources_of(docs), mentions) if names and mentions else []
     if values:
         return f" The papers never mention {', '.join(values)}."
+    apart = names_apart(question, sources_of(docs), mentions) if names and mentions else []
+    if apart:
+        return f" No paper found mentions {', '.join(apart)} with the rest of the question."
     return ""
 
 

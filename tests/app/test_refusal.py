@@ -4,6 +4,7 @@ from langchain_core.documents import Document
 
 from app.refusal import (
     asked_measure,
+    names_apart,
     refusal_reason,
     specific_names,
     unmentioned_measure,
@@ -112,3 +113,20 @@ def test_a_value_no_paper_writes_is_a_reason_to_refuse():
     assert unmentioned_values(named, ["x.pdf"], mentions) == []
     docs = [Document(page_content="xLSTM extrapolates.", metadata={"source": "x.pdf"})]
     assert refusal_reason(at_32k, docs, 0.9, 0.5, mentions) == " The papers never mention 32k."
+
+
+def test_names_no_one_paper_holds_together_are_a_reason_to_refuse():
+    keys = {"xlstm.pdf": {"xlstm", "llama"}, "attention.pdf": {"bleu", "wmt"}}
+
+    def mentions(source, key):
+        return key in keys.get(source, set())
+
+    question = "What BLEU score does xLSTM reach on WMT?"
+    both = ["xlstm.pdf", "attention.pdf"]
+    assert names_apart(question, both, mentions) == ["xLSTM"]  # the paper lacking fewest
+    assert names_apart("Why is xLSTM faster than Llama?", both, mentions) == []  # one has both
+    assert names_apart(question, ["xlstm.pdf"], mentions) == []  # one paper: unsupported_names
+    docs = [Document(page_content="x", metadata={"source": s}) for s in both]
+    assert refusal_reason(question, docs, 0.9, 0.5, mentions) == (
+        " No paper found mentions xLSTM with the rest of the question."
+    )
