@@ -13,6 +13,7 @@ ListOps acc ↑ of Table 6's 6 rows"), and the row is quoted first, so the value
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -96,7 +97,11 @@ def table_extreme(
         for table in tables_of(source):
             if best := _table_extreme(rows_of(source, table), (measured, asked), sizes, word):
                 found.append(best)
-    return max(found, key=lambda f: f[0])[1] if found else None
+    if not found:
+        return None
+    extreme = max(found, key=lambda f: f[0])[1]
+    said = match.group(1).lower() if match else word  # "the largest #Params M", as asked
+    return extreme if said in ("best", "worst") else dataclasses.replace(extreme, word=said)
 
 
 def extreme_short(

@@ -66,6 +66,7 @@ def test_the_column_is_the_one_the_superlative_measures():
     q = "Which model has the largest parameter count in the SlimPajama 15B comparison?"
     extreme = _extreme(q, TABLE_1)
     assert (extreme.label, extreme.value, extreme.column) == ("xLSTM[1:0]", "409", "#Params M")
+    assert extreme.short_answer() == "xLSTM[1:0] — 409, the largest #Params M of Table 1's 4 rows"
     lowest = _extreme("Which model has the lowest SlimPajama 15B perplexity?", TABLE_1)
     assert (lowest.label, lowest.column) == ("xLSTM[1:0]", "SlimPajama (15B) ppl ↓")
 
