@@ -257,7 +257,8 @@ def _extractive(
 
 def _windows_wanted(question: str, settings: AnswerSettings) -> Callable[[str], bool] | None:
     """Which next sentences a sentence is also read with: the reason after it for a "why"
-    question, a value completing it for a number question; None for other questions."""
+    question, a value completing it for a number question, an enumeration for a list
+    question; None for other questions."""
     wanted = answer_type(question)
     if settings.reason_windows and wanted == "reason":
         return gives_reason

@@ -55,7 +55,8 @@ def candidates_from(
     announcement) with the sentence after it, and of each sentence with a next one `follows`
     accepts: for a "why" question the reason (`app.reader.gives_reason`: "... power-law
     distribution. This is motivated by ...": the sentence says what the question asks about,
-    the next one why), for a number question the value (`app.reader.completes_with_number`)."""
+    the next one why), for a number question the value (`app.reader.completes_with_number`),
+    for a list question the enumeration (`app.reader.enumerates`)."""
     seen: set[str] = set()
     out: list[Candidate] = []
     for i, doc in enumerate(docs):

@@ -76,7 +76,8 @@ def next_sentence_windows(
     """Each retrieved sentence (a compression retriever's unit) read with the sentence after it
     in its stored chunk, when `follows` accepts that one: for a "why" question, when it gives
     the reason ("... power-law distribution. This is motivated by ..."); for a number question,
-    when it completes the sentence with a value (`app.reader.completes_with_number`). A whole
+    when it completes the sentence with a value (`app.reader.completes_with_number`); for a
+    list question, when it enumerates (`app.reader.enumerates`). A whole
     retrieved chunk has these windows already (`candidates_from(..., follows=...)`)."""
     if chunk_at is None:
         return []

@@ -233,9 +233,9 @@ def focus_words(question: str) -> set[str]:
 
 def focus(question: str, text: str) -> float:
     """Share of the question's focus words the unit says (a word matches on its first five
-    letters: "compared" and "comparison"), in [0, 1]; 0.5 when the question has none. Table
-    rows are left to the table reading (`app.table_cells`): their headers abbreviate ("ppl")
-    or leave the measure to the caption."""
+    letters: "compared" and "comparison"), in [0, 1]; 0.5 when the question has none.
+    `heuristic_reader` leaves table rows to the table reading (`app.table_cells`): their
+    headers abbreviate ("ppl") or leave the measure to the caption."""
     return _share_said(focus_words(question), text)
 
 
@@ -283,8 +283,8 @@ def role_penalty(role: str, question: str) -> float:
     question asks for it; 0.3 for a whole table (too long to quote); 0 otherwise."""
     asks = {
         # "what does Figure 3 show", "in the illustration of the MQAR task, what do ... stand for"
-        "caption": r"\b(table|figure|caption|show)\b.*\b(show|depict|about)|\b(illustrat\w*|"
-        r"schematic|diagram|caption|legend|figure|fig\.)",
+        "caption": r"\b(table|show)\b.*\b(show|depict|about)|\b(illustrat\w*|schematic|diagram|"
+        r"caption|legend|figure|fig\.)",
         "equation": r"\b(equation|formula|defined|computed|compute|update rule)\b",
         "reference": r"\b(cite|cites|reference|who wrote|published (in|by|at)|authors of)\b",
         "heading": r"\b(section|chapter|heading)\b",

@@ -143,23 +143,23 @@ def refusal_reason(
 ) -> str:
     """Why the evidence cannot answer, to follow the refusal ("" when it may answer): nothing
     matches well enough, or (`names`) the question names something neither the retrieved
-    `docs` nor their papers mention."""
+    `docs` nor their papers mention, or (with `mentions`) a measure or a value their papers
+    never write, or names that no one of them writes together."""
     if best < threshold:
         return " Nothing retrieved is about it."
+    if not names:
+        return ""
+    sources = sources_of(docs)
     texts = [d.page_content for d in docs]
-    missing = unsupported_names(question, texts, mentions, sources_of(docs)) if names else []
-    if missing:
+    if missing := unsupported_names(question, texts, mentions, sources):
         return f" The passages found never mention {', '.join(missing)}."
-    measure = (
-        unmentioned_measure(question, sources_of(docs), mentions) if names and mentions else []
-    )
-    if measure:
+    if mentions is None:
+        return ""
+    if measure := unmentioned_measure(question, sources, mentions):
         return f" The papers never mention {' '.join(measure)}."
-    values = unmentioned_values(question, sources_of(docs), mentions) if names and mentions else []
-    if values:
+    if values := unmentioned_values(question, sources, mentions):
         return f" The papers never mention {', '.join(values)}."
-    apart = names_apart(question, sources_of(docs), mentions) if names and mentions else []
-    if apart:
+    if apart := names_apart(question, sources, mentions):
         return f" No paper found mentions {', '.join(apart)} with the rest of the question."
     return ""
 

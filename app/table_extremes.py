@@ -13,7 +13,6 @@ ListOps acc ↑ of Table 6's 6 rows"), and the row is quoted first, so the value
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -57,7 +56,7 @@ class Extreme:
     column: str  # "ListOps acc ↑"
     table: str  # "Table 6", "Table 3 (1.3B)"
     compared: int  # rows with a value in the column
-    word: str  # "highest", "lowest", or the question's "best" / "worst"
+    word: str  # the question's own: "highest", "largest", "best", "worst" ...
 
     def short_answer(self) -> str:
         return (
@@ -69,10 +68,17 @@ class Extreme:
 def superlative(question: str) -> str | None:
     """ "highest" or "lowest" for a question asking which row is highest, best, worst ...,
     "best" or "worst" when the column decides; None otherwise."""
+    match = _asked_superlative(question)
+    return _direction(match.group(1).lower()) if match else None
+
+
+def _asked_superlative(question: str) -> re.Match[str] | None:
+    """The superlative of a question that asks which row: its word and what it measures."""
     match = _SUPERLATIVE.search(question)
-    if match is None or not _ASKS_ROW.search(question):
-        return None
-    word = match.group(1).lower()
+    return match if match and _ASKS_ROW.search(question) else None
+
+
+def _direction(word: str) -> str:
     return "highest" if word in _HIGH else "lowest" if word in _LOW else word
 
 
@@ -85,23 +91,19 @@ def table_extreme(
     """The extreme row of the column the question names, over the tables of `sources` (the
     table whose column and caption share most of the question's words); None when the question
     is no superlative, names no column, or no table compares enough rows."""
-    word = superlative(question)
-    if word is None or tables_of is None or rows_of is None:
+    match = _asked_superlative(question)
+    if match is None or tables_of is None or rows_of is None:
         return None
+    word = match.group(1).lower()  # said as asked: "the largest #Params M"
     asked = column_words(question)
-    match = _SUPERLATIVE.search(question)  # what is highest: "largest *parameter count*"
-    measured = column_words(match["measure"]) if match else set()
+    measured = column_words(match["measure"])  # what is highest: "largest *parameter count*"
     sizes = set(model_sizes(question))
     found: list[tuple[tuple[int, int, int], Extreme]] = []
     for source in dict.fromkeys(sources):
         for table in tables_of(source):
             if best := _table_extreme(rows_of(source, table), (measured, asked), sizes, word):
                 found.append(best)
-    if not found:
-        return None
-    extreme = max(found, key=lambda f: f[0])[1]
-    said = match.group(1).lower() if match else word  # "the largest #Params M", as asked
-    return extreme if said in ("best", "worst") else dataclasses.replace(extreme, word=said)
+    return max(found, key=lambda f: f[0])[1] if found else None
 
 
 def extreme_short(
@@ -150,13 +152,13 @@ def _table_extreme(
     ]
     if len(values) < _MIN_ROWS:
         return None
-    high = _wants_high(word, column)
+    high = _wants_high(_direction(word), column)
     best = (max if high else min)(v[0] for v in values)
     tied = [v for v in values if v[0] == best]
     _, doc, _, value, table = tied[0]
     label = " and ".join(v[2] for v in tied)  # a tie names every row holding the value
     caption_fit = len(content_words(str(doc.metadata.get("caption") or "")) & asked[1])
-    extreme = Extreme(doc, label, value, column, table, len(values), _word(word, high))
+    extreme = Extreme(doc, label, value, column, table, len(values), word)
     return (*fit, caption_fit), extreme
 
 
@@ -193,7 +195,3 @@ def _wants_high(word: str, column: str) -> bool:
         "↑" not in column and bool(header_words(column) & _LOWER_IS_BETTER)
     )
     return (word == "best") != lower_better
-
-
-def _word(word: str, high: bool) -> str:
-    return word if word in ("best", "worst") else "highest" if high else "lowest"
